@@ -1,0 +1,63 @@
+import nx from '@nx/eslint-plugin';
+import tseslint from 'typescript-eslint';
+
+// Module boundaries: projects are tagged by scope (api, gateway, shared, plugin, platform) and
+// type (app, feature, data-access, util, plugin, launcher) in their project.json. An app never
+// imports the other app; libraries never import apps; plugins see only the plugin SDK.
+export default [
+  { ignores: ['dist/**', 'node_modules/**', '**/generated/**', 'coverage/**', '.data/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          // tools/platform is the one composition root that runs both apps in one process
+          // (`npm start`); nothing else may import an app.
+          allow: ['@switchboard/api-app', '@switchboard/gateway-app'],
+          enforceBuildableLibDependency: false,
+          depConstraints: [
+            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:api', 'scope:shared'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:plugin', onlyDependOnLibsWithTags: ['type:plugin-sdk', 'type:test-util'] },
+            { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:api', 'scope:gateway', 'scope:shared'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:plugin-sdk', 'type:test-util'] },
+            { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:app', 'type:data-access', 'type:util', 'type:test-util'] },
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:plugin-sdk', 'type:test-util'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // Configuration is read once per app by its config loader (STYLE.md); tests read it in libs/testing.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name='process'][property.name='env']", message: 'Read configuration through the app config loader.' },
+      ],
+      'no-restricted-properties': ['error', { object: 'describe', property: 'only' }, { object: 'it', property: 'only' }, { object: 'test', property: 'only' }],
+    },
+  },
+  {
+    files: ['**/config/**/*.ts', '**/*.config.ts', 'libs/testing/**/*.ts', 'scripts/**', 'bench/**'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // Only the launcher may use the app aliases that `allow` above opens up.
+    files: ['apps/**/*.ts', 'libs/**/*.ts', 'plugins/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['@switchboard/api-app', '@switchboard/gateway-app'], message: 'Only tools/platform may import an app.' }] }],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+];
