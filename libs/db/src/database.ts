@@ -1,0 +1,104 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { Pool } from 'pg';
+import { PrismaClient } from './generated/prisma/client';
+import type { SqlConnection } from './sql-connection';
+
+export type DatabaseKind = 'postgres' | 'embedded';
+
+export interface DatabaseOptions {
+  /** postgresql://… ; when absent the embedded PGlite database in `dataDir` is used. */
+  url?: string;
+  /** Where the embedded database lives (DATA_DIR/pglite). */
+  dataDir: string;
+  /** Connections in the pool (Postgres only). */
+  poolSize?: number;
+}
+
+/** A Prisma client over one of the two adapters, plus raw SQL access for the migrator. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly prisma: PrismaClient;
+  /** Runs `fn` on one dedicated connection (the migrator needs session-level locks). */
+  withConnection<T>(fn: (conn: SqlConnection) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+
+export function openDatabase(options: DatabaseOptions): Database {
+  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options.dataDir);
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new Pool({ connectionString: url, max: poolSize });
+  // An idle client's error (server restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    kind: 'postgres',
+    prisma,
+    async withConnection(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn({
+          exec: async (sql) => void (await client.query(sql)),
+          query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
+        });
+      } finally {
+        client.release();
+      }
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * PGlite is one single-connection database per directory and per process, so API and gateway
+ * running in one process (`npm start`) share one instance, reference-counted.
+ */
+const embedded = new Map<string, { pglite: PGlite; refs: number; queue: Promise<unknown> }>();
+
+function openEmbedded(dataDir: string): Database {
+  const dir = `${dataDir.replace(/\/$/, '')}/pglite`;
+  let entry = embedded.get(dir);
+  if (!entry) {
+    mkdirSync(dir, { recursive: true });
+    entry = { pglite: new PGlite(dir), refs: 0, queue: Promise.resolve() };
+    embedded.set(dir, entry);
+  }
+  entry.refs += 1;
+  const shared = entry;
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(shared.pglite) });
+  let closed = false;
+  return {
+    kind: 'embedded',
+    prisma,
+    withConnection(fn) {
+      // One connection only: serialise raw-SQL users so their sessions never interleave.
+      const run = shared.queue.then(() =>
+        fn({
+          exec: async (sql) => void (await shared.pglite.exec(sql)),
+          query: async (sql, params) => (await shared.pglite.query(sql, params as unknown[])).rows as never,
+        }),
+      );
+      shared.queue = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await prisma.$disconnect();
+      shared.refs -= 1;
+      if (shared.refs === 0) {
+        embedded.delete(dir);
+        await shared.pglite.close();
+      }
+    },
+  };
+}

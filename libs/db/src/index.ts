@@ -1,0 +1,16 @@
+export { openDatabase } from './database';
+export type { Database, DatabaseKind, DatabaseOptions } from './database';
+export { migrate, pendingMigrations, readMigrations, defaultMigrationsDir, MigrationError, MIGRATION_LOCK_KEY } from './migrator';
+export type { MigrationFile, MigrationResult } from './migrator';
+export type { SqlConnection } from './sql-connection';
+export { PrismaClient, Prisma, TenantStatus, ServerMode, ServerTemplateKind } from './generated/prisma/client';
+export type {
+  Tenant,
+  ApiKey,
+  PluginInstallation,
+  ServerTemplate,
+  AuditEvent,
+  UsageRecord,
+  UsageEventReceipt,
+  Note,
+} from './generated/prisma/client';
