@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { limitOverridesSchema } from '@switchboard/limits';
+import { PLUGIN_NAME_PATTERN } from '@switchboard/plugin-runtime';
+
+/** Longest grace period for the old key on rotation: long enough for any deploy. */
+export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
+const MAX_PLUGINS_PER_KEY = 100;
+
+export const pluginNameSchema = z.string().regex(PLUGIN_NAME_PATTERN, 'not a plugin name').max(64);
+
+export const pluginListSchema = z
+  .array(pluginNameSchema)
+  .max(MAX_PLUGINS_PER_KEY)
+  .refine((list) => new Set(list).size === list.length, 'lists a plugin twice');
+
+export const issueApiKeySchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    /** ISO 8601 date-time; must be in the future. */
+    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    /** Plugins this key may use; omitted or empty = every plugin the tenant has enabled. */
+    plugins: pluginListSchema.optional(),
+    limits: limitOverridesSchema.optional(),
+  })
+  .strict();
+
+export const rotateApiKeySchema = z
+  .object({
+    /** Seconds the old key keeps working; 0 or omitted revokes it at once. */
+    gracePeriodSeconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).optional(),
+  })
+  .strict()
+  .optional()
+  .transform((body) => body ?? {});
+
+export const apiKeyViewSchema = z.object({
+  id: z.uuid(),
+  tenantId: z.uuid(),
+  name: z.string(),
+  /** `sbk_<publicId>`: enough to recognise a key, never enough to use it. */
+  prefix: z.string(),
+  status: z.enum(['active', 'revoked', 'expired']),
+  plugins: z.array(z.string()),
+  limits: limitOverridesSchema,
+  expiresAt: z.iso.datetime().nullable(),
+  revokedAt: z.iso.datetime().nullable(),
+  lastUsedAt: z.iso.datetime().nullable(),
+  createdAt: z.iso.datetime(),
+  createdBy: z.string(),
+  rotatedFromId: z.uuid().nullable(),
+});
+
+export const issuedApiKeySchema = z.object({
+  key: apiKeyViewSchema,
+  /** The full API key. Shown once: only its hash is stored. */
+  secret: z.string(),
+  urls: z.object({ sse: z.string(), streamableHttp: z.string() }),
+  clients: z.object({ cursor: z.unknown(), claudeDesktop: z.unknown(), vscode: z.unknown() }),
+});
+
+export type IssueApiKeyInput = z.output<typeof issueApiKeySchema>;
+export type RotateApiKeyInput = z.output<typeof rotateApiKeySchema>;
+export type ApiKeyView = z.output<typeof apiKeyViewSchema>;
+export type IssuedApiKey = z.output<typeof issuedApiKeySchema>;

@@ -1,0 +1,211 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { generateApiKey, type Clock } from '@switchboard/api-keys';
+import { Prisma, PrismaClient, type ApiKey, type Tenant } from '@switchboard/db';
+import { limitOverridesSchema } from '@switchboard/limits';
+import type { PluginCatalog } from '@switchboard/plugin-runtime';
+import type { PlatformSecrets } from '@switchboard/secrets';
+import type { AdminPrincipal } from '../auth/admin-principal';
+import { AuditService } from '../audit/audit.service';
+import { API_CONFIG, CLOCK, PLATFORM_SECRETS, PLUGIN_CATALOG } from '../common/api-context';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import { ControlEventsPublisher } from '../common/control-events.publisher';
+import { decodeCursor, toPage, type Page, type PageQuery } from '../common/pagination';
+import type { ApiConfig } from '../config/api-config';
+import { isUuid } from '../tenants/tenants.schemas';
+import { TenantsService } from '../tenants/tenants.service';
+import type { ApiKeyView, IssueApiKeyInput, IssuedApiKey, RotateApiKeyInput } from './api-keys.schemas';
+import { clientSnippets, gatewayUrls, serverNameFor } from './client-snippets';
+
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+    private readonly events: ControlEventsPublisher,
+    @Inject(PLATFORM_SECRETS) private readonly secrets: PlatformSecrets,
+    @Inject(PLUGIN_CATALOG) private readonly catalog: PluginCatalog,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async issue(admin: AdminPrincipal, tenantRef: string, input: IssueApiKeyInput): Promise<IssuedApiKey> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    const plugins = input.plugins ?? [];
+    this.assertKnownPlugins(plugins);
+    const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt);
+    if (expiresAt && expiresAt.getTime() <= this.clock.now()) {
+      throw ApiError.validation([{ path: 'expiresAt', message: 'must be in the future' }]);
+    }
+    const generated = generateApiKey(this.secrets.keyPeppers);
+    const row = await this.prisma.$transaction(async (tx) => {
+      const key = await tx.apiKey.create({
+        data: {
+          tenantId: tenant.id,
+          name: input.name,
+          publicId: generated.publicId,
+          secretHash: generated.secretHash,
+          pepperId: generated.pepperId,
+          plugins,
+          limits: (input.limits ?? {}) as Prisma.InputJsonObject,
+          expiresAt,
+          createdBy: admin.actor,
+        },
+      });
+      await this.audit.record(tx, {
+        actor: admin.actor,
+        action: 'api-key.issue',
+        targetType: 'api-key',
+        targetId: key.id,
+        tenantId: tenant.id,
+        details: { name: key.name, prefix: prefixOf(key), plugins, expiresAt: input.expiresAt ?? null },
+      });
+      return key;
+    });
+    return this.issued(tenant, row, generated.token);
+  }
+
+  async list(admin: AdminPrincipal, tenantRef: string, page: PageQuery): Promise<Page<ApiKeyView>> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    const after = decodeCursor(page.cursor);
+    const rows = await this.prisma.apiKey.findMany({
+      where: {
+        tenantId: tenant.id,
+        ...(after ? { OR: [{ createdAt: { gt: after.at } }, { createdAt: after.at, id: { gt: after.id } }] } : {}),
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      take: page.limit + 1,
+    });
+    return toPage(rows, page.limit, (row) => ({ at: row.createdAt, id: row.id }), (row) => this.view(row));
+  }
+
+  async get(admin: AdminPrincipal, tenantRef: string, keyId: string): Promise<ApiKeyView> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    return this.view(await this.findKey(tenant, keyId));
+  }
+
+  /** Revokes a key at once; revoking a revoked key changes nothing. */
+  async revoke(admin: AdminPrincipal, tenantRef: string, keyId: string): Promise<ApiKeyView> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    const key = await this.findKey(tenant, keyId);
+    if (key.revokedAt) return this.view(key);
+    const revoked = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date(this.clock.now()) } });
+      await this.audit.record(tx, {
+        actor: admin.actor,
+        action: 'api-key.revoke',
+        targetType: 'api-key',
+        targetId: key.id,
+        tenantId: tenant.id,
+        details: { name: key.name, prefix: prefixOf(key) },
+      });
+      return updated;
+    });
+    await this.events.publish({ type: 'api-key.revoked', tenantId: tenant.id, keyId: key.id });
+    return this.view(revoked);
+  }
+
+  /**
+   * Issues a new secret for the same name, plugins, limits and expiry. The old key is revoked at
+   * once, or keeps working for `gracePeriodSeconds` so deployments can switch over.
+   */
+  async rotate(admin: AdminPrincipal, tenantRef: string, keyId: string, input: RotateApiKeyInput): Promise<IssuedApiKey> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    const old = await this.findKey(tenant, keyId);
+    if (this.statusOf(old) !== 'active') throw new ApiError(ApiErrorCode.API_KEY_NOT_ACTIVE, 'Only an active key can be rotated.');
+    const now = this.clock.now();
+    const grace = input.gracePeriodSeconds ?? 0;
+    const graceEnds = new Date(now + grace * 1000);
+    const generated = generateApiKey(this.secrets.keyPeppers);
+    const created = await this.prisma.$transaction(async (tx) => {
+      const fresh = await tx.apiKey.create({
+        data: {
+          tenantId: tenant.id,
+          name: old.name,
+          publicId: generated.publicId,
+          secretHash: generated.secretHash,
+          pepperId: generated.pepperId,
+          plugins: old.plugins,
+          limits: old.limits as Prisma.InputJsonObject,
+          expiresAt: old.expiresAt,
+          createdBy: admin.actor,
+          rotatedFromId: old.id,
+        },
+      });
+      await tx.apiKey.update({
+        where: { id: old.id },
+        data:
+          grace > 0
+            ? { expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds }
+            : { revokedAt: new Date(now) },
+      });
+      await this.audit.record(tx, {
+        actor: admin.actor,
+        action: 'api-key.rotate',
+        targetType: 'api-key',
+        targetId: old.id,
+        tenantId: tenant.id,
+        details: { name: old.name, oldPrefix: prefixOf(old), newKeyId: fresh.id, newPrefix: prefixOf(fresh), gracePeriodSeconds: grace },
+      });
+      return fresh;
+    });
+    await this.events.publish(
+      grace > 0
+        ? // Not a revocation (sessions may continue during the grace period), but gateways must
+          // drop their cached copy of the old key so its new expiry applies on time.
+          { type: 'tenant.changed', tenantId: tenant.id }
+        : { type: 'api-key.revoked', tenantId: tenant.id, keyId: old.id },
+    );
+    return this.issued(tenant, created, generated.token);
+  }
+
+  private async findKey(tenant: Tenant, keyId: string): Promise<ApiKey> {
+    // Scoped by tenant: a key id of another tenant is simply not found.
+    const key = isUuid(keyId) ? await this.prisma.apiKey.findFirst({ where: { id: keyId.toLowerCase(), tenantId: tenant.id } }) : null;
+    if (!key) throw new ApiError(ApiErrorCode.API_KEY_NOT_FOUND);
+    return key;
+  }
+
+  private assertKnownPlugins(plugins: string[]): void {
+    const issues = plugins
+      .map((name, index) => ({ name, index }))
+      .filter(({ name }) => !this.catalog.get(name))
+      .map(({ name, index }) => ({ path: `plugins.${index}`, message: `no plugin named "${name}" is installed on this platform` }));
+    if (issues.length > 0) throw ApiError.validation(issues);
+  }
+
+  private issued(tenant: Tenant, row: ApiKey, token: string): IssuedApiKey {
+    const urls = gatewayUrls(this.config.publicGatewayUrl, tenant.slug);
+    return { key: this.view(row), secret: token, urls, clients: clientSnippets(serverNameFor(tenant.slug), urls, token) };
+  }
+
+  private statusOf(key: ApiKey): ApiKeyView['status'] {
+    if (key.revokedAt) return 'revoked';
+    if (key.expiresAt && key.expiresAt.getTime() <= this.clock.now()) return 'expired';
+    return 'active';
+  }
+
+  /** Everything about a key except its secret and hash. */
+  private view(key: ApiKey): ApiKeyView {
+    const limits = limitOverridesSchema.safeParse(key.limits);
+    return {
+      id: key.id,
+      tenantId: key.tenantId,
+      name: key.name,
+      prefix: prefixOf(key),
+      status: this.statusOf(key),
+      plugins: key.plugins,
+      limits: limits.success ? limits.data : {},
+      expiresAt: key.expiresAt?.toISOString() ?? null,
+      revokedAt: key.revokedAt?.toISOString() ?? null,
+      lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+      createdAt: key.createdAt.toISOString(),
+      createdBy: key.createdBy,
+      rotatedFromId: key.rotatedFromId,
+    };
+  }
+}
+
+function prefixOf(key: Pick<ApiKey, 'publicId'>): string {
+  return `sbk_${key.publicId}`;
+}

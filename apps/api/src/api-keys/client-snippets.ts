@@ -1,0 +1,47 @@
+/**
+ * What a user pastes into an MCP client after issuing a key. Formats as each client documents
+ * them: Cursor reads `mcpServers` with `url` + `headers`; VS Code reads `servers` with
+ * `type: "http"`; Claude Desktop only starts stdio servers, so it goes through the `mcp-remote`
+ * bridge, with the key in `env` (mcp-remote expands `${AUTH_HEADER}`; no space after the colon
+ * because some clients split arguments on spaces).
+ */
+
+export interface GatewayUrls {
+  /** Legacy HTTP+SSE transport (2024-11-05 clients). */
+  sse: string;
+  /** Streamable HTTP transport (current clients). */
+  streamableHttp: string;
+}
+
+export interface ClientSnippets {
+  cursor: unknown;
+  claudeDesktop: unknown;
+  vscode: unknown;
+}
+
+export function gatewayUrls(publicGatewayUrl: string, tenantSlug: string): GatewayUrls {
+  const base = `${publicGatewayUrl.replace(/\/+$/, '')}/t/${encodeURIComponent(tenantSlug)}`;
+  return { sse: `${base}/sse`, streamableHttp: `${base}/mcp` };
+}
+
+export function clientSnippets(serverName: string, urls: GatewayUrls, apiKey: string): ClientSnippets {
+  const authorization = `Bearer ${apiKey}`;
+  return {
+    cursor: { mcpServers: { [serverName]: { url: urls.streamableHttp, headers: { Authorization: authorization } } } },
+    vscode: { servers: { [serverName]: { type: 'http', url: urls.streamableHttp, headers: { Authorization: authorization } } } },
+    claudeDesktop: {
+      mcpServers: {
+        [serverName]: {
+          command: 'npx',
+          args: ['-y', 'mcp-remote', urls.streamableHttp, '--header', 'Authorization:${AUTH_HEADER}'],
+          env: { AUTH_HEADER: authorization },
+        },
+      },
+    },
+  };
+}
+
+/** The name the server gets in client configs. */
+export function serverNameFor(tenantSlug: string): string {
+  return `switchboard-${tenantSlug}`;
+}

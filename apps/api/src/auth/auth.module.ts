@@ -1,0 +1,33 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ApiKeyResolver } from '@switchboard/api-keys';
+import type { PlatformSecrets } from '@switchboard/secrets';
+import { API_CONFIG, type ApiContext } from '../common/api-context';
+import type { ApiConfig } from '../config/api-config';
+import { AdminJwtVerifier } from './admin-jwt';
+import { AuthGuard } from './auth.guard';
+
+/** Admin JWTs and API keys; the guard applies to every route of the app. */
+@Global()
+@Module({})
+export class AuthModule {
+  static forRoot(context: Pick<ApiContext, 'secrets' | 'apiKeys'>) {
+    return {
+      module: AuthModule,
+      providers: [
+        {
+          provide: AdminJwtVerifier,
+          inject: [API_CONFIG],
+          useFactory: (config: ApiConfig) => new AdminJwtVerifier({ ...config.adminAuth, secret: adminSecret(config, context.secrets) }),
+        },
+        { provide: ApiKeyResolver, useValue: context.apiKeys },
+        { provide: APP_GUARD, useClass: AuthGuard },
+      ],
+      exports: [AdminJwtVerifier, ApiKeyResolver],
+    };
+  }
+}
+
+function adminSecret(config: ApiConfig, secrets: PlatformSecrets): string | undefined {
+  return config.adminAuth.mode === 'secret' ? (config.adminAuth.secret ?? secrets.adminJwtSecret) : undefined;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { ApiError } from './api-error';
+
+/**
+ * Keyset (cursor) pagination over (createdAt, id): stable while rows are added or deleted,
+ * unlike offsets. The cursor is opaque to clients: base64url of the last row's position.
+ */
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+
+export const pageQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export type PageQuery = z.output<typeof pageQuerySchema>;
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface CursorPosition {
+  at: Date;
+  id: string;
+}
+
+const cursorSchema = z.object({ at: z.iso.datetime(), id: z.uuid() }).strict();
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify({ at: position.at.toISOString(), id: position.id })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | undefined): CursorPosition | undefined {
+  if (cursor === undefined) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    raw = undefined;
+  }
+  const parsed = cursorSchema.safeParse(raw);
+  if (!parsed.success) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
+  return { at: new Date(parsed.data.at), id: parsed.data.id };
+}
+
+/** Fetches limit+1 rows to know whether another page exists. */
+export function toPage<Row, Item>(rows: Row[], limit: number, position: (row: Row) => CursorPosition, view: (row: Row) => Item): Page<Item> {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items: items.map(view), nextCursor: rows.length > limit && last ? encodeCursor(position(last)) : null };
+}

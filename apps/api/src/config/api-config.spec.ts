@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { ConfigError } from '@switchboard/config';
+import { loadApiConfig } from './api-config';
+
+describe('loadApiConfig', () => {
+  it('applies the documented defaults with an empty environment (embedded mode)', () => {
+    const config = loadApiConfig({});
+    expect(config.http).toMatchObject({ host: '127.0.0.1', port: 3000 });
+    expect(config.publicGatewayUrl).toBe('http://localhost:8080');
+    expect(config.database).toEqual({ url: undefined, dataDir: path.resolve('./.data') });
+    expect(config.secrets.allowGenerate).toBe(true);
+    expect(config.adminAuth).toMatchObject({ mode: 'secret', issuer: 'switchboard', audience: 'switchboard-admin' });
+    expect(config.plugins).toEqual({ dir: undefined, packages: [] });
+    expect(config.redis).toBeUndefined();
+    expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9092 });
+  });
+
+  it('requires CLUSTER_SECRET with REDIS_URL, and only then', () => {
+    expect(() => loadApiConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/CLUSTER_SECRET: required with REDIS_URL/);
+    const secret = Buffer.alloc(32, 9);
+    expect(loadApiConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: secret.toString('base64') }).redis).toEqual({
+      url: 'redis://127.0.0.1:6379',
+      clusterSecret: secret,
+      prefix: 'sb',
+    });
+    expect(() => loadApiConfig({ REDIS_URL: 'redis://127.0.0.1:6379', CLUSTER_SECRET: 'too-short' })).toThrow(/CLUSTER_SECRET: must be 32 bytes/);
+    expect(loadApiConfig({ CLUSTER_SECRET: secret.toString('base64') }).redis).toBeUndefined();
+  });
+
+  it('serves metrics on API_METRICS_PORT and HOST unless told otherwise, or not at all with "off"', () => {
+    expect(loadApiConfig({ HOST: '0.0.0.0', API_METRICS_PORT: '0' }).metrics).toEqual({ host: '0.0.0.0', port: 0 });
+    expect(loadApiConfig({ HOST: '0.0.0.0', API_METRICS_HOST: '127.0.0.1' }).metrics).toEqual({ host: '127.0.0.1', port: 9092 });
+    expect(loadApiConfig({ API_METRICS_PORT: 'off' }).metrics).toBeUndefined();
+    expect(() => loadApiConfig({ API_METRICS_PORT: 'none' })).toThrow(/API_METRICS_PORT: must be a port number/);
+    expect(() => loadApiConfig({ API_METRICS_PORT: '70000' })).toThrow(/API_METRICS_PORT/);
+  });
+
+  it('builds the public gateway URL from GATEWAY_PORT unless PUBLIC_GATEWAY_URL is set', () => {
+    expect(loadApiConfig({ GATEWAY_PORT: '9090' }).publicGatewayUrl).toBe('http://localhost:9090');
+    expect(loadApiConfig({ PUBLIC_GATEWAY_URL: 'https://mcp.example.com/' }).publicGatewayUrl).toBe('https://mcp.example.com');
+  });
+
+  it('never generates secrets when a Postgres URL is configured', () => {
+    expect(loadApiConfig({ DATABASE_URL: 'postgresql://db/switchboard' }).secrets.allowGenerate).toBe(false);
+  });
+
+  it('requires issuer and audience with a JWKS URL', () => {
+    expect(() => loadApiConfig({ ADMIN_JWKS_URL: 'https://idp.example.com/jwks' })).toThrow(/ADMIN_JWT_ISSUER[\s\S]*ADMIN_JWT_AUDIENCE/);
+    expect(
+      loadApiConfig({ ADMIN_JWKS_URL: 'https://idp.example.com/jwks', ADMIN_JWT_ISSUER: 'https://idp', ADMIN_JWT_AUDIENCE: 'sb' }).adminAuth,
+    ).toEqual({ mode: 'jwks', jwksUrl: 'https://idp.example.com/jwks', issuer: 'https://idp', audience: 'sb' });
+  });
+
+  it('names every wrong variable', () => {
+    try {
+      loadApiConfig({ API_PORT: '70000', ADMIN_JWT_SECRET: 'short', SECRETS_KEY: 'nope', PUBLIC_GATEWAY_URL: 'ftp://x' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['ADMIN_JWT_SECRET', 'API_PORT', 'PUBLIC_GATEWAY_URL', 'SECRETS_KEY']);
+    }
+  });
+});

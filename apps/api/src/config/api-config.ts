@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  ConfigError,
+  commaList,
+  databaseUrl,
+  httpUrl,
+  key32,
+  key32List,
+  logLevel,
+  parseEnv,
+  port,
+  redisUrl,
+  type Env,
+  metricsPort,
+  redisPrefix,
+} from '@switchboard/config';
+import type { ConfiguredSecrets } from '@switchboard/secrets';
+import { DEFAULT_REDIS_PREFIX } from '@switchboard/coordination';
+import { DEFAULT_API_METRICS_PORT } from '@switchboard/metrics';
+
+export const DEFAULT_API_PORT = 3000;
+export const DEFAULT_GATEWAY_PORT = 8080;
+export const DEFAULT_DATA_DIR = './.data';
+export const DEFAULT_HOST = '127.0.0.1';
+/** Admin payloads are small JSON documents; anything bigger is a mistake or an attack (413). */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/** Audience and issuer of admin tokens minted with ADMIN_JWT_SECRET (`npm run admin -- token`). */
+export const DEFAULT_ADMIN_JWT_AUDIENCE = 'switchboard-admin';
+export const DEFAULT_ADMIN_JWT_ISSUER = 'switchboard';
+/** Shortest accepted ADMIN_JWT_SECRET: HS256 is only as strong as its secret. */
+export const MIN_ADMIN_JWT_SECRET_LENGTH = 32;
+const apiEnvSchema = z.object({
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  CLUSTER_SECRET: key32.optional(),
+  /** Prefix of the cluster's Redis names; the same on the API and every gateway (`sb`). */
+  REDIS_PREFIX: redisPrefix(DEFAULT_REDIS_PREFIX),
+  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
+  HOST: z.string().default(DEFAULT_HOST),
+  API_PORT: port(DEFAULT_API_PORT),
+  API_METRICS_PORT: metricsPort(DEFAULT_API_METRICS_PORT),
+  API_METRICS_HOST: z.string().optional(),
+  GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
+  PUBLIC_GATEWAY_URL: httpUrl.optional(),
+  ADMIN_JWT_SECRET: z
+    .string()
+    .min(MIN_ADMIN_JWT_SECRET_LENGTH, `must be at least ${MIN_ADMIN_JWT_SECRET_LENGTH} characters (openssl rand -base64 32)`)
+    .optional(),
+  ADMIN_JWKS_URL: httpUrl.optional(),
+  ADMIN_JWT_ISSUER: z.string().optional(),
+  ADMIN_JWT_AUDIENCE: z.string().optional(),
+  SECRETS_KEY: key32.optional(),
+  SECRETS_KEY_PREVIOUS: key32List,
+  KEY_PEPPER: key32.optional(),
+  KEY_PEPPER_PREVIOUS: key32List,
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)').optional(),
+  LOG_LEVEL: logLevel,
+  PLUGINS: commaList,
+  PLUGINS_DIR: z.string().optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+});
+
+export type AdminAuthConfig =
+  | { mode: 'secret'; secret: string | undefined; issuer: string; audience: string }
+  | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
+
+export interface ApiConfig {
+  nodeId: string;
+  http: { host: string; port: number; maxBodyBytes: number };
+  /** Base of the MCP URLs handed out with new keys, e.g. https://mcp.example.com. */
+  publicGatewayUrl: string;
+  database: { url: string | undefined; dataDir: string };
+  /**
+   * Cluster mode when set: control events over Redis pub/sub, usage worker on BullMQ. Unset is
+   * embedded mode: in-process bus and usage sink, shared with a gateway in the same process.
+   */
+  redis: { url: string; clusterSecret: Buffer; prefix: string } | undefined;
+  /** The Prometheus endpoint on a port of its own; undefined with API_METRICS_PORT=off. */
+  metrics: { host: string; port: number } | undefined;
+  /** `secret` is filled from ADMIN_JWT_SECRET, or by loadPlatformSecrets in embedded mode. */
+  adminAuth: AdminAuthConfig;
+  /** Embedded mode (no DATABASE_URL): missing secrets are generated into DATA_DIR. */
+  secrets: ConfiguredSecrets;
+  logLevel: z.output<typeof logLevel>;
+  /** `dir` undefined = the workspace's plugins/ (dist/plugins when running compiled code). */
+  plugins: { dir: string | undefined; packages: string[] };
+}
+
+/** The process environment; the only place the API reads it. */
+export function processEnv(): Env {
+  return process.env;
+}
+
+/** Reads and validates the API's environment once; throws ConfigError naming every bad variable. */
+export function loadApiConfig(env: Env): ApiConfig {
+  const vars = parseEnv(apiEnvSchema, env);
+  return {
+    nodeId: vars.NODE_ID ?? `api-${randomBytes(4).toString('hex')}`,
+    http: { host: vars.HOST, port: vars.API_PORT, maxBodyBytes: vars.MAX_BODY_BYTES },
+    publicGatewayUrl: vars.PUBLIC_GATEWAY_URL ?? `http://localhost:${vars.GATEWAY_PORT}`,
+    database: { url: vars.DATABASE_URL, dataDir: path.resolve(vars.DATA_DIR) },
+    redis: redisConfig(vars),
+    metrics: vars.API_METRICS_PORT === null ? undefined : { host: vars.API_METRICS_HOST ?? vars.HOST, port: vars.API_METRICS_PORT },
+    adminAuth: adminAuthConfig(vars),
+    secrets: {
+      secretsKey: vars.SECRETS_KEY,
+      secretsKeyPrevious: vars.SECRETS_KEY_PREVIOUS,
+      keyPepper: vars.KEY_PEPPER,
+      keyPepperPrevious: vars.KEY_PEPPER_PREVIOUS,
+      allowGenerate: !vars.DATABASE_URL,
+    },
+    logLevel: vars.LOG_LEVEL,
+    plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS },
+  };
+}
+
+function redisConfig(vars: z.output<typeof apiEnvSchema>): ApiConfig['redis'] {
+  if (!vars.REDIS_URL) return undefined;
+  // Control events are signed with it: without a shared secret a gateway would accept forged revocations or ignore real ones.
+  if (!vars.CLUSTER_SECRET) {
+    throw new ConfigError([{ variable: 'CLUSTER_SECRET', message: 'required with REDIS_URL: the same 32-byte key on every node (openssl rand -base64 32)' }]);
+  }
+  return { url: vars.REDIS_URL, clusterSecret: vars.CLUSTER_SECRET, prefix: vars.REDIS_PREFIX };
+}
+
+function adminAuthConfig(vars: z.output<typeof apiEnvSchema>): AdminAuthConfig {
+  if (!vars.ADMIN_JWKS_URL) {
+    return {
+      mode: 'secret',
+      secret: vars.ADMIN_JWT_SECRET,
+      issuer: vars.ADMIN_JWT_ISSUER ?? DEFAULT_ADMIN_JWT_ISSUER,
+      audience: vars.ADMIN_JWT_AUDIENCE ?? DEFAULT_ADMIN_JWT_AUDIENCE,
+    };
+  }
+  // Tokens from an identity provider are only safe to accept when they were meant for us.
+  const problems = (['ADMIN_JWT_ISSUER', 'ADMIN_JWT_AUDIENCE'] as const)
+    .filter((name) => !vars[name])
+    .map((variable) => ({ variable, message: 'required with ADMIN_JWKS_URL' }));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { mode: 'jwks', jwksUrl: vars.ADMIN_JWKS_URL, issuer: vars.ADMIN_JWT_ISSUER!, audience: vars.ADMIN_JWT_AUDIENCE! };
+}

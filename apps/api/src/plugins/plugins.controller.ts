@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
+import type { AdminPrincipal } from '../auth/admin-principal';
+import { ZodValidationPipe } from '../common/zod-validation.pipe';
+import { ApiZodBody, ApiZodResponse } from '../openapi/zod-openapi';
+import {
+  patchPluginSchema,
+  pluginCatalogEntrySchema,
+  pluginInstallationViewSchema,
+  putPluginSchema,
+  type PatchPluginInput,
+  type PutPluginInput,
+} from './plugins.schemas';
+import { PluginsService } from './plugins.service';
+
+@ApiTags('plugins')
+@Controller('v1')
+export class PluginsController {
+  constructor(private readonly plugins: PluginsService) {}
+
+  @Get('plugins')
+  @Authenticated(Access.TenantAdmin)
+  @ApiZodResponse(200, z.object({ items: z.array(pluginCatalogEntrySchema) }), 'Plugins this platform can run')
+  catalog() {
+    return this.plugins.listCatalog();
+  }
+
+  @Get('tenants/:tenant/plugins')
+  @Authenticated(Access.TenantAdmin)
+  @ApiZodResponse(200, z.object({ items: z.array(pluginInstallationViewSchema) }))
+  list(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string) {
+    return this.plugins.listInstalled(admin, tenant);
+  }
+
+  @Get('tenants/:tenant/plugins/:plugin')
+  @Authenticated(Access.TenantAdmin)
+  @ApiZodResponse(200, pluginInstallationViewSchema)
+  get(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('plugin') plugin: string) {
+    return this.plugins.get(admin, tenant, plugin);
+  }
+
+  @Put('tenants/:tenant/plugins/:plugin')
+  @Authenticated(Access.TenantAdmin)
+  @ApiZodBody(putPluginSchema)
+  @ApiZodResponse(200, pluginInstallationViewSchema, 'Installed or reconfigured')
+  put(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Param('tenant') tenant: string,
+    @Param('plugin') plugin: string,
+    @Body(new ZodValidationPipe(putPluginSchema)) body: PutPluginInput,
+  ) {
+    return this.plugins.put(admin, tenant, plugin, body);
+  }
+
+  @Patch('tenants/:tenant/plugins/:plugin')
+  @Authenticated(Access.TenantAdmin)
+  @ApiZodBody(patchPluginSchema)
+  @ApiZodResponse(200, pluginInstallationViewSchema)
+  patch(
+    @CurrentAdmin() admin: AdminPrincipal,
+    @Param('tenant') tenant: string,
+    @Param('plugin') plugin: string,
+    @Body(new ZodValidationPipe(patchPluginSchema)) body: PatchPluginInput,
+  ) {
+    return this.plugins.patch(admin, tenant, plugin, body);
+  }
+
+  @Delete('tenants/:tenant/plugins/:plugin')
+  @HttpCode(204)
+  @Authenticated(Access.TenantAdmin)
+  async remove(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('plugin') plugin: string): Promise<void> {
+    await this.plugins.remove(admin, tenant, plugin);
+  }
+}

@@ -1,0 +1,93 @@
+import { openDatabase, type Database } from '@switchboard/db';
+import { SecretBox } from '@switchboard/secrets';
+import { startTestApi, type TestApi } from '../testing/api-test-harness';
+
+const UPSTREAM_KEY = 'wx-upstream-key-0123456789';
+
+describe('plugins API', () => {
+  let t: TestApi;
+  let db: Database;
+  beforeAll(async () => {
+    t = await startTestApi('plugins_api');
+    await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'acme', name: 'Acme' } });
+    db = openDatabase({ url: t.databaseUrl, dataDir: '' });
+  });
+  afterAll(async () => {
+    await db.close();
+    await t.close();
+  });
+
+  const admin = (method: string, path: string, body?: unknown) => t.request(method, path, { token: t.platformToken, body });
+  const storedRow = () => db.prisma.pluginInstallation.findFirstOrThrow({ where: { plugin: 'weather', tenant: { slug: 'acme' } } });
+
+  it('lists the catalog with versions, tools and config schemas that mark secrets write-only', async () => {
+    const res = await admin('GET', '/v1/plugins');
+    const weather = res.body.items.find((p: { name: string }) => p.name === 'weather');
+    expect(weather).toMatchObject({ version: '0.1.0', secretFields: ['apiKey'], tools: [{ name: 'forecast', inputSchema: expect.any(Object) }] });
+    expect(weather.configSchema.properties.apiKey.writeOnly).toBe(true);
+  });
+
+  it('installs a plugin with config, encrypting the secret field and never returning it', async () => {
+    const res = await admin('PUT', '/v1/tenants/acme/plugins/weather', { config: { apiKey: UPSTREAM_KEY, units: 'imperial' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ plugin: 'weather', enabled: true, config: { units: 'imperial' }, secrets: { apiKey: { set: true } } });
+    expect(JSON.stringify(res.body)).not.toContain(UPSTREAM_KEY);
+    const row = await storedRow();
+    expect(row.secrets).toMatch(/^v1\.[0-9a-f]{8}\./);
+    expect(JSON.stringify(row)).not.toContain(UPSTREAM_KEY);
+    expect(row.secretsKeyId).toBe(row.secrets!.split('.')[1]);
+  });
+
+  it('keeps a stored secret when a PATCH or PUT omits it', async () => {
+    const before = (await storedRow()).secrets;
+    const patched = await admin('PATCH', '/v1/tenants/acme/plugins/weather', { config: { units: 'metric' } });
+    expect(patched.body).toMatchObject({ config: { units: 'metric' }, secrets: { apiKey: { set: true } } });
+    const put = await admin('PUT', '/v1/tenants/acme/plugins/weather', { config: { region: { country: 'NL' } } });
+    expect(put.body).toMatchObject({ config: { units: 'metric', region: { country: 'NL' } }, secrets: { apiKey: { set: true } } });
+    // Re-sealed with a fresh IV on every write, holding the same secret.
+    const row = await storedRow();
+    expect(row.secrets).not.toBe(before);
+    expect(new SecretBox({ current: t.secretsKey }).decrypt(row.secrets!, `${row.tenantId}:weather`)).toEqual({ apiKey: UPSTREAM_KEY });
+  });
+
+  it('rejects config that does not match the plugin schema, with field paths and without echoing secrets', async () => {
+    const res = await admin('PATCH', '/v1/tenants/acme/plugins/weather', { config: { units: 'kelvin', apiKey: 'short', region: { country: 'NLD' } } });
+    expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_PLUGIN_CONFIG']);
+    const paths = res.body.error.details.issues.map((i: { path: string }) => i.path).sort();
+    expect(paths).toEqual(['config.apiKey', 'config.region.country', 'config.units']);
+    expect(JSON.stringify(res.body)).not.toContain('"short"');
+  });
+
+  it('requires the secret on first install', async () => {
+    await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'newco', name: 'N' } });
+    const res = await admin('PUT', '/v1/tenants/newco/plugins/weather', { config: {} });
+    expect(res.body.error.details.issues).toEqual([{ path: 'config.apiKey', message: expect.any(String) }]);
+  });
+
+  it('disables and re-enables a plugin, and rejects unknown body fields', async () => {
+    expect((await admin('PATCH', '/v1/tenants/acme/plugins/weather', { enabled: false })).body.enabled).toBe(false);
+    expect((await admin('GET', '/v1/tenants/acme/plugins')).body.items).toEqual([expect.objectContaining({ plugin: 'weather', enabled: false })]);
+    expect((await admin('PATCH', '/v1/tenants/acme/plugins/weather', { enabled: true })).body.enabled).toBe(true);
+    const bad = await admin('PATCH', '/v1/tenants/acme/plugins/weather', { enabled: 'yes', colour: 'red' });
+    expect(bad.body.error.details.issues.map((i: { path: string }) => i.path).sort()).toEqual(['colour', 'enabled']);
+  });
+
+  it('answers 404 for a plugin the platform does not have, and for one the tenant has not installed', async () => {
+    expect((await admin('PUT', '/v1/tenants/acme/plugins/nope', { config: {} })).body.error.code).toBe('PLUGIN_NOT_FOUND');
+    expect((await admin('PATCH', '/v1/tenants/acme/plugins/echo-lite', { enabled: false })).body.error.code).toBe('PLUGIN_NOT_INSTALLED');
+  });
+
+  it('never writes plugin secrets to the logs or the audit log', async () => {
+    const audit = await admin('GET', '/v1/tenants/acme/audit');
+    expect(audit.body.items.find((e: { action: string }) => e.action === 'plugin.install')).toMatchObject({
+      details: { secretFieldsSet: ['apiKey'], configFields: expect.arrayContaining(['units']) },
+    });
+    expect(JSON.stringify(audit.body)).not.toContain(UPSTREAM_KEY);
+    expect(t.logs()).not.toContain(UPSTREAM_KEY);
+  });
+
+  it('uninstalls a plugin', async () => {
+    expect((await admin('DELETE', '/v1/tenants/acme/plugins/weather')).status).toBe(204);
+    expect((await admin('GET', '/v1/tenants/acme/plugins/weather')).status).toBe(404);
+  });
+});

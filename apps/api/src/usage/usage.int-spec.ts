@@ -1,0 +1,212 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BullMqUsageSink, createUsageEvent, sharedInProcessUsageSink, USAGE_QUEUE_NAME, type AggregationResult, type UsageEvent } from '@switchboard/metering';
+import { startTestApi, type Json, type TestApi } from '../testing/api-test-harness';
+
+const HOUR = '2026-11-20T10:00:00.000Z';
+const NEXT_HOUR = '2026-11-20T11:00:00.000Z';
+const RANGE = 'from=2026-11-20&to=2026-11-21';
+
+type Totals = { calls: number; errors: number; totalDurationMs: number; bytesIn: number; bytesOut: number };
+
+/** What the usage API should answer for these events, grouped by `groupOf`. */
+function expectedGroups(events: UsageEvent[], groupOf: (e: UsageEvent) => string): (Totals & { group: string })[] {
+  const groups = new Map<string, Totals & { group: string }>();
+  for (const e of events) {
+    const group = groupOf(e);
+    const g = groups.get(group) ?? { group, calls: 0, errors: 0, totalDurationMs: 0, bytesIn: 0, bytesOut: 0 };
+    g.calls += 1;
+    g.errors += e.outcome === 'error' ? 1 : 0;
+    g.totalDurationMs += e.durationMs;
+    g.bytesIn += e.bytesIn;
+    g.bytesOut += e.bytesOut;
+    groups.set(group, g);
+  }
+  return [...groups.values()].sort((a, b) => (a.group < b.group ? -1 : 1));
+}
+
+async function setUpTenants(t: TestApi) {
+  const admin = (path: string, body: unknown) => t.request('POST', path, { token: t.platformToken, body });
+  const acme = (await admin('/v1/tenants', { slug: 'acme', name: 'Acme' })).body;
+  const other = (await admin('/v1/tenants', { slug: 'other', name: 'Other' })).body;
+  const laptop = (await admin('/v1/tenants/acme/api-keys', { name: 'laptop' })).body.key.id;
+  const ci = (await admin('/v1/tenants/acme/api-keys', { name: 'ci' })).body.key.id;
+  const otherKey = (await admin('/v1/tenants/other/api-keys', { name: 'k' })).body.key.id;
+  return { acme, other, laptop, ci, otherKey };
+}
+
+/** Calls across two plugins, three tools, two keys and two hours, some failed. */
+function acmeCalls(tenantId: string, laptop: string, ci: string): UsageEvent[] {
+  const call = (keyId: string, plugin: string, tool: string, at: string, outcome: 'ok' | 'error' = 'ok', durationMs = 10) =>
+    createUsageEvent({ tenantId, keyId, plugin, tool, outcome, durationMs, bytesIn: 100, bytesOut: 2_000 }, new Date(Date.parse(at) + 60_000));
+  return [
+    call(laptop, 'weather', 'forecast', HOUR),
+    call(laptop, 'weather', 'forecast', HOUR, 'error', 30),
+    call(ci, 'weather', 'forecast', NEXT_HOUR),
+    call(ci, 'weather', 'alerts', NEXT_HOUR, 'ok', 7),
+    call(laptop, 'echo-lite', 'echo', HOUR, 'ok', 1),
+    call(laptop, 'echo-lite', 'echo', NEXT_HOUR, 'ok', 1),
+    call(ci, 'echo-lite', 'echo', NEXT_HOUR, 'error', 2),
+  ];
+}
+
+describe('usage API in cluster mode: gateway events through BullMQ into Postgres', () => {
+  let t: TestApi;
+  let ids: Awaited<ReturnType<typeof setUpTenants>>;
+  let events: UsageEvent[];
+  let redis: Redis;
+  let queueEvents: QueueEvents<AggregationResult>;
+  const finished = new Map<string, 'completed' | 'failed'>();
+  let eventsHandled = 0;
+  const waiters = new Set<() => void>();
+
+  /** Resolves once `done()` holds, checked after every job the API's worker completes or fails. */
+  const until = (done: () => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
+
+  beforeAll(async () => {
+    t = await startTestApi('usage', {}, { redis: true });
+    ids = await setUpTenants(t);
+    redis = new Redis(t.cluster!.redisUrl, { maxRetriesPerRequest: null });
+    // Reads the queue's event stream from its start, so no completion can slip by unseen.
+    queueEvents = new QueueEvents<AggregationResult>(USAGE_QUEUE_NAME, { connection: redis, prefix: t.cluster!.usageQueuePrefix, lastEventId: '0-0' });
+    const onFinished = (jobId: string, state: 'completed' | 'failed') => {
+      finished.set(jobId, state);
+      for (const waiter of [...waiters]) waiter();
+    };
+    // A job is a batch of events: its result says how many it handled (counted or duplicate).
+    queueEvents.on('completed', ({ jobId, returnvalue }) => {
+      eventsHandled += returnvalue.applied + returnvalue.duplicates;
+      onFinished(jobId, 'completed');
+    });
+    queueEvents.on('failed', ({ jobId }) => onFinished(jobId, 'failed'));
+    await queueEvents.waitUntilReady();
+
+    // The gateway side, as a gateway node runs it.
+    const sink = new BullMqUsageSink({ redisUrl: t.cluster!.redisUrl, prefix: t.cluster!.usageQueuePrefix });
+    events = acmeCalls(ids.acme.id, ids.laptop, ids.ci);
+    const otherCall = createUsageEvent(
+      { tenantId: ids.other.id, keyId: ids.otherKey, plugin: 'weather', tool: 'forecast', outcome: 'ok', durationMs: 5, bytesIn: 1, bytesOut: 1 },
+      new Date(HOUR),
+    );
+    for (const event of [...events, otherCall]) sink.record(event);
+    await until(() => eventsHandled >= events.length + 1);
+    await sink.close();
+  });
+  afterAll(async () => {
+    await queueEvents.close();
+    redis.disconnect();
+    await t.close();
+  });
+
+  const usage = (query: string, token = t.platformToken) => t.request('GET', `/v1/tenants/acme/usage?${query}`, { token });
+
+  it('returns totals per plugin equal to the calls fed through the queue', async () => {
+    const res = await usage(`${RANGE}&groupBy=plugin`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ tenantId: ids.acme.id, from: '2026-11-20T00:00:00.000Z', to: '2026-11-21T00:00:00.000Z', groupBy: 'plugin' });
+    expect(res.body.groups).toEqual(expectedGroups(events, (e) => e.plugin));
+    expect(res.body.totals).toEqual({ calls: 7, errors: 2, totalDurationMs: 61, bytesIn: 700, bytesOut: 14_000 });
+  });
+
+  it('groups by tool, key and hour, and plugin is the default', async () => {
+    expect((await usage(`${RANGE}&groupBy=tool`)).body.groups).toEqual(expectedGroups(events, (e) => `${e.plugin}/${e.tool}`));
+    expect((await usage(`${RANGE}&groupBy=key`)).body.groups).toEqual(expectedGroups(events, (e) => e.keyId));
+    const hours = (await usage(`${RANGE}&groupBy=hour`)).body.groups.map((g: Json) => [g.group, g.calls]);
+    expect(hours).toEqual([['2026-11-20T10:00:00Z', 3], ['2026-11-20T11:00:00Z', 4]]);
+    expect((await usage(RANGE)).body.groupBy).toBe('plugin');
+  });
+
+  it('counts only the hour buckets inside [from, to)', async () => {
+    const res = await usage('from=2026-11-20T11:00:00Z&to=2026-11-20T12:00:00Z');
+    expect(res.body.totals.calls).toBe(4);
+  });
+
+  it("shows a tenant admin its own usage and answers 404 for another tenant's", async () => {
+    const otherAdmin = t.tenantAdminToken(ids.other.id);
+    const own = await t.request('GET', `/v1/tenants/other/usage?${RANGE}`, { token: otherAdmin });
+    expect([own.status, own.body.totals.calls]).toEqual([200, 1]);
+    for (const ref of ['acme', ids.acme.id]) {
+      const res = await t.request('GET', `/v1/tenants/${ref}/usage?${RANGE}`, { token: otherAdmin });
+      expect([res.status, res.body.error.code]).toEqual([404, 'TENANT_NOT_FOUND']);
+    }
+  });
+
+  it.each([
+    ['a missing from', 'to=2026-11-21', ['from']],
+    ['a date that is not ISO 8601', 'from=20.11.2026&to=2026-11-21', ['from']],
+    ['a date-time without a zone', 'from=2026-11-20T10:00:00&to=2026-11-21', ['from']],
+    ['to before from', 'from=2026-11-21&to=2026-11-20', ['to']],
+    ['a range over 93 days', 'from=2026-01-01&to=2026-06-01', ['to']],
+    ['an unknown groupBy', `${RANGE}&groupBy=tenant`, ['groupBy']],
+    ['an unknown parameter', `${RANGE}&tenantId=x`, ['tenantId']],
+  ])('refuses %s with 400, naming the field', async (_why, query, paths) => {
+    const res = await usage(query);
+    expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(paths);
+  });
+
+  it('lists a usage job that failed for good, without its data, to platform admins only', async () => {
+    const queue = new Queue(USAGE_QUEUE_NAME, { connection: redis, prefix: t.cluster!.usageQueuePrefix });
+    try {
+      // A job that is not a usage event fails at once (no retries): what a broken producer would cause.
+      await queue.add('usage-events', { tenantId: ids.acme.id, secret: 'must-not-be-listed' }, { jobId: 'broken-job' });
+      await until(() => finished.has('broken-job'));
+    } finally {
+      await queue.close();
+    }
+    const res = await t.request('GET', '/v1/usage/failed-jobs?limit=10', { token: t.platformToken });
+    expect(res.status).toBe(200);
+    expect(res.body.mode).toBe('bullmq');
+    expect(res.body.items).toEqual([
+      { id: 'broken-job', failedReason: expect.stringContaining('Not a usage event'), attemptsMade: 1, queuedAt: expect.any(String), failedAt: expect.any(String) },
+    ]);
+    expect(JSON.stringify(res.body)).not.toContain('must-not-be-listed');
+    const metrics = await (await fetch(t.api.metricsUrl!)).text();
+    expect(metrics).toMatch(/^switchboard_api_usage_jobs_failed\{[^}]*\} 1$/m);
+    expect(metrics).toMatch(/^switchboard_api_usage_queue_lag_seconds\{[^}]*\} 0$/m);
+    expect((await t.request('GET', '/v1/usage/failed-jobs', { token: t.tenantAdminToken(ids.acme.id) })).status).toBe(403);
+    expect((await t.request('GET', '/v1/usage/failed-jobs?limit=0', { token: t.platformToken })).body.error.details.issues[0].path).toBe('limit');
+  });
+
+  it('documents both endpoints in the OpenAPI description', async () => {
+    const paths = (await t.request('GET', '/openapi.json')).body.paths;
+    const params = paths['/v1/tenants/{tenant}/usage'].get.parameters.map((p: { name: string }) => p.name);
+    expect(params).toEqual(expect.arrayContaining(['tenant', 'from', 'to', 'groupBy']));
+    expect(paths['/v1/usage/failed-jobs'].get).toBeDefined();
+  });
+});
+
+describe('usage API in embedded mode: the in-process sink a gateway in the same process records into', () => {
+  let t: TestApi;
+  let ids: Awaited<ReturnType<typeof setUpTenants>>;
+  beforeAll(async () => {
+    t = await startTestApi('usage_embedded');
+    ids = await setUpTenants(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('writes what is recorded into the shared sink and reports it', async () => {
+    const sink = sharedInProcessUsageSink();
+    expect(sink).toBeDefined();
+    const events = acmeCalls(ids.acme.id, ids.laptop, ids.ci);
+    for (const event of events) sink!.record(event);
+    await sink!.flush();
+    const res = await t.request('GET', `/v1/tenants/acme/usage?${RANGE}&groupBy=tool`, { token: t.platformToken });
+    expect(res.body.groups).toEqual(expectedGroups(events, (e) => `${e.plugin}/${e.tool}`));
+  });
+
+  it('lists no failed jobs: there is no queue', async () => {
+    expect((await t.request('GET', '/v1/usage/failed-jobs', { token: t.platformToken })).body).toEqual({ mode: 'embedded', items: [] });
+  });
+});

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { USAGE_GROUP_BY } from '@switchboard/metering';
+
+/** About a quarter: enough for quarterly reports, and a bound on the rows one query sums. */
+export const MAX_USAGE_RANGE_DAYS = 93;
+const DAY_MS = 86_400_000;
+export const DEFAULT_FAILED_JOBS_LIMIT = 50;
+export const MAX_FAILED_JOBS_LIMIT = 200;
+
+/** A date (midnight UTC) or a date-time with its zone: a time without one would depend on the server's clock. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+const instantSchema = z
+  .string()
+  .refine((v) => ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date or date-time with zone, e.g. 2026-11-01 or 2026-11-01T00:00:00Z')
+  .transform((v) => new Date(v));
+
+export const usageQuerySchema = z
+  .object({
+    /** Hour buckets starting at or after `from` … */
+    from: instantSchema,
+    /** … and before `to` are counted. */
+    to: instantSchema,
+    groupBy: z.enum(USAGE_GROUP_BY).default('plugin'),
+  })
+  .strict()
+  .superRefine((query, ctx) => {
+    // zod runs this check even when a date failed its own (which then names the field): skip it.
+    if (!isDate(query.from) || !isDate(query.to)) return;
+    if (query.from >= query.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else if (query.to.getTime() - query.from.getTime() > MAX_USAGE_RANGE_DAYS * DAY_MS) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_USAGE_RANGE_DAYS} days after from` });
+    }
+  });
+
+function isDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+const countsSchema = z.object({
+  calls: z.number().int(),
+  errors: z.number().int(),
+  totalDurationMs: z.number().int(),
+  bytesIn: z.number().int(),
+  bytesOut: z.number().int(),
+});
+
+export const usageViewSchema = z.object({
+  tenantId: z.uuid(),
+  from: z.iso.datetime(),
+  to: z.iso.datetime(),
+  groupBy: z.enum(USAGE_GROUP_BY),
+  /** All groups added up. */
+  totals: countsSchema,
+  /** One entry per plugin, `plugin/tool`, API key id or ISO hour, in that order. */
+  groups: z.array(countsSchema.extend({ group: z.string() })),
+});
+
+export const failedJobsQuerySchema = z
+  .object({ limit: z.coerce.number().int().min(1).max(MAX_FAILED_JOBS_LIMIT).default(DEFAULT_FAILED_JOBS_LIMIT) })
+  .strict();
+
+export const failedJobViewSchema = z.object({
+  /** The usage event's id (jobs are keyed by it). */
+  id: z.string(),
+  failedReason: z.string(),
+  attemptsMade: z.number().int(),
+  queuedAt: z.iso.datetime(),
+  failedAt: z.iso.datetime().nullable(),
+});
+
+export const failedJobsViewSchema = z.object({
+  /** `embedded` has no queue, so never a failed job. */
+  mode: z.enum(['embedded', 'bullmq']),
+  items: z.array(failedJobViewSchema),
+});
+
+export type UsageQuery = z.output<typeof usageQuerySchema>;
+export type UsageView = z.output<typeof usageViewSchema>;
+export type FailedJobsQuery = z.output<typeof failedJobsQuerySchema>;
+export type FailedJobsView = z.output<typeof failedJobsViewSchema>;
