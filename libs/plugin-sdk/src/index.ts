@@ -1,0 +1,43 @@
+// The contract between Switchboard and its plugins. Anything exported here is public API for
+// plugin authors; it deliberately exposes no @modelcontextprotocol/sdk types.
+export { definePlugin, defineTool, definePrompt, secret, isSecretSchema, PLUGIN_MARK } from './define-plugin';
+export type {
+  Plugin,
+  PluginDefinition,
+  ToolDefinition,
+  ListedToolDefinition,
+  ToolReturn,
+  ResourceDefinition,
+  ResourceTemplateDefinition,
+  PromptDefinition,
+  Completer,
+  ObjectSchema,
+} from './define-plugin';
+export type { PluginContext, ToolContext, ToolListingContext, PluginLogger } from './plugin-context';
+export { MAX_NOTE_TITLE_LENGTH, MAX_NOTE_BODY_LENGTH, MAX_NOTE_TAGS } from './tenant-storage';
+export type { TenantStorage, NoteStore, Note, NewNote } from './tenant-storage';
+export { ClientCapabilityError, PluginNotFoundError } from './plugin-errors';
+export { LOG_LEVELS } from './mcp-content';
+export type {
+  Annotations,
+  TextContent,
+  ImageContent,
+  AudioContent,
+  EmbeddedResource,
+  ResourceLink,
+  ContentBlock,
+  ResourceContents,
+  TextResourceContents,
+  BlobResourceContents,
+  ToolResult,
+  ToolAnnotations,
+  PromptMessage,
+  PromptResult,
+  LogLevel,
+  SamplingMessage,
+  SamplingRequest,
+  SamplingResult,
+  ElicitationSchema,
+  ElicitationRequest,
+  ElicitationResult,
+} from './mcp-content';

@@ -1,0 +1,53 @@
+import type { TenantStorage } from './tenant-storage';
+import type { ElicitationRequest, ElicitationResult, LogLevel, SamplingRequest, SamplingResult } from './mcp-content';
+
+/** Structured logs to the gateway's own log (never sent to the MCP client; see `log`). */
+export interface PluginLogger {
+  debug(message: string, data?: Record<string, unknown>): void;
+  info(message: string, data?: Record<string, unknown>): void;
+  warn(message: string, data?: Record<string, unknown>): void;
+  error(message: string, data?: Record<string, unknown>): void;
+}
+
+/** What every handler (tool, resource, prompt, completion) is given about where it runs. */
+export interface PluginContext<Config> {
+  tenant: { id: string; slug: string };
+  /** The tenant's configuration of this plugin: validated by the config schema, secrets decrypted. */
+  config: Config;
+  logger: PluginLogger;
+  /** Aborted when the client cancels the request, the session ends, or the plugin's timeout passes. */
+  signal: AbortSignal;
+  /**
+   * The MCP session of the call. Per-session state (a connection, a child process) is keyed by
+   * `id` and released when `closed` aborts.
+   */
+  session: { id: string; closed: AbortSignal };
+  /** Storage bound to this tenant (see TenantStorage). */
+  storage: TenantStorage;
+}
+
+/** Extra abilities of a tool call: it runs inside a client request, so it can talk back. */
+export interface ToolContext<Config> extends PluginContext<Config> {
+  /** Sends `notifications/progress` when the client asked for progress; otherwise does nothing. */
+  progress(progress: number, total?: number, message?: string): Promise<void>;
+  /** Sends `notifications/message` if `level` is at or above the level the session asked for. */
+  log(level: LogLevel, data: unknown): Promise<void>;
+  /** What the connected client declared it can do. */
+  client: { sampling: boolean; elicitation: boolean };
+  /** Asks the client's LLM; throws ClientCapabilityError when the client cannot sample. */
+  sample(request: SamplingRequest): Promise<SamplingResult>;
+  /** Asks the user for input; throws ClientCapabilityError when the client cannot elicit. */
+  elicit(request: ElicitationRequest): Promise<ElicitationResult>;
+  /** Tells this session that a resource changed, if it subscribed to that URI. */
+  resourceUpdated(uri: string): Promise<void>;
+}
+
+/** What `listTools` is given: the tenant's configuration, before any session uses it. */
+export interface ToolListingContext<Config> {
+  tenant: { id: string };
+  config: Config;
+  /** Aborted when the gateway stops waiting for the list. */
+  signal: AbortSignal;
+  /** Tells the gateway this tenant's list changed: its sessions are told to list tools again. */
+  listChanged(): void;
+}

@@ -1,0 +1,15 @@
+/** The connected client did not declare the capability a handler asked for (sampling, elicitation). */
+export class ClientCapabilityError extends Error {
+  constructor(readonly capability: 'sampling' | 'elicitation') {
+    super(`The client does not support ${capability}`);
+    this.name = 'ClientCapabilityError';
+  }
+}
+
+/** A resource URI or prompt name that the plugin does not know; the gateway answers "not found". */
+export class PluginNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginNotFoundError';
+  }
+}
