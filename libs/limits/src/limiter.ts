@@ -1,0 +1,469 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Logger } from '@switchboard/logger';
+import { DEFAULT_PLATFORM_LIMITS, keyLimitApplies, resolveEffectiveLimits, type EffectiveLimits, type Limits } from './effective-limits';
+import type { LimitDecision, LimitPrincipal, LimitRejection, LimitScope, LimitState } from './limit-decision';
+import { MemoryLeaseStore, RedisLeaseStore, type LeaseSlot, type LeaseStore } from './lease-store';
+import type { LimitName } from './limits.schema';
+import { MemoryMonthlyQuota, QUOTA_KEY_TTL_SECONDS, RedisMonthlyQuota, monthBounds, utcMonth, type MonthlyQuota } from './monthly-quota';
+import { RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED } from './combined-checks';
+import { MemoryWindowCounters, RedisWindowCounters, type WindowCounters, type WindowResult } from './window-counters';
+
+export const DEFAULT_LIMITS_KEY_PREFIX = 'sb:limits:';
+const RATE_WINDOW_SECONDS = 60;
+/** A lease not renewed for this long belongs to a dead node and stops counting. */
+export const DEFAULT_LEASE_TTL_MS = 30_000;
+/** Renew well before expiry, so one slow or lost renewal does not drop a live lease. */
+const LEASE_RENEWALS_PER_TTL = 3;
+/** A full concurrency cap frees up when something finishes; there is no window to wait for. */
+const CONCURRENCY_RETRY_AFTER_SECONDS = 1;
+const STORE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
+/** While Redis is down every check fails; one log line per interval is enough. */
+const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
+/** Spent windows this node refuses locally until they reset; expired entries are dropped past this size. */
+const MAX_BLOCKED_WINDOWS = 10_000;
+const RELEASED: Promise<void> = Promise.resolve();
+
+export type LimiterFailureMode = 'open' | 'closed';
+
+export interface LimiterOptions {
+  /** Platform defaults (from config); tenants and keys override them. */
+  defaults?: Limits;
+  /**
+   * Shared state for all nodes. Absent = in-memory (embedded mode). Give it a client created with
+   * `enableOfflineQueue: false` and a `commandTimeout`, so checks fail fast instead of waiting
+   * while Redis is away (see LIMITER_REDIS_OPTIONS).
+   */
+  redis?: Redis;
+  /** The same on every node of a cluster: that is what makes them share a budget. */
+  keyPrefix?: string;
+  /** When Redis cannot be asked: `open` admits (default), `closed` refuses with reason store-unavailable. */
+  failureMode?: LimiterFailureMode;
+  leaseTtlMs?: number;
+  /** Called on every failed store operation, e.g. to count it in a metric. */
+  onStoreError?: (error: Error, limit: LimitName) => void;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/**
+ * ioredis options for the limiter's connection: fail fast instead of queueing during an outage,
+ * and auto-pipeline, so the checks of concurrent requests share one socket write and read
+ * instead of a syscall pair each (measured: see docs/performance.md).
+ */
+export const LIMITER_REDIS_OPTIONS = { enableOfflineQueue: false, commandTimeout: 500, maxRetriesPerRequest: 1, enableAutoPipelining: true } as const;
+
+interface HeldLease {
+  sets: string[];
+  member: string;
+}
+
+/** One window of a combined check: a per-minute window or the monthly quota. */
+interface WindowCheck {
+  scope: LimitScope;
+  limit: 'requestsPerMinute' | 'toolCallsPerMinute' | 'monthlyToolCalls';
+  value: number;
+}
+
+/**
+ * What a principal's requests or tool calls check, with the Redis keys, worked out once per key's
+ * overrides object (the key cache and a session's binding hand out the same object every time)
+ * instead of per check.
+ */
+interface ChecksPlan {
+  tenantLimits: LimitPrincipal['tenantLimits'];
+  keyLimits: LimitPrincipal['keyLimits'];
+  tenantId: string;
+  keyId: string;
+  windows: WindowCheck[];
+  windowKeys: string[];
+  /** (limit, window seconds) per window key. */
+  windowArgs: number[];
+  /** The month `windowKeys` names for the quota, '' when the quota is not checked. */
+  quotaMonth: string;
+  leaseScopes: { scope: LimitScope; value: number }[];
+  sets: string[];
+  setLimits: number[];
+  /** Every limit the combined check covers, to count a failed check once per limit. */
+  names: LimitName[];
+}
+
+type CheckKind = 'request' | 'toolCall';
+
+/**
+ * Enforces requests/minute, tool calls/minute, concurrent sessions, concurrent tool calls and the
+ * monthly tool-call quota for a key and its tenant, across every node sharing the Redis.
+ */
+export class Limiter {
+  private readonly defaults: Limits;
+  private readonly keyPrefix: string;
+  private readonly failureMode: LimiterFailureMode;
+  private readonly counters: WindowCounters;
+  private readonly quota: MonthlyQuota;
+  private readonly leases: LeaseStore;
+  private readonly held = new Map<string, HeldLease>();
+  private readonly combinedChecks?: RedisCombinedChecks;
+  private readonly plans: Record<CheckKind, WeakMap<object, ChecksPlan>> = { request: new WeakMap(), toolCall: new WeakMap() };
+  /** Window key -> until when (ms) it is spent: refused here without asking Redis. */
+  private readonly blocked = new Map<string, number>();
+  /** Lease members of admitToolCall: unique per node without a UUID per call. */
+  private readonly callPrefix = `call:${randomBytes(6).toString('hex')}:`;
+  private callSeq = 0;
+  private readonly renewTimer?: NodeJS.Timeout;
+  private readonly now: () => Date;
+  private lastErrorLog = 0;
+  /** Store failures since start, for a metric. */
+  storeErrors = 0;
+
+  constructor(private readonly options: LimiterOptions = {}) {
+    this.defaults = options.defaults ?? DEFAULT_PLATFORM_LIMITS;
+    this.keyPrefix = options.keyPrefix ?? DEFAULT_LIMITS_KEY_PREFIX;
+    this.failureMode = options.failureMode ?? 'open';
+    this.now = options.now ?? (() => new Date());
+    if (options.redis) {
+      const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+      this.counters = new RedisWindowCounters(options.redis, this.keyPrefix);
+      this.quota = new RedisMonthlyQuota(this.counters);
+      this.leases = new RedisLeaseStore(options.redis, ttlMs);
+      this.combinedChecks = new RedisCombinedChecks(options.redis, ttlMs, (error) => this.recordStoreError(error, 'concurrentToolCalls'));
+      this.renewTimer = setInterval(() => void this.renewLeases(), ttlMs / LEASE_RENEWALS_PER_TTL);
+      this.renewTimer.unref();
+    } else {
+      this.counters = new MemoryWindowCounters();
+      this.quota = new MemoryMonthlyQuota();
+      this.leases = new MemoryLeaseStore();
+    }
+  }
+
+  /** Every HTTP request (each POST and each stream open). */
+  consumeRequest(principal: LimitPrincipal): Promise<LimitDecision> {
+    if (this.combinedChecks) return this.checkRedis(principal, 'request', this.combinedChecks);
+    return this.consumeWindows(principal, 'requestsPerMinute', this.resolve(principal));
+  }
+
+  /** Each tools/call: the per-minute limits, then the tenant's monthly quota. */
+  async consumeToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
+    const limits = this.resolve(principal);
+    const perMinute = await this.consumeWindows(principal, 'toolCallsPerMinute', limits);
+    const quotaValue = limits.tenant.monthlyToolCalls;
+    if (!perMinute.allowed || quotaValue === null) return perMinute;
+
+    const now = this.now();
+    const result = await this.guard('monthlyToolCalls', 'tenant', quotaValue, () => this.quota.consume(principal.tenantId, quotaValue, now));
+    if (result === 'failed-open') return perMinute;
+    if (isRejection(result)) return result;
+    const state = toState('tenant', 'monthlyToolCalls', quotaValue, result, monthBounds(now).monthSeconds);
+    return result.allowed ? { allowed: true, state: tighter(perMinute.state, state) } : reject(state);
+  }
+
+  /** Before a session opens (answer 429 before the stream starts). Keep the lease until it closes. */
+  acquireSession(principal: LimitPrincipal, sessionId: string): Promise<LimitDecision> {
+    return this.acquireLease(principal, 'concurrentSessions', `session:${sessionId}`);
+  }
+
+  /** Releases a session's slot from any node, e.g. when the session is terminated elsewhere. */
+  async releaseSession(principal: LimitPrincipal, sessionId: string): Promise<void> {
+    await this.releaseLease(this.leaseSets(principal, 'concurrentSessions'), `session:${sessionId}`);
+  }
+
+  /** Around each tool call: call `release()` when it finishes, whatever the outcome. */
+  acquireToolCall(principal: LimitPrincipal, callId: string = randomUUID()): Promise<LimitDecision> {
+    return this.acquireLease(principal, 'concurrentToolCalls', `call:${callId}`);
+  }
+
+  /**
+   * A tools/call about to run: tool calls per minute (key, tenant), the monthly quota, then a slot
+   * of the in-flight cap, as consumeToolCall followed by acquireToolCall would check them. With
+   * Redis all of it is one command, and releases are batched (see RedisCombinedChecks).
+   */
+  admitToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
+    return this.combinedChecks ? this.checkRedis(principal, 'toolCall', this.combinedChecks) : this.admitToolCallStepwise(principal);
+  }
+
+  async close(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.held.clear();
+    await this.combinedChecks?.flush();
+  }
+
+  private async admitToolCallStepwise(principal: LimitPrincipal): Promise<LimitDecision> {
+    const counted = await this.consumeToolCall(principal);
+    if (!counted.allowed) return counted;
+    const lease = await this.acquireToolCall(principal);
+    if (!lease.allowed) return lease;
+    return { allowed: true, state: counted.state, release: lease.release };
+  }
+
+  /** A request's windows, or a tool call's windows, quota and lease, as one Redis command. */
+  private async checkRedis(principal: LimitPrincipal, kind: CheckKind, checks: RedisCombinedChecks): Promise<LimitDecision> {
+    const plan = this.plan(principal, kind);
+    const { windows, windowKeys, leaseScopes } = plan;
+    if (windows.length === 0 && leaseScopes.length === 0) return { allowed: true };
+
+    const nowMs = Date.now();
+    for (let i = 0; i < windows.length; i++) {
+      const until = this.blocked.get(windowKeys[i]);
+      if (until === undefined) continue;
+      if (until > nowMs) return reject(this.windowState(windows[i], 0, until - nowMs));
+      this.blocked.delete(windowKeys[i]);
+    }
+
+    const member = leaseScopes.length > 0 ? this.callPrefix + (this.callSeq++).toString(36) : '';
+    let reply: number[];
+    try {
+      reply = await checks.check(windowKeys, plan.windowArgs, plan.sets, plan.setLimits, member);
+    } catch (error) {
+      for (const name of plan.names) this.recordStoreError(error as Error, name);
+      if (this.failureMode === 'open') return { allowed: true };
+      const first = windows[0] ?? { ...leaseScopes[0], limit: 'concurrentToolCalls' as const };
+      return storeUnavailable(first.limit, first.scope, first.value);
+    }
+
+    const status = reply[0];
+    const checked = status === CHECK_WINDOW_REFUSED ? reply[1] : windows.length;
+    let tightest: LimitState | undefined;
+    for (let i = 0; i < checked; i++) {
+      const window = windows[i];
+      const consumed = reply[2 + 2 * i];
+      const pttl = reply[3 + 2 * i];
+      // As rate-limiter-flexible's inMemoryBlockOnConsumed: a spent window costs no more commands.
+      if (consumed >= window.value) this.block(windowKeys[i], nowMs + pttl);
+      const state = this.windowState(window, Math.max(window.value - consumed, 0), pttl);
+      if (consumed > window.value) return reject(state);
+      tightest = tighter(tightest, state);
+    }
+    if (status === CHECK_LEASE_FULL) {
+      const full = leaseScopes[reply[1] - 1];
+      return reject({ scope: full.scope, limit: 'concurrentToolCalls', limitValue: full.value, remaining: 0, resetSeconds: CONCURRENCY_RETRY_AFTER_SECONDS });
+    }
+    if (leaseScopes.length === 0) return { allowed: true, state: tightest };
+
+    const sets = plan.sets;
+    this.held.set(member, { sets, member });
+    let released = false;
+    return {
+      allowed: true,
+      state: tightest,
+      release: () => {
+        if (released) return RELEASED;
+        released = true;
+        this.held.delete(member);
+        return checks.release(sets, member);
+      },
+    };
+  }
+
+  private windowState(window: WindowCheck, remaining: number, resetMs: number): LimitState {
+    if (window.limit === 'monthlyToolCalls') {
+      // The counter lives from the first call of the month; the month really ends at its boundary.
+      const bounds = monthBounds(this.now());
+      return { scope: window.scope, limit: window.limit, limitValue: window.value, remaining, resetSeconds: Math.max(Math.ceil(bounds.resetMs / 1000), 0), windowSeconds: bounds.monthSeconds };
+    }
+    return { scope: window.scope, limit: window.limit, limitValue: window.value, remaining, resetSeconds: Math.max(Math.ceil(resetMs / 1000), 0), windowSeconds: RATE_WINDOW_SECONDS };
+  }
+
+  private block(key: string, until: number): void {
+    if (this.blocked.size >= MAX_BLOCKED_WINDOWS) {
+      const now = Date.now();
+      for (const [k, u] of this.blocked) if (u <= now) this.blocked.delete(k);
+    }
+    this.blocked.set(key, until);
+  }
+
+  /** The keys and limits of a principal's check, with the keys rate-limiter-flexible uses. */
+  private plan(principal: LimitPrincipal, kind: CheckKind): ChecksPlan {
+    const cacheKey = principal.keyLimits ?? principal;
+    let plan = this.plans[kind].get(cacheKey);
+    if (
+      plan &&
+      plan.tenantLimits === principal.tenantLimits &&
+      plan.keyLimits === principal.keyLimits &&
+      plan.tenantId === principal.tenantId &&
+      plan.keyId === principal.keyId &&
+      (plan.quotaMonth === '' || plan.quotaMonth === utcMonth(this.now()))
+    ) {
+      return plan;
+    }
+    const limits = this.resolve(principal);
+    const perMinute = kind === 'request' ? 'requestsPerMinute' : 'toolCallsPerMinute';
+    const windows: WindowCheck[] = [];
+    const windowKeys: string[] = [];
+    const windowArgs: number[] = [];
+    const names: LimitName[] = [];
+    for (const { scope, id, value } of this.scopes(principal, perMinute, limits)) {
+      windows.push({ scope, limit: perMinute, value });
+      windowKeys.push(`${this.keyPrefix}rl:${perMinute}:${id}`);
+      windowArgs.push(value, RATE_WINDOW_SECONDS);
+    }
+    if (windows.length > 0) names.push(perMinute);
+    const quotaValue = kind === 'toolCall' ? limits.tenant.monthlyToolCalls : null;
+    let quotaMonth = '';
+    if (quotaValue !== null) {
+      quotaMonth = utcMonth(this.now());
+      windows.push({ scope: 'tenant', limit: 'monthlyToolCalls', value: quotaValue });
+      windowKeys.push(`${this.keyPrefix}rl:monthlyToolCalls:tenant:${principal.tenantId}:${quotaMonth}`);
+      windowArgs.push(quotaValue, QUOTA_KEY_TTL_SECONDS);
+      names.push('monthlyToolCalls');
+    }
+    const leaseScopes = kind === 'toolCall' ? this.scopes(principal, 'concurrentToolCalls', limits) : [];
+    if (leaseScopes.length > 0) names.push('concurrentToolCalls');
+    plan = {
+      tenantLimits: principal.tenantLimits,
+      keyLimits: principal.keyLimits,
+      tenantId: principal.tenantId,
+      keyId: principal.keyId,
+      windows,
+      windowKeys,
+      windowArgs,
+      quotaMonth,
+      leaseScopes: leaseScopes.map(({ scope, value }) => ({ scope, value })),
+      sets: leaseScopes.map(({ id }) => this.leaseSet(principal, 'concurrentToolCalls', id)),
+      setLimits: leaseScopes.map(({ value }) => value),
+      names,
+    };
+    this.plans[kind].set(cacheKey, plan);
+    return plan;
+  }
+
+  private resolve(principal: LimitPrincipal): EffectiveLimits {
+    return resolveEffectiveLimits(this.defaults, principal.tenantLimits, principal.keyLimits);
+  }
+
+  /** The scopes a limit is checked at: the key's only when tighter than the tenant's, key first. */
+  private scopes(principal: LimitPrincipal, name: LimitName, limits: EffectiveLimits): { scope: LimitScope; id: string; value: number }[] {
+    const scopes: { scope: LimitScope; id: string; value: number }[] = [];
+    if (keyLimitApplies(limits, name)) scopes.push({ scope: 'key', id: `key:${principal.keyId}`, value: limits.key[name]! });
+    const tenantValue = limits.tenant[name];
+    if (tenantValue !== null) scopes.push({ scope: 'tenant', id: `tenant:${principal.tenantId}`, value: tenantValue });
+    return scopes;
+  }
+
+  /**
+   * Key first, then tenant, one after the other: a key refused at its own limit does not use up
+   * its tenant's budget, so one noisy key cannot starve the tenant's other keys.
+   */
+  private async consumeWindows(principal: LimitPrincipal, name: LimitName, limits: EffectiveLimits): Promise<LimitDecision> {
+    let tightest: LimitState | undefined;
+    for (const { scope, id, value } of this.scopes(principal, name, limits)) {
+      const result = await this.guard(name, scope, value, () => this.counters.consume(name, id, value, RATE_WINDOW_SECONDS));
+      if (result === 'failed-open') continue;
+      if (isRejection(result)) return result;
+      const state = toState(scope, name, value, result, RATE_WINDOW_SECONDS);
+      if (!result.allowed) return reject(state);
+      tightest = tighter(tightest, state);
+    }
+    return { allowed: true, state: tightest };
+  }
+
+  private leaseSets(principal: LimitPrincipal, name: LimitName): string[] {
+    return this.scopes(principal, name, this.resolve(principal)).map(({ id }) => this.leaseSet(principal, name, id));
+  }
+
+  /** The {tenantId} hash tag keeps a tenant's sets in one Redis Cluster slot, as the script needs. */
+  private leaseSet(principal: LimitPrincipal, name: LimitName, id: string): string {
+    return `${this.keyPrefix}lease:{${principal.tenantId}}:${name}:${id}`;
+  }
+
+  private async acquireLease(principal: LimitPrincipal, name: LimitName, member: string): Promise<LimitDecision> {
+    const scopes = this.scopes(principal, name, this.resolve(principal));
+    if (scopes.length === 0) return { allowed: true, release: async () => undefined };
+    const slots: LeaseSlot[] = scopes.map(({ id, value }) => ({ set: this.leaseSet(principal, name, id), limit: value }));
+    const tenantScope = scopes[scopes.length - 1];
+    const result = await this.guard(name, tenantScope.scope, tenantScope.value, () => this.leases.acquire(slots, member));
+    // Failing open: nothing was recorded, so there is nothing to give back.
+    if (result === 'failed-open') return { allowed: true, release: async () => undefined };
+    if (isRejection(result)) return result;
+    if (!result.acquired) {
+      const full = scopes[result.fullSlot];
+      return reject({ scope: full.scope, limit: name, limitValue: full.value, remaining: 0, resetSeconds: CONCURRENCY_RETRY_AFTER_SECONDS });
+    }
+
+    const sets = slots.map((s) => s.set);
+    const leaseKey = `${member}|${sets.join('|')}`;
+    this.held.set(leaseKey, { sets, member });
+    let released = false;
+    const states = scopes.map(({ scope, value }, i) => ({ scope, limit: name, limitValue: value, remaining: Math.max(value - result.counts[i], 0), resetSeconds: 0 }));
+    return {
+      allowed: true,
+      state: states.reduce<LimitState | undefined>(tighter, undefined),
+      release: async () => {
+        if (released) return;
+        released = true;
+        this.held.delete(leaseKey);
+        await this.releaseLease(sets, member);
+      },
+    };
+  }
+
+  private async releaseLease(sets: string[], member: string): Promise<void> {
+    if (sets.length === 0) return;
+    try {
+      await this.leases.release(sets, member);
+    } catch (error) {
+      // Not fatal: the lease expires by itself within one TTL.
+      this.recordStoreError(error as Error, 'concurrentSessions');
+    }
+  }
+
+  /** Extends every lease this node holds; runs on a timer, public so tests need not wait for it. */
+  async renewLeases(): Promise<void> {
+    try {
+      await this.leases.renewMany([...this.held.values()]);
+    } catch (error) {
+      this.recordStoreError(error as Error, 'concurrentSessions');
+    }
+  }
+
+  /** Runs one store operation; on failure applies the failure mode. */
+  private async guard<T>(name: LimitName, scope: LimitScope, value: number, operation: () => Promise<T>): Promise<T | LimitRejection | 'failed-open'> {
+    try {
+      return await operation();
+    } catch (error) {
+      this.recordStoreError(error as Error, name);
+      if (this.failureMode === 'open') return 'failed-open';
+      return storeUnavailable(name, scope, value);
+    }
+  }
+
+  private recordStoreError(error: Error, name: LimitName): void {
+    this.storeErrors += 1;
+    this.options.onStoreError?.(error, name);
+    const now = Date.now();
+    if (now - this.lastErrorLog >= STORE_ERROR_LOG_INTERVAL_MS) {
+      this.lastErrorLog = now;
+      this.options.logger?.warn(
+        { err: error.message, limit: name, failureMode: this.failureMode, storeErrors: this.storeErrors },
+        `Limits store unavailable; failing ${this.failureMode}`,
+      );
+    }
+  }
+}
+
+function storeUnavailable(limit: LimitName, scope: LimitScope, limitValue: number): LimitRejection {
+  return {
+    allowed: false,
+    reason: 'store-unavailable',
+    scope,
+    limit,
+    limitValue,
+    remaining: 0,
+    resetSeconds: STORE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+    retryAfterSeconds: STORE_UNAVAILABLE_RETRY_AFTER_SECONDS,
+  };
+}
+
+function isRejection(value: object): value is LimitRejection {
+  return 'reason' in value;
+}
+
+function toState(scope: LimitScope, limit: LimitName, limitValue: number, result: WindowResult, windowSeconds: number): LimitState {
+  return { scope, limit, limitValue, remaining: result.remaining, resetSeconds: Math.max(Math.ceil(result.resetMs / 1000), 0), windowSeconds };
+}
+
+function tighter(a: LimitState | undefined, b: LimitState): LimitState {
+  return a && a.remaining <= b.remaining ? a : b;
+}
+
+function reject(state: LimitState): LimitRejection {
+  return { ...state, allowed: false, reason: 'limit-reached', retryAfterSeconds: Math.max(state.resetSeconds, 1) };
+}

@@ -1,0 +1,14 @@
+export { usageEventSchema, createUsageEvent, DEFAULT_MAX_BUFFERED_EVENTS } from './usage-event';
+export type { UsageEvent, UsageSink, UsageSinkStats } from './usage-event';
+export { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS } from './usage-aggregator';
+export type { AggregationResult } from './usage-aggregator';
+export { InProcessUsageSink } from './in-process-usage-sink';
+export type { InProcessUsageSinkOptions } from './in-process-usage-sink';
+export { registerInProcessUsageSink, sharedInProcessUsageSink } from './shared-usage-sink';
+export type { SharedUsageSink } from './shared-usage-sink';
+export { BullMqUsageSink, USAGE_QUEUE_NAME, USAGE_JOB_OPTIONS, DEFAULT_USAGE_QUEUE_PREFIX } from './bullmq-usage-sink';
+export type { BullMqUsageSinkOptions } from './bullmq-usage-sink';
+export { createUsageWorker, failedUsageJobs, usageQueueStats } from './usage-worker';
+export type { UsageWorker, UsageWorkerOptions, FailedUsageJob, UsageQueueStats } from './usage-worker';
+export { queryUsage, USAGE_GROUP_BY } from './query-usage';
+export type { UsageQuery, UsageTotals, UsageGroupBy } from './query-usage';
