@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  booleanFlag,
+  commaList,
+  databaseUrl,
+  httpUrl,
+  key32,
+  key32List,
+  logLevel,
+  parseEnv,
+  port,
+  redisUrl,
+  ConfigError,
+  type Env,
+  metricsPort,
+  redisPrefix,
+} from '@switchboard/config';
+import type { ConfiguredSecrets } from '@switchboard/secrets';
+import { DEFAULT_REDIS_PREFIX } from '@switchboard/coordination';
+import { limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
+import { DEFAULT_GATEWAY_METRICS_PORT } from '@switchboard/metrics';
+
+export const DEFAULT_GATEWAY_PORT = 8080;
+/** The MCP SDK's own default (sseKeepAlive.ts): proxies commonly drop streams idle for 30-60 s. */
+export const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
+/** A session with no request for this long is closed; clients re-initialize. */
+export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_MAX_SESSIONS_PER_NODE = 20_000;
+export const DEFAULT_TOOL_TIMEOUT_MS = 60_000;
+/** The MCP SDK's MAXIMUM_MESSAGE_SIZE. */
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * How long a node waits for the owner of a session to start answering a forwarded request
+ * (the head of its response, or the ack of a legacy-SSE message) before answering 504. The
+ * owner answers in about a millisecond; only a stalled owner process reaches this.
+ */
+export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
+
+const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Hosted MCP servers (server templates): child processes per node and per tenant, idle stop. */
+export const DEFAULT_HOSTED_MAX_PER_NODE = 50;
+export const DEFAULT_HOSTED_MAX_PER_TENANT = 10;
+export const DEFAULT_HOSTED_IDLE_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_HOSTED_START_TIMEOUT_MS = 30_000;
+export const HOSTED_RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000 };
+
+/** `10.0.0.0/8,127.0.0.1/32`: ranges plugins may reach despite the SSRF guard (empty by default). */
+const cidrList = commaList.refine(
+  (list) => list.every((cidr) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr) && isIP(cidr.split('/')[0]) !== 0),
+  'comma-separated CIDR ranges, e.g. 10.1.0.0/16',
+);
+
+const gatewayEnvSchema = z.object({
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redisUrl,
+  /** Signs messages between nodes (and control events); the same 32 bytes on every node and the API. */
+  CLUSTER_SECRET: key32.optional(),
+  REDIS_PREFIX: redisPrefix(DEFAULT_REDIS_PREFIX),
+  FORWARD_TIMEOUT_MS: positiveMs(DEFAULT_FORWARD_TIMEOUT_MS),
+  DATA_DIR: z.string().default('./.data'),
+  HOST: z.string().default('127.0.0.1'),
+  GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
+  PUBLIC_GATEWAY_URL: httpUrl.optional(),
+  SECRETS_KEY: key32.optional(),
+  SECRETS_KEY_PREVIOUS: key32List,
+  KEY_PEPPER: key32.optional(),
+  KEY_PEPPER_PREVIOUS: key32List,
+  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)').optional(),
+  LOG_LEVEL: logLevel,
+  PLUGINS: commaList,
+  PLUGINS_DIR: z.string().optional(),
+  ALLOWED_ORIGINS: commaList,
+  SSE_KEEPALIVE_MS: positiveMs(DEFAULT_SSE_KEEP_ALIVE_MS),
+  SESSION_IDLE_TIMEOUT_MS: positiveMs(DEFAULT_SESSION_IDLE_TIMEOUT_MS),
+  MAX_SESSIONS_PER_NODE: z.coerce.number().int().positive().default(DEFAULT_MAX_SESSIONS_PER_NODE),
+  TOOL_TIMEOUT_MS: positiveMs(DEFAULT_TOOL_TIMEOUT_MS),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULT_SHUTDOWN_GRACE_MS),
+  /** Without SECRETS_KEY / KEY_PEPPER, generate them into DATA_DIR (embedded mode only). */
+  GENERATE_SECRETS: booleanFlag(true),
+  ...limitDefaultsEnvSchema.shape,
+  LIMITS_FAILURE_MODE: z.enum(['open', 'closed']).default('open'),
+  GATEWAY_METRICS_PORT: metricsPort(DEFAULT_GATEWAY_METRICS_PORT),
+  GATEWAY_METRICS_HOST: z.string().optional(),
+  HOSTED_MAX_PER_NODE: z.coerce.number().int().positive().default(DEFAULT_HOSTED_MAX_PER_NODE),
+  HOSTED_MAX_PER_TENANT: z.coerce.number().int().positive().default(DEFAULT_HOSTED_MAX_PER_TENANT),
+  HOSTED_IDLE_TIMEOUT_MS: positiveMs(DEFAULT_HOSTED_IDLE_TIMEOUT_MS),
+  HOSTED_START_TIMEOUT_MS: positiveMs(DEFAULT_HOSTED_START_TIMEOUT_MS),
+  OUTBOUND_ALLOW_CIDRS: cidrList,
+});
+
+export interface GatewayConfig {
+  nodeId: string;
+  http: { host: string; port: number; publicUrl: string | undefined; allowedOrigins: string[]; maxBodyBytes: number };
+  database: { url: string | undefined; dataDir: string };
+  /** Cluster mode when set: sessions recorded in Redis, requests forwarded to the owner node. */
+  cluster: { redisUrl: string; secret: Buffer; prefix: string; forwardTimeoutMs: number } | undefined;
+  secrets: ConfiguredSecrets;
+  logLevel: z.output<typeof logLevel>;
+  plugins: { dir: string | undefined; packages: string[]; defaultTimeoutMs: number };
+  sessions: { keepAliveMs: number; idleTimeoutMs: number; maxPerNode: number; shutdownGraceMs: number };
+  limits: { defaults: Limits; failureMode: LimiterFailureMode };
+  /** Undefined with GATEWAY_METRICS_PORT=off. */
+  metrics: { port: number; host: string } | undefined;
+  hosted: { maxPerNode: number; maxPerTenant: number; idleTimeoutMs: number; startTimeoutMs: number; restartBackoff: { initialMs: number; maxMs: number } };
+  /** Ranges plugins' outbound requests may reach although private (remote-mcp, http). */
+  outbound: { allowCidrs: string[] };
+}
+
+/** Reads and validates the gateway's environment once; throws ConfigError naming every bad variable. */
+export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
+  const vars = parseEnv(gatewayEnvSchema, env);
+  return {
+    nodeId: vars.NODE_ID ?? `gw-${randomBytes(4).toString('hex')}`,
+    http: {
+      host: vars.HOST,
+      port: vars.GATEWAY_PORT,
+      publicUrl: vars.PUBLIC_GATEWAY_URL,
+      allowedOrigins: vars.ALLOWED_ORIGINS,
+      maxBodyBytes: vars.MAX_BODY_BYTES,
+    },
+    database: { url: vars.DATABASE_URL, dataDir: path.resolve(vars.DATA_DIR) },
+    cluster: clusterConfig(vars),
+    secrets: {
+      secretsKey: vars.SECRETS_KEY,
+      secretsKeyPrevious: vars.SECRETS_KEY_PREVIOUS,
+      keyPepper: vars.KEY_PEPPER,
+      keyPepperPrevious: vars.KEY_PEPPER_PREVIOUS,
+      // Generated secrets only make sense for the single-node embedded database.
+      allowGenerate: vars.GENERATE_SECRETS && !vars.DATABASE_URL,
+    },
+    logLevel: vars.LOG_LEVEL,
+    plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS, defaultTimeoutMs: vars.TOOL_TIMEOUT_MS },
+    sessions: {
+      keepAliveMs: vars.SSE_KEEPALIVE_MS,
+      idleTimeoutMs: vars.SESSION_IDLE_TIMEOUT_MS,
+      maxPerNode: vars.MAX_SESSIONS_PER_NODE,
+      shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+    },
+    limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE },
+    metrics: vars.GATEWAY_METRICS_PORT === null ? undefined : { port: vars.GATEWAY_METRICS_PORT, host: vars.GATEWAY_METRICS_HOST ?? vars.HOST },
+    hosted: {
+      maxPerNode: vars.HOSTED_MAX_PER_NODE,
+      maxPerTenant: vars.HOSTED_MAX_PER_TENANT,
+      idleTimeoutMs: vars.HOSTED_IDLE_TIMEOUT_MS,
+      startTimeoutMs: vars.HOSTED_START_TIMEOUT_MS,
+      restartBackoff: HOSTED_RESTART_BACKOFF,
+    },
+    outbound: { allowCidrs: vars.OUTBOUND_ALLOW_CIDRS },
+  };
+}
+
+function clusterConfig(vars: z.output<typeof gatewayEnvSchema>): GatewayConfig['cluster'] {
+  if (!vars.REDIS_URL) return undefined;
+  if (!vars.CLUSTER_SECRET) {
+    throw new ConfigError([{ variable: 'CLUSTER_SECRET', message: 'required with REDIS_URL: the same 32-byte key on every node (openssl rand -base64 32)' }]);
+  }
+  return { redisUrl: vars.REDIS_URL, secret: vars.CLUSTER_SECRET, prefix: vars.REDIS_PREFIX, forwardTimeoutMs: vars.FORWARD_TIMEOUT_MS };
+}

@@ -1,0 +1,110 @@
+import type { ServerResponse } from 'node:http';
+
+// The first error family: what the client sees. Every refusal the gateway answers itself (before
+// the MCP SDK sees a message) is an HTTP status with a JSON-RPC error body, as the SDK's own
+// transports answer. Local failures (gateway.errors.ts) never cross this line with their details.
+
+export const JSON_RPC_PARSE_ERROR = -32700;
+export const JSON_RPC_INVALID_REQUEST = -32600;
+export const JSON_RPC_INVALID_PARAMS = -32602;
+export const JSON_RPC_INTERNAL_ERROR = -32603;
+/** Implementation-defined server errors (-32000..-32099), as the SDK uses them for transport refusals. */
+export const JSON_RPC_SERVER_ERROR = -32000;
+export const JSON_RPC_SESSION_NOT_FOUND = -32001;
+/**
+ * A tool call refused by a rate limit, concurrency cap or quota inside an open stream; its `data`
+ * carries the limit and when to retry. Chosen to echo HTTP 429; the MCP spec defines none.
+ */
+export const JSON_RPC_LIMIT_EXCEEDED = -32029;
+
+export type HttpRefusalCode =
+  | 'parse_error'
+  | 'invalid_request'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'missing_session'
+  | 'session_not_found'
+  | 'not_found'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'origin_forbidden'
+  | 'node_full'
+  | 'rate_limited'
+  | 'shutting_down'
+  | 'unavailable'
+  | 'cluster_unavailable'
+  | 'forward_timeout'
+  | 'internal_error';
+
+interface Refusal {
+  status: number;
+  code: number;
+  message: string;
+}
+
+/** One table from refusal to HTTP status and JSON-RPC code; the switch is checked for exhaustiveness. */
+export function refusalFor(code: HttpRefusalCode): Refusal {
+  switch (code) {
+    case 'parse_error':
+      return { status: 400, code: JSON_RPC_PARSE_ERROR, message: 'Parse error: the body is not valid JSON' };
+    case 'invalid_request':
+      return { status: 400, code: JSON_RPC_INVALID_REQUEST, message: 'Invalid Request: not a JSON-RPC 2.0 message' };
+    case 'unsupported_media_type':
+      return { status: 415, code: JSON_RPC_SERVER_ERROR, message: 'Unsupported Media Type: Content-Type must be application/json' };
+    case 'payload_too_large':
+      return { status: 413, code: JSON_RPC_SERVER_ERROR, message: 'Payload Too Large' };
+    case 'missing_session':
+      return { status: 400, code: JSON_RPC_SERVER_ERROR, message: 'Bad Request: Mcp-Session-Id header is required' };
+    case 'session_not_found':
+      return { status: 404, code: JSON_RPC_SESSION_NOT_FOUND, message: 'Session not found' };
+    case 'not_found':
+      return { status: 404, code: JSON_RPC_SERVER_ERROR, message: 'Not Found' };
+    case 'unauthorized':
+      return { status: 401, code: JSON_RPC_SERVER_ERROR, message: 'Unauthorized' };
+    case 'forbidden':
+      return { status: 403, code: JSON_RPC_SERVER_ERROR, message: 'Forbidden' };
+    case 'origin_forbidden':
+      return { status: 403, code: JSON_RPC_SERVER_ERROR, message: 'Forbidden: Origin not allowed' };
+    case 'node_full':
+      return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: this node holds its maximum of sessions' };
+    case 'rate_limited':
+      return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests' };
+    case 'shutting_down':
+      return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: this node is shutting down' };
+    case 'unavailable':
+      return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable' };
+    case 'cluster_unavailable':
+      return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: the node holding this session cannot be reached (cluster link down)' };
+    case 'forward_timeout':
+      return { status: 504, code: JSON_RPC_SERVER_ERROR, message: 'Gateway Timeout: the node holding this session did not answer in time' };
+    case 'internal_error':
+      return { status: 500, code: JSON_RPC_INTERNAL_ERROR, message: 'Internal error' };
+    default: {
+      const unreachable: never = code;
+      throw new Error(`no refusal for ${String(unreachable)}`);
+    }
+  }
+}
+
+/** The same refusal as a web Response, for paths that answer through the SDK's web-standard transport. */
+export function refusalResponse(code: HttpRefusalCode, options: { message?: string } = {}): Response {
+  const refusal = refusalFor(code);
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: options.message ?? refusal.message }, id: null });
+  return new Response(body, { status: refusal.status, headers: { 'content-type': 'application/json' } });
+}
+
+/** Writes a refusal on the raw response (streams are handled outside Fastify's reply). */
+export function refuse(
+  res: ServerResponse,
+  code: HttpRefusalCode,
+  options: { message?: string; headers?: Record<string, string> } = {},
+): void {
+  const refusal = refusalFor(code);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: options.message ?? refusal.message }, id: null });
+  res.writeHead(refusal.status, { 'content-type': 'application/json', ...options.headers });
+  res.end(body);
+}

@@ -1,0 +1,131 @@
+import { LastUsedTracker } from '@switchboard/api-keys';
+import type { Database } from '@switchboard/db';
+import { Limiter, LIMITER_REDIS_OPTIONS } from '@switchboard/limits';
+import type { Logger } from '@switchboard/logger';
+import { BullMqUsageSink, InProcessUsageSink, sharedInProcessUsageSink, UsageAggregator, type UsageSink } from '@switchboard/metering';
+import { createMetricsRegistry, startMetricsServer, type GatewayMetrics } from '@switchboard/metrics';
+import { Redis } from 'ioredis';
+import type { GatewayConfig } from './config/gateway-config';
+import type { RequestGateAccounting } from './http/request-gate';
+import { GatewayLimits } from './limits/gateway-limits';
+import { ToolCallAccounting } from './metering/tool-call-accounting';
+import { GatewayTelemetry } from './metrics/gateway-telemetry';
+
+/** How long start-up waits for the limiter's Redis before serving anyway (failing open or closed). */
+export const LIMITER_READY_TIMEOUT_MS = 5_000;
+const LIMITS_CONNECTION = 'limits';
+
+export interface LimitsAndMeteringOptions {
+  /**
+   * Cluster mode: the Redis every node shares, and the prefix of the limit keys (the same on
+   * every node of a cluster: that is what makes them share one budget).
+   */
+  redis?: { url: string; limitsKeyPrefix: string };
+  /** BullMQ key prefix of the usage queue; tests give each file its own (the API's must match). */
+  usageQueuePrefix?: string;
+}
+
+/** Limits, usage metering and metrics of one gateway node, built once at start-up. */
+export interface LimitsAndMetering extends RequestGateAccounting {
+  metrics: GatewayMetrics;
+  toolCalls: ToolCallAccounting;
+  /** `http://host:port/metrics`, undefined with GATEWAY_METRICS_PORT=off. */
+  metricsUrl: string | undefined;
+  /** After the sessions drained: hands over the last usage events and key last-use times. */
+  close(): Promise<void>;
+}
+
+/**
+ * Cluster mode (REDIS_URL): limits shared by every node in Redis, usage events to the BullMQ
+ * queue the API's worker consumes. Embedded: in-memory limits, usage events into the API's
+ * in-process sink when the API runs in this process (`npm start`), else into a sink of our own.
+ */
+export async function startLimitsAndMetering(
+  config: GatewayConfig,
+  db: Database,
+  logger: Logger,
+  options: LimitsAndMeteringOptions = {},
+): Promise<LimitsAndMetering> {
+  const usage = openUsageSink(config, db, logger, options);
+  let reportedDrops = 0;
+  const metrics = createMetricsRegistry({
+    app: 'gateway',
+    nodeId: config.nodeId,
+    // Read at scrape time; drops are counted here too, the sink only keeps a running total.
+    usageQueueDepth: () => {
+      const stats = usage.stats();
+      metrics.usageEventsDropped.inc(stats.dropped - reportedDrops);
+      reportedDrops = stats.dropped;
+      return stats.buffered;
+    },
+  });
+  const telemetry = new GatewayTelemetry(metrics);
+
+  const limiterRedis = options.redis ? await connectLimiterRedis(options.redis.url, config.nodeId, metrics, logger) : undefined;
+  const limiter = new Limiter({
+    redis: limiterRedis,
+    keyPrefix: options.redis?.limitsKeyPrefix,
+    defaults: config.limits.defaults,
+    failureMode: config.limits.failureMode,
+    logger,
+    onStoreError: () => metrics.limitsStoreErrors.inc(),
+  });
+  const limits = new GatewayLimits(limiter, telemetry);
+  const lastUsed = new LastUsedTracker(db.prisma);
+
+  const metricsServer = config.metrics
+    ? await startMetricsServer({ port: config.metrics.port, host: config.metrics.host, registry: metrics.registry })
+    : undefined;
+  const metricsUrl = metricsServer && config.metrics ? `http://${urlHost(config.metrics.host)}:${metricsServer.port}/metrics` : undefined;
+
+  return {
+    metrics,
+    telemetry,
+    limits,
+    lastUsed,
+    toolCalls: new ToolCallAccounting(limits, usage, telemetry),
+    metricsUrl,
+    async close() {
+      await limiter.close();
+      await usage.close();
+      await lastUsed.close().catch((error) => logger.warn({ err: error }, 'could not record the keys last use'));
+      limiterRedis?.disconnect();
+      await metricsServer?.close();
+    },
+  };
+}
+
+function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, options: LimitsAndMeteringOptions): UsageSink {
+  if (options.redis) {
+    return new BullMqUsageSink({ redisUrl: options.redis.url, prefix: options.usageQueuePrefix, connectionName: `${config.nodeId}:usage`, logger });
+  }
+  // `npm start`: the API in this process owns the sink and aggregates into the shared database.
+  return sharedInProcessUsageSink() ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger });
+}
+
+/**
+ * The limiter's own connection: no offline queue and a short command timeout, so a check during
+ * an outage fails at once (and the failure mode decides) instead of waiting for Redis.
+ */
+async function connectLimiterRedis(redisUrl: string, nodeId: string, metrics: GatewayMetrics, logger: Logger): Promise<Redis> {
+  const redis = new Redis(redisUrl, { ...LIMITER_REDIS_OPTIONS, connectionName: `${nodeId}:${LIMITS_CONNECTION}` });
+  const up = metrics.redisConnectionUp.labels(LIMITS_CONNECTION);
+  up.set(0);
+  redis.on('ready', () => up.set(1));
+  redis.on('close', () => up.set(0));
+  // Reconnection is automatic; each failed check is counted and logged by the limiter.
+  redis.on('error', () => undefined);
+  const ready = await new Promise<boolean>((resolve) => {
+    if (redis.status === 'ready') return resolve(true);
+    const timer = setTimeout(() => resolve(false), LIMITER_READY_TIMEOUT_MS);
+    timer.unref();
+    redis.once('ready', () => (clearTimeout(timer), resolve(true)));
+  });
+  if (!ready) logger.warn({ timeoutMs: LIMITER_READY_TIMEOUT_MS }, 'limits Redis not ready; serving anyway');
+  return redis;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,216 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ApiKeyResolver, TenantTokens } from '@switchboard/api-keys';
+import type { Env } from '@switchboard/config';
+import { registerInProcessSessionDirectory, sharedInProcessControlBus, type ControlBus } from '@switchboard/coordination';
+import { migrate, openDatabase, pendingMigrations } from '@switchboard/db';
+import { createLogger, type Logger } from '@switchboard/logger';
+import { configureOutboundNetwork } from '@switchboard/plugin-net';
+import { loadPluginCatalog } from '@switchboard/plugin-runtime';
+import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
+import { BearerAuthenticator } from './auth/bearer-authenticator';
+import { TenantTokenVerifier } from './auth/tenant-token.strategy';
+import { openClusterNode } from './cluster/cluster-node';
+import { loadGatewayConfig } from './config/gateway-config';
+import { GatewayModule } from './gateway.module';
+import { GatewayStatus } from './gateway-runtime';
+import { UNSUPPORTED_BODY } from './http/json-body';
+import { OriginPolicy } from './http/origin-policy';
+import { registerMcpRoutes } from './http/mcp-routes';
+import { RequestGate } from './http/request-gate';
+import { observeRequests, requestIdFor } from './http/request-log';
+import { startLimitsAndMetering, type LimitsAndMetering } from './limits-and-metering';
+import { GATEWAY_SERVER_INFO } from './mcp/session-server';
+import { SessionManager } from './sessions/session-manager';
+import { localSessionDirectory } from './sessions/session-directory-view';
+import { LocalSessionRegistry } from './sessions/session-registry';
+import { TenantPluginsService } from './tenants/tenant-plugins.service';
+import { startHostedServers, type HostedRuntime } from './hosted/hosted-runtime';
+import type { HostedServerInfo } from './hosted/hosted-server-pool';
+import { hostedServerMetrics } from './metrics/hosted-server-metrics';
+import { McpEndpointsService } from './transports/mcp-endpoints.service';
+
+
+export interface StartGatewayOptions {
+  /** Control events from the API; defaults to the process-wide in-process bus (`npm start`). */
+  bus?: ControlBus;
+  /** Apply pending migrations instead of refusing to start (embedded first run, tests). */
+  migrate?: boolean;
+  /** Where logs go (tests capture them); stdout by default. */
+  logDestination?: NodeJS.WritableStream;
+  /** BullMQ prefix of the usage queue (tests give each file its own, as the API's `redisNamespace`). */
+  usageQueuePrefix?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  nodeId: string;
+  /** `http://host:port/metrics` on the metrics port; undefined with GATEWAY_METRICS_PORT=off. */
+  metricsUrl: string | undefined;
+  /** Sessions open on this node now. */
+  activeSessions(): number;
+  /** Hosted MCP servers (server templates) running on this node now. */
+  hostedServers(): HostedServerInfo[];
+  /** Graceful: no new sessions, in-flight calls finish (up to SHUTDOWN_GRACE_MS), streams close. */
+  close(): Promise<void>;
+}
+
+/** Starts a gateway node from an environment (process.env by default). */
+export async function startGateway(env?: Env, options: StartGatewayOptions = {}): Promise<RunningGateway> {
+  const config = loadGatewayConfig(env);
+  const logger = createLogger({
+    name: 'gateway',
+    level: config.logLevel,
+    nodeId: config.nodeId,
+    destination: options.logDestination as never,
+  });
+  const catalog = await loadPluginCatalog({ pluginsDir: config.plugins.dir, packages: config.plugins.packages });
+  configureOutboundNetwork({ allow: config.outbound.allowCidrs });
+  const secrets = loadPlatformSecrets({ ...config.secrets, dataDir: config.database.dataDir });
+  const db = openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  // Cluster mode (REDIS_URL): sessions recorded in Redis, requests forwarded between nodes.
+  const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions.keepAliveMs) : undefined;
+  const bus = options.bus ?? cluster?.bus ?? sharedInProcessControlBus();
+  const unsubscribers: (() => void)[] = [];
+  let accounting: LimitsAndMetering | undefined;
+  let hosted: HostedRuntime | undefined;
+  try {
+    await ensureMigrated(db, options.migrate === true, logger);
+    accounting = await startLimitsAndMetering(config, db, logger, {
+      redis: config.cluster ? { url: config.cluster.redisUrl, limitsKeyPrefix: `${config.cluster.prefix}:limits:` } : undefined,
+      usageQueuePrefix: options.usageQueuePrefix,
+    });
+    const redisUp = accounting.metrics.redisConnectionUp;
+    cluster?.onRedisStatus((connection, ready) => redisUp.labels(connection).set(ready ? 1 : 0));
+
+    const keys = new ApiKeyResolver(db.prisma, secrets.keyPeppers);
+    // A hosted server's list_changed reaches the tenant's sessions like an admin change would.
+    hosted = startHostedServers(
+      config,
+      db.prisma,
+      logger,
+      (tenantId) => void sessions.onControlEvent({ type: 'plugins.changed', tenantId }),
+      hostedServerMetrics(accounting.metrics),
+    );
+    const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
+      hosted: hosted.templates,
+      onListChanged: (tenantId) => void sessions.onControlEvent({ type: 'plugins.changed', tenantId }),
+    });
+    const sessions = new SessionManager(cluster?.registry ?? new LocalSessionRegistry(), tenantPlugins, keys, logger, {
+      keepAliveMs: config.sessions.keepAliveMs,
+      idleTimeoutMs: config.sessions.idleTimeoutMs,
+      maxPerNode: config.sessions.maxPerNode,
+      defaultTimeoutMs: config.plugins.defaultTimeoutMs,
+      nodeId: config.nodeId,
+      eventStoreFor: cluster?.eventStoreFor,
+      toolCalls: accounting.toolCalls,
+    });
+    // The resolver's caches first, so sessions re-checking a key see the change.
+    unsubscribers.push(keys.attach(bus));
+    unsubscribers.push(
+      bus.subscribe((event) => {
+        sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
+      }),
+    );
+    const gate = new RequestGate(
+      new OriginPolicy(config.http.allowedOrigins),
+      new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers))),
+      config.http.publicUrl,
+      logger,
+      accounting,
+    );
+    const endpoints = new McpEndpointsService(gate, sessions, tenantPlugins, logger, accounting.limits, accounting.telemetry);
+    const status = new GatewayStatus(config.nodeId, GATEWAY_SERVER_INFO.version, config.http.publicUrl, sessions, db, logger, cluster?.health);
+    if (cluster) endpoints.enableForwarding(cluster.forwarder);
+    else unsubscribers.push(registerInProcessSessionDirectory(localSessionDirectory(sessions.registry, config.nodeId)));
+
+    const app = await NestFactory.create<NestFastifyApplication>(
+      GatewayModule.with({ status }),
+      // No Nest middleware in the gateway: without middie, requests skip its per-request hook.
+      new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes, genReqId: requestIdFor, skipMiddie: true }),
+      { bodyParser: false, logger: false },
+    );
+    registerBodyParsers(app, config.http.maxBodyBytes);
+    registerMcpRoutes(app.getHttpAdapter().getInstance(), endpoints, status);
+    observeRequests(app.getHttpAdapter().getInstance(), logger, accounting.telemetry);
+    await app.listen(config.http.port, config.http.host);
+    sessions.startSweeper();
+    cluster?.start();
+
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.http.port;
+    const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
+    logger.info({ url, metricsUrl: accounting.metricsUrl, plugins: catalog.list().map((p) => p.name) }, 'gateway listening');
+    const running = accounting;
+    const runningHosted = hosted;
+
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      nodeId: config.nodeId,
+      metricsUrl: running.metricsUrl,
+      activeSessions: () => sessions.registry.size,
+      hostedServers: () => runningHosted.list(),
+      close: () =>
+        (closing ??= (async () => {
+          logger.info('gateway shutting down');
+          await sessions.shutdown(config.sessions.shutdownGraceMs);
+          // No orphans: every hosted server's process group is stopped and reaped.
+          await runningHosted.close();
+          for (const unsubscribe of unsubscribers) unsubscribe();
+          await app.close();
+          await cluster?.close();
+          // After the drain: the last calls' usage events and key last-use times still go out.
+          await running.close();
+          await db.close();
+        })()),
+    };
+  } catch (error) {
+    for (const unsubscribe of unsubscribers) unsubscribe();
+    await cluster?.close().catch(() => undefined);
+    await accounting?.close().catch(() => undefined);
+    await hosted?.close().catch(() => undefined);
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+async function ensureMigrated(db: ReturnType<typeof openDatabase>, apply: boolean, logger: Logger): Promise<void> {
+  if (apply) {
+    await migrate(db);
+    return;
+  }
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    logger.error({ pending }, 'database schema is not up to date');
+    throw new Error(`The database has ${pending.length} pending migration(s); run \`npm run db:migrate\` first.`);
+  }
+}
+
+/**
+ * JSON bodies are kept as text and parsed by the MCP routes, so malformed JSON is answered as a
+ * JSON-RPC parse error (400, -32700); any other content type is read and marked for a 415.
+ */
+function registerBodyParsers(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (_req, body, done) => done(null, body));
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, _body, done) => done(null, UNSUPPORTED_BODY));
+}
+
+if (require.main === module) {
+  startGateway().then(
+    (gateway) => {
+      const stop = () => void gateway.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+    (error: Error) => {
+      console.error(error.message);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,55 @@
+import { createUsageEvent, type UsageSink } from '@switchboard/metering';
+import type { CallOutcome } from '@switchboard/metrics';
+import type { CredentialBinding } from '../auth/credential-binding';
+import type { GatewayLimits, LeaseRelease } from '../limits/gateway-limits';
+import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
+
+/** What one finished tool call reports. */
+export interface FinishedToolCall {
+  plugin: string;
+  tool: string;
+  outcome: Exclude<CallOutcome, 'rejected'>;
+  durationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/**
+ * The bookkeeping around each tool call, where the tool runs (the session's node): limits before
+ * the handler, and afterwards the usage event (for the tenant's usage API) and the metrics (for
+ * operators). Recording never waits on Redis or Postgres: the sink only appends to a buffer.
+ */
+export class ToolCallAccounting {
+  constructor(
+    private readonly limits: GatewayLimits,
+    private readonly usage: UsageSink,
+    private readonly telemetry: GatewayTelemetry,
+  ) {}
+
+  /** Throws the JSON-RPC limit error when a limit refuses; otherwise returns the in-flight slot's release. */
+  async admit(binding: CredentialBinding, plugin: string, tool: string): Promise<LeaseRelease> {
+    try {
+      return await this.limits.acquireToolCall(binding);
+    } catch (error) {
+      this.telemetry.toolCallRefused(plugin, tool);
+      throw error;
+    }
+  }
+
+  finished(binding: CredentialBinding, call: FinishedToolCall): void {
+    this.telemetry.toolCallFinished(call.plugin, call.tool, call.outcome, call.durationMs / 1000);
+    this.usage.record(
+      createUsageEvent({
+        tenantId: binding.tenantId,
+        keyId: binding.keyId,
+        plugin: call.plugin,
+        tool: call.tool,
+        // The usage API counts calls and errors; a timeout is an error to the tenant.
+        outcome: call.outcome === 'ok' ? 'ok' : 'error',
+        durationMs: Math.round(call.durationMs),
+        bytesIn: call.bytesIn,
+        bytesOut: call.bytesOut,
+      }),
+    );
+  }
+}

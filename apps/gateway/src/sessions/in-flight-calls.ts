@@ -1,0 +1,27 @@
+/** Counts handler calls in progress, so a graceful shutdown can wait for them. */
+export class InFlightCalls {
+  private count = 0;
+  private waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.count;
+  }
+
+  begin(): void {
+    this.count += 1;
+  }
+
+  end(): void {
+    this.count -= 1;
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves when no call is in flight, or after `timeoutMs`, whichever is first. */
+  drained(timeoutMs: number): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.waiters.push(() => (clearTimeout(timer), resolve()));
+    });
+  }
+}

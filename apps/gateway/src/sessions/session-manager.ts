@@ -1,0 +1,221 @@
+import type { ServerResponse } from 'node:http';
+import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
+import { WebStandardStreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { ApiKeyResolver, Principal } from '@switchboard/api-keys';
+import type { ControlEvent } from '@switchboard/coordination';
+import type { Logger } from '@switchboard/logger';
+import { KEEP_ALIVE_FRAME } from '../http/web-exchange';
+import { bindingOf } from '../auth/credential-binding';
+import type { HttpRefusalCode } from '../http/jsonrpc-errors';
+import { newSessionId } from '../cluster/session-ids';
+import { createSessionServer, type SessionServerDeps } from '../mcp/session-server';
+import type { ToolCallAccounting } from '../metering/tool-call-accounting';
+import type { TenantPluginsService } from '../tenants/tenant-plugins.service';
+import { InFlightCalls } from './in-flight-calls';
+import { McpSession } from './mcp-session';
+import type { SessionRegistry } from './session-registry';
+
+/** SSE comment frame: ignored by clients, keeps proxies from closing an idle stream. */
+/**
+ * A handler's result is written by the SDK a few ticks after the handler returns (and, for
+ * Streamable HTTP, piped through a web stream), so shutdown waits this long after the last call
+ * before closing streams. Measured in single-digit milliseconds here; generous on purpose.
+ */
+const RESPONSE_FLUSH_MS = 100;
+/** Idle sessions are looked for at least this often, whatever the keep-alive interval. */
+const MAX_SWEEP_INTERVAL_MS = 5_000;
+
+export interface SessionManagerOptions {
+  keepAliveMs: number;
+  idleTimeoutMs: number;
+  maxPerNode: number;
+  defaultTimeoutMs: number;
+  /** Written into Streamable HTTP session ids, so any node can tell where a session lives. */
+  nodeId: string;
+  /** Cluster mode: where a session's GET-stream events are kept for resumption on any node. */
+  eventStoreFor?: (sessionId: string) => EventStore;
+  toolCalls: ToolCallAccounting;
+}
+
+export interface OpenRequest {
+  principal: Principal;
+  tenantSlug: string;
+  plugin: string | undefined;
+}
+
+/**
+ * Opens, tracks and closes this node's MCP sessions: one keep-alive/idle sweep for all of them
+ * (one timer rather than one per session), control events applied to open sessions, drain on
+ * shutdown.
+ */
+export class SessionManager {
+  readonly inFlight = new InFlightCalls();
+  private draining = false;
+  private sweeper: NodeJS.Timeout | undefined;
+  private lastKeepAliveAt = Date.now();
+  private readonly serverDeps: SessionServerDeps;
+
+  constructor(
+    readonly registry: SessionRegistry,
+    private readonly tenantPlugins: TenantPluginsService,
+    private readonly keys: ApiKeyResolver,
+    private readonly logger: Logger,
+    private readonly options: SessionManagerOptions,
+  ) {
+    this.serverDeps = { defaultTimeoutMs: options.defaultTimeoutMs, inFlight: this.inFlight, logger, toolCalls: options.toolCalls };
+  }
+
+  /** Why a new session cannot open on this node right now, if it cannot. */
+  refusalForNewSession(): HttpRefusalCode | undefined {
+    if (this.draining) return 'shutting_down';
+    if (this.registry.size >= this.options.maxPerNode) return 'node_full';
+    return undefined;
+  }
+
+  /** Interval of keep-alive comments on event streams (SSE_KEEPALIVE_MS). */
+  get keepAliveMs(): number {
+    return this.options.keepAliveMs;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Legacy HTTP+SSE: opens the stream on `res` and announces `messagesPath` as the POST endpoint. */
+  async openSse(request: OpenRequest, res: ServerResponse, messagesPath: string): Promise<McpSession> {
+    const catalog = await this.tenantPlugins.catalogFor(request.principal.tenantId, this.scopeOf(request));
+    const transport = new SSEServerTransport(messagesPath, res);
+    const session = this.newSession(request, transport.sessionId, 'sse', catalog, res);
+    await this.connect(session, transport);
+    this.registry.add(session);
+    return session;
+  }
+
+  /**
+   * Streamable HTTP: a session whose transport will answer the initialize request. It enters the
+   * registry only once the SDK accepted the initialization.
+   */
+  async createStreamable(request: OpenRequest): Promise<McpSession> {
+    const catalog = await this.tenantPlugins.catalogFor(request.principal.tenantId, this.scopeOf(request));
+    const id = newSessionId(this.options.nodeId);
+    const session = this.newSession(request, id, 'streamable-http', catalog, undefined);
+    // The web-standard transport directly (not the SDK's Node wrapper, which builds a listener
+    // per request): local and forwarded requests go through the same handleRequest.
+    const transport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      eventStore: this.options.eventStoreFor?.(id),
+      onsessioninitialized: () => this.registry.add(session),
+    });
+    await this.connect(session, transport);
+    return session;
+  }
+
+  /** Admin-side changes reaching open sessions (revocations within a second, plugin changes). */
+  async onControlEvent(event: ControlEvent): Promise<void> {
+    switch (event.type) {
+      case 'api-key.revoked':
+        await this.closeWhere((s) => s.binding.keyId === event.keyId);
+        return;
+      case 'tenant.deleted':
+        this.tenantPlugins.invalidate(event.tenantId);
+        await this.closeWhere((s) => s.binding.tenantId === event.tenantId);
+        return;
+      case 'tenant.changed':
+        // Suspension: each distinct key of the tenant is asked again (the resolver's cache was
+        // invalidated by the same event), and sessions whose key no longer resolves are closed.
+        await this.recheckTenantKeys(event.tenantId);
+        return;
+      case 'plugins.changed':
+        this.tenantPlugins.invalidate(event.tenantId);
+        await this.refreshCatalogs(event.tenantId);
+        return;
+      case 'session.terminate':
+        await this.registry.get(event.sessionId)?.close();
+        return;
+    }
+  }
+
+  startSweeper(): void {
+    const interval = Math.min(this.options.keepAliveMs, this.options.idleTimeoutMs, MAX_SWEEP_INTERVAL_MS);
+    this.sweeper = setInterval(() => this.sweep(), interval);
+    // Never keeps the process alive by itself.
+    this.sweeper.unref();
+  }
+
+  /** Stops new sessions, waits for in-flight calls up to `graceMs`, then closes every stream. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.draining = true;
+    clearInterval(this.sweeper);
+    if (this.inFlight.size > 0) {
+      await this.inFlight.drained(graceMs);
+      await new Promise((resolve) => setTimeout(resolve, RESPONSE_FLUSH_MS));
+    }
+    await Promise.all([...this.registry.values()].map((session) => session.close()));
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const keepAliveDue = now - this.lastKeepAliveAt >= this.options.keepAliveMs;
+    if (keepAliveDue) this.lastKeepAliveAt = now;
+    for (const session of this.registry.values()) {
+      if (now - session.lastActivityAt > this.options.idleTimeoutMs && this.inFlight.size === 0) {
+        this.logger.debug({ sessionId: session.id }, 'closing idle session');
+        void session.close();
+      } else if (keepAliveDue && session.stream && !session.stream.writableEnded) {
+        session.stream.write(KEEP_ALIVE_FRAME);
+      }
+    }
+  }
+
+  private scopeOf(request: OpenRequest) {
+    return { plugin: request.plugin, allowed: request.principal.plugins };
+  }
+
+  private newSession(
+    request: OpenRequest,
+    id: string,
+    kind: McpSession['transportKind'],
+    catalog: McpSession['catalog'],
+    stream: ServerResponse | undefined,
+  ): McpSession {
+    return new McpSession(
+      { id, transportKind: kind, binding: bindingOf(request.principal), tenantSlug: request.tenantSlug, scope: this.scopeOf(request), catalog, stream },
+      (closed) => this.registry.remove(closed.id),
+    );
+  }
+
+  private async connect(session: McpSession, transport: SSEServerTransport | WebStandardStreamableHTTPServerTransport): Promise<void> {
+    session.server = createSessionServer(session, this.serverDeps);
+    session.transport = transport;
+    // The transport closes when the client disconnects or DELETEs: end the session with it.
+    session.server.onclose = () => void session.close();
+    await session.server.connect(transport);
+  }
+
+  private async closeWhere(predicate: (session: McpSession) => boolean): Promise<void> {
+    const doomed = [...this.registry.values()].filter(predicate);
+    await Promise.all(doomed.map((session) => session.close()));
+  }
+
+  private async recheckTenantKeys(tenantId: string): Promise<void> {
+    const keyIds = new Set([...this.registry.values()].filter((s) => s.binding.tenantId === tenantId).map((s) => s.binding.keyId));
+    for (const keyId of keyIds) {
+      const result = await this.keys.resolveKeyId(keyId).catch(() => undefined);
+      if (result && !result.ok) await this.closeWhere((s) => s.binding.keyId === keyId);
+    }
+  }
+
+  private async refreshCatalogs(tenantId: string): Promise<void> {
+    for (const session of [...this.registry.values()]) {
+      if (session.binding.tenantId !== tenantId) continue;
+      try {
+        session.catalog = await this.tenantPlugins.catalogFor(tenantId, session.scope);
+        await session.server.sendToolListChanged();
+        await session.server.sendPromptListChanged();
+        await session.server.sendResourceListChanged();
+      } catch (error) {
+        this.logger.warn({ sessionId: session.id, err: error }, 'could not refresh the session after a plugin change');
+      }
+    }
+  }
+}

@@ -1,0 +1,188 @@
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { connectClient, disconnect, eventually, startHarness, type GatewayHarness } from './gateway-harness';
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+const ALLOWED_ORIGIN = 'https://app.example.com';
+
+describe('gateway authentication and authorization', () => {
+  let h: GatewayHarness;
+  let acme: { id: string; slug: string };
+  let acmeKey: { token: string; id: string };
+  let otherAcmeKey: { token: string; id: string };
+  let globexKey: { token: string; id: string };
+  let echoOnlyKey: { token: string; id: string };
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    h = await startHarness('gw_auth', { ALLOWED_ORIGINS: ALLOWED_ORIGIN });
+    acme = await h.createTenant('acme');
+    const globex = await h.createTenant('globex');
+    await h.install(acme.id, 'echo');
+    await h.install(acme.id, 'testkit');
+    await h.install(globex.id, 'echo');
+    acmeKey = await h.issueKey(acme.id);
+    otherAcmeKey = await h.issueKey(acme.id);
+    globexKey = await h.issueKey(globex.id);
+    echoOnlyKey = await h.issueKey(acme.id, { plugins: ['echo'] });
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => disconnect(c)));
+  });
+
+  afterAll(async () => {
+    await h.close();
+  });
+
+  const post = (path: string, options: { token?: string; headers?: Record<string, string>; body?: unknown } = {}) =>
+    fetch(new URL(path, h.gateway.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...options.headers,
+      },
+      body: JSON.stringify(options.body ?? INITIALIZE),
+    });
+
+  /** Opens a Streamable HTTP session with raw requests and returns its id. */
+  const openSession = async (token: string, path = '/t/acme/mcp') => {
+    const response = await post(path, { token });
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    return response.headers.get('mcp-session-id')!;
+  };
+
+  const listToolsIn = (sessionId: string, token: string, path = '/t/acme/mcp') =>
+    post(path, {
+      token,
+      headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+      body: { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+    });
+
+  it('answers a request without a token with 401, a Bearer challenge and resource metadata', async () => {
+    const response = await post('/t/acme/mcp');
+    expect(response.status).toBe(401);
+    const challenge = response.headers.get('www-authenticate')!;
+    expect(challenge).toMatch(/^Bearer /);
+    expect(challenge).not.toMatch(/error=/);
+    const metadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)![1];
+    expect(metadataUrl).toBe(`${h.gateway.url}/.well-known/oauth-protected-resource/t/acme/mcp`);
+    const metadata = await (await fetch(metadataUrl)).json();
+    expect(metadata).toMatchObject({ resource: `${h.gateway.url}/t/acme/mcp`, bearer_methods_supported: ['header'] });
+  });
+
+  it.each([
+    ['malformed', 'not-a-key'],
+    ['unknown', 'sbk_AAAAAAAAAAAAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB_CCCCCC'],
+  ])('refuses a %s token with 401 invalid_token', async (_label, token) => {
+    const response = await post('/t/acme/mcp', { token });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+  });
+
+  it('refuses a revoked key with 401 and closes the sessions it opened', async () => {
+    const key = await h.issueKey(acme.id);
+    const before = h.gateway.activeSessions();
+    clients.push(await connectClient(h.gateway.url, '/t/acme', key.token, 'sse'));
+    clients.push(await connectClient(h.gateway.url, '/t/acme', key.token, 'streamable-http'));
+    expect(h.gateway.activeSessions()).toBe(before + 2);
+    await h.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    await h.bus.publish({ type: 'api-key.revoked', tenantId: acme.id, keyId: key.id });
+    await eventually(() => h.gateway.activeSessions() === before);
+    const response = await post('/t/acme/mcp', { token: key.token });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/revoked/);
+  });
+
+  it('refuses an expired key with 401', async () => {
+    const key = await h.issueKey(acme.id, { expiresAt: new Date(Date.now() - 1000) });
+    const response = await post('/t/acme/mcp', { token: key.token });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/expired/);
+  });
+
+  it('does not accept a token in the query string', async () => {
+    const response = await post(`/t/acme/mcp?access_token=${acmeKey.token}&api_key=${acmeKey.token}`);
+    expect(response.status).toBe(401);
+  });
+
+  it('answers 404 to a key of another tenant, exactly as for a tenant that does not exist', async () => {
+    const foreign = await post('/t/acme/mcp', { token: globexKey.token });
+    const missing = await post('/t/no-such-tenant/mcp', { token: globexKey.token });
+    expect(foreign.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(await foreign.json()).toEqual(await missing.json());
+  });
+
+  it('answers 403 for a plugin the key may not use, and 404 for a plugin the tenant has not enabled', async () => {
+    expect((await post('/t/acme/p/testkit/mcp', { token: echoOnlyKey.token })).status).toBe(403);
+    expect((await post('/t/acme/p/conformance/mcp', { token: acmeKey.token })).status).toBe(404);
+  });
+
+  it('narrows the tenant-wide endpoint to the key’s plugins', async () => {
+    const client = await connectClient(h.gateway.url, '/t/acme', echoOnlyKey.token, 'streamable-http');
+    clients.push(client);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(['echo__echo']);
+  });
+
+  it('answers 404 when another key of the same tenant uses a live session', async () => {
+    const sessionId = await openSession(acmeKey.token);
+    expect((await listToolsIn(sessionId, acmeKey.token)).status).toBe(200);
+    expect((await listToolsIn(sessionId, otherAcmeKey.token)).status).toBe(404);
+    expect((await listToolsIn(sessionId, globexKey.token)).status).toBe(404);
+  });
+
+  it('answers 404 when another key posts into a live legacy SSE session', async () => {
+    const client = await connectClient(h.gateway.url, '/t/acme', acmeKey.token, 'sse');
+    clients.push(client);
+    const sessionId = (client.transport as unknown as { _endpoint: URL })._endpoint.searchParams.get('sessionId')!;
+    const ping = { jsonrpc: '2.0', id: 9, method: 'ping' };
+    expect((await post(`/t/acme/messages?sessionId=${sessionId}`, { token: otherAcmeKey.token, body: ping })).status).toBe(404);
+    expect((await post(`/t/acme/messages?sessionId=${sessionId}`, { token: acmeKey.token, body: ping })).status).toBe(202);
+  });
+
+  it('accepts a tenant token and binds the session to its subject', async () => {
+    const alice = h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'alice' }).token;
+    const bob = h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'bob' }).token;
+    const client = await connectClient(h.gateway.url, '/t/acme', alice, 'streamable-http');
+    clients.push(client);
+    expect((await client.callTool({ name: 'echo__echo', arguments: { text: 'jwt' } })).content).toEqual([{ type: 'text', text: 'jwt' }]);
+    const sessionId = await openSession(alice);
+    expect((await listToolsIn(sessionId, alice)).status).toBe(200);
+    expect((await listToolsIn(sessionId, bob)).status).toBe(404);
+    expect((await listToolsIn(sessionId, acmeKey.token)).status).toBe(404);
+  });
+
+  it('refuses a tenant token whose signature was tampered with', async () => {
+    const forged = h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'eve' }).token.replace(/.{4}$/, 'AAAA');
+    expect((await post('/t/acme/mcp', { token: forged })).status).toBe(401);
+  });
+
+  it('refuses browser origins outside the allowlist with 403 and accepts listed ones', async () => {
+    expect((await post('/t/acme/mcp', { token: acmeKey.token, headers: { origin: 'http://evil.example.com' } })).status).toBe(403);
+    const allowed = await post('/t/acme/mcp', { token: acmeKey.token, headers: { origin: ALLOWED_ORIGIN } });
+    expect(allowed.status).toBe(200);
+    await allowed.body?.cancel();
+  });
+
+  it('refuses keys of a suspended tenant and closes its sessions', async () => {
+    const tenant = await h.createTenant('initech');
+    await h.install(tenant.id, 'echo');
+    const key = await h.issueKey(tenant.id);
+    const before = h.gateway.activeSessions();
+    clients.push(await connectClient(h.gateway.url, '/t/initech', key.token, 'sse'));
+    expect(h.gateway.activeSessions()).toBe(before + 1);
+    await h.prisma.tenant.update({ where: { id: tenant.id }, data: { status: 'suspended' } });
+    await h.bus.publish({ type: 'tenant.changed', tenantId: tenant.id });
+    await eventually(() => h.gateway.activeSessions() === before);
+    expect((await post('/t/initech/mcp', { token: key.token })).status).toBe(403);
+  });
+});
