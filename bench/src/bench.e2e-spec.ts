@@ -1,0 +1,24 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const root = path.resolve(__dirname, '../..');
+
+// Keeps `npm run bench` from rotting: the quick mode runs every measurement briefly against a
+// real gateway process and the bare-SDK baseline. It checks the run works, not how fast it is.
+describe('npm run bench -- --quick', () => {
+  jest.setTimeout(180_000);
+
+  it('measures the gateway beside the baseline and reports every ratio without errors', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'dist/bench/src/run.js'), '--quick'], {
+      cwd: root,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(stdout).toContain('Errors across all load runs: 0.');
+    for (const transport of ['sse', 'streamable-http']) expect(stdout).toMatch(new RegExp(`\\| ${transport} \\| 16 \\| \\d+ \\| \\d+ \\| [\\d.]+ \\|`));
+    expect(stdout).toMatch(/\| 50 \| [\d.-]+ \/ [\d.-]+ \|/);
+    expect(stdout).toMatch(/Cache hit: [\d.]+ µs/);
+    expect(stdout).toMatch(/\| sse \| 1 \| cross-node \|/);
+    expect(stdout).toContain('### Targets');
+  });
+});

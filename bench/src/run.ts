@@ -1,0 +1,168 @@
+// `npm run bench`: the gateway against a bare @modelcontextprotocol/sdk server exposing the
+// same echo tool, measured side by side in one run (absolute times drift on shared machines;
+// ratios measured together do not). Writes bench/results/latest.json and docs/performance.md.
+//   npm run bench            full run (a few minutes)
+//   npm run bench -- --quick  smoke run (seconds; what the test suite runs)
+import os from 'node:os';
+import { runLoad, type Endpoint, type TransportKind } from './mcp-load';
+import { openIdleSessions } from './idle-sessions';
+import { measureCluster } from './cluster';
+import { measureKeyVerification } from './key-verification';
+import { writeReport, type BenchResults, type LoadRow, type MemoryRow } from './report';
+import { BENCH_TENANT, seedWorld } from './seed';
+import { freePort, waitForHttp } from '@switchboard/testing';
+import { cpuMicros, delay, startServer, type ServerProcess } from './server-process';
+
+const QUICK = process.argv.includes('--quick');
+const LOAD_MS = QUICK ? 400 : 4_000;
+const CONCURRENCY = [1, 16];
+const IDLE_COUNTS = QUICK ? [50] : [1_000, 10_000];
+const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http'];
+/** High enough never to refuse, so the limiter runs its checks without changing the result. */
+const UNREFUSING_LIMIT = '1000000000';
+const SETTLE_TIMEOUT_MS = 15_000;
+
+type Target = 'gateway' | 'baseline';
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const world = await seedWorld();
+  const servers: Partial<Record<Target, ServerProcess>> = {};
+  try {
+    servers.baseline = await startServer('dist/bench/src/baseline-server.js', ['0'], {}, (line) => {
+      const match = /^listening (\d+)$/.exec(line);
+      return match ? `http://127.0.0.1:${match[1]}` : undefined;
+    });
+    const gatewayPort = await freePort();
+    servers.gateway = await startServer(
+      'dist/apps/gateway/src/main.js',
+      [],
+      {
+        ...world.gatewayEnv,
+        REDIS_URL: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_METRICS_PORT: '0',
+        NODE_ID: `bench-${process.pid}`,
+        LIMIT_REQUESTS_PER_MINUTE: UNREFUSING_LIMIT,
+        LIMIT_TOOL_CALLS_PER_MINUTE: UNREFUSING_LIMIT,
+        LIMIT_CONCURRENT_SESSIONS: UNREFUSING_LIMIT,
+        LIMIT_CONCURRENT_TOOL_CALLS: UNREFUSING_LIMIT,
+        MAX_SESSIONS_PER_NODE: '50000',
+      },
+      // Ready when it listens; its logs (production level: info) are read and dropped.
+      (line) => (line.includes('gateway listening') ? `http://127.0.0.1:${gatewayPort}` : undefined),
+    );
+    await waitForHttp(`${servers.gateway.url}/healthz`);
+    const endpoints = (target: Target, kind: TransportKind): Endpoint => {
+      const origin = servers[target]!.url;
+      return target === 'gateway'
+        ? { url: `${origin}/t/${BENCH_TENANT}/p/echo/${kind === 'sse' ? 'sse' : 'mcp'}`, kind, tool: 'echo', authorization: `Bearer ${world.token}` }
+        : { url: `${origin}/${kind === 'sse' ? 'sse' : 'mcp'}`, kind, tool: 'echo' };
+    };
+
+    const load: LoadRow[] = [];
+    for (const kind of TRANSPORTS) {
+      for (const sessions of CONCURRENCY) {
+        // Alternate which server goes first so neither always runs on a warmer machine.
+        for (const target of sessions === 1 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)) {
+          const server = servers[target]!;
+          let before!: Awaited<ReturnType<ServerProcess['probe']>>;
+          let after!: typeof before;
+          const result = await runLoad(endpoints(target, kind), sessions, LOAD_MS, {
+            beforeMeasure: async () => void (before = await server.probe()),
+            afterMeasure: async () => void (after = await server.probe()),
+          });
+          load.push({ target, transport: kind, sessions, ...result, cpuMicrosPerCall: cpuMicros(before, after) / result.calls });
+          log(`${target} ${kind} x${sessions}: ${result.callsPerSecond.toFixed(0)} calls/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, errors ${result.errors}`);
+        }
+      }
+    }
+
+    const memory: MemoryRow[] = [];
+    for (const count of IDLE_COUNTS) {
+      for (const target of ['baseline', 'gateway'] as const) {
+        memory.push(await measureIdleMemory(target, servers[target]!, count, world.token));
+        const row = memory[memory.length - 1];
+        log(`${target} ${count} idle SSE sessions: ${(row.rssPerSession / 1024).toFixed(1)} KB RSS, ${(row.heapPerSession / 1024).toFixed(1)} KB heap per session; after close ${(100 * row.heapAfterRatio).toFixed(0)}% of the start heap`);
+      }
+    }
+
+    // The single node is stopped first: the cluster measurement starts its own two nodes.
+    await servers.gateway.stop();
+    const cluster = await measureCluster(world, {
+      quick: QUICK,
+      log: (row) => log(`cluster ${row.transport} x${row.sessions} ${row.placement}: p50 ${row.p50Ms} ms, ${row.callsPerSecond} calls/s, ${row.redisCommandsPerCall} Redis commands per call`),
+    });
+
+    const keyVerification = await measureKeyVerification(world);
+    log(`key verification: hit ${keyVerification.hitMicros.toFixed(2)} µs, miss ${keyVerification.missMicros.toFixed(0)} µs`);
+
+    const results: BenchResults = {
+      startedAt: started.toISOString(),
+      quick: QUICK,
+      loadSeconds: LOAD_MS / 1000,
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${os.type()} ${os.release()}`,
+      },
+      load,
+      memory,
+      cluster,
+      keyVerification,
+    };
+    const printed = writeReport(results, { publish: !QUICK });
+    process.stdout.write(printed);
+  } finally {
+    await Promise.all(Object.values(servers).map((server) => server!.stop()));
+    await world.close();
+  }
+}
+
+
+async function measureIdleMemory(target: Target, server: ServerProcess, count: number, token: string): Promise<MemoryRow> {
+  const url = new URL(server.url);
+  const start = await server.probe();
+  const sessions = await openIdleSessions(
+    target === 'gateway'
+      ? { origin: url.origin, ssePath: `/t/${BENCH_TENANT}/p/echo/sse`, authorization: `Bearer ${token}` }
+      : { origin: url.origin, ssePath: '/sse' },
+    count,
+  );
+  const open = await server.probe();
+  await sessions.close();
+  const after = await settle(server, start.memory.heapUsed);
+  const live = (probe: typeof start) => probe.memory.heapUsed + probe.memory.external;
+  return {
+    target,
+    sessions: sessions.opened,
+    rssPerSession: (open.memory.rss - start.memory.rss) / count,
+    heapPerSession: (live(open) - live(start)) / count,
+    heapAfterRatio: live(after) / live(start),
+    rssAfterRatio: after.memory.rss / start.memory.rss,
+  };
+}
+
+/** Probes until the heap is back near where it started, or stops falling (closes are asynchronous). */
+async function settle(server: ServerProcess, startHeap: number) {
+  const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+  let probe = await server.probe();
+  while (Date.now() < deadline && probe.memory.heapUsed > startHeap * 1.05) {
+    await delay(500);
+    const next = await server.probe();
+    if (next.memory.heapUsed >= probe.memory.heapUsed * 0.99) return next;
+    probe = next;
+  }
+  return probe;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
