@@ -9,6 +9,9 @@ import { keyIdOf, pluginSecretsAad, SecretBox, type KeyRing } from '@switchboard
 import { connectMcpClient, createMigratedDatabase, createTempDataDir, type McpTransportName } from '@switchboard/testing';
 import { startGateway, type RunningGateway } from '../src/main';
 
+/** Re-exported so specs keep importing their helpers from one harness. */
+export { eventually } from '@switchboard/testing';
+
 export const TESTKIT_PLUGIN = path.join(__dirname, 'fixtures', 'testkit-plugin');
 export const LATCH_PLUGIN = path.join(__dirname, 'fixtures', 'latch-plugin');
 
@@ -89,15 +92,6 @@ export async function startHarness(label: string, env: Record<string, string> = 
       dataDir.remove();
     },
   };
-}
-
-/** Resolves once `condition` holds, checking every few milliseconds (for effects with no event to await). */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /**

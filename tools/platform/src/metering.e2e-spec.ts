@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startApi, type RunningApi } from '@switchboard/api-app';
 import { startGateway, type RunningGateway } from '@switchboard/gateway-app';
-import { connectMcpClient, createTempDataDir, createTestDatabase, type McpTransportName, type TestDatabase, testRedisUrl } from '@switchboard/testing';
+import { connectMcpClient, createTempDataDir, createTestDatabase, eventually, type McpTransportName, type TestDatabase, testRedisUrl } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
 
@@ -169,14 +169,19 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
   });
 
   it('logs request id, tenant, session and node on gateway request lines, and never a key, token or plugin secret', async () => {
-    // The rest of a key's life: revoked, and its sessions end.
+    // The rest of a key's life: revoked, and refused. The revocation reaches the gateway through
+    // Redis pub/sub after the admin call returns, so the refusal is awaited, not assumed at once.
     expect((await admin(platform, 'POST', `/v1/tenants/acme/api-keys/${keyId}/revoke`)).status).toBe(200);
-    const refused = await fetch(new URL('/t/acme/mcp', platform.gateway.url), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
-    });
-    expect(refused.status).toBe(401);
+    const pingStatus = async () => {
+      const response = await fetch(new URL('/t/acme/mcp', platform.gateway.url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+      });
+      await response.body?.cancel();
+      return response.status;
+    };
+    await eventually(async () => (await pingStatus()) === 401);
 
     const lines = platform
       .logs()

@@ -12,6 +12,9 @@ import { keyIdOf, type KeyRing } from '@switchboard/secrets';
 import { createMigratedDatabase, createTempDataDir, testRedisUrl } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 
+/** Re-exported so specs keep importing their helpers from one harness. */
+export { eventually } from '@switchboard/testing';
+
 // Several real gateway processes (`node dist/apps/gateway/src/main.js`, as production runs them)
 // over one test database and Redis, each test file with its own key prefix and node names.
 
@@ -248,16 +251,6 @@ export async function connectClient(
 export async function disconnect(client: Client): Promise<void> {
   if (client.transport instanceof StreamableHTTPClientTransport) await client.transport.terminateSession().catch(() => undefined);
   await client.close();
-}
-
-/** Resolves once `condition` holds, checking every few milliseconds (for effects with no event to await). */
-export async function eventually(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000, everyMs = 20): Promise<number> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  return Date.now() - started;
 }
 
 /** A raw JSON-RPC POST (for asserting statuses the SDK client hides). */
