@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyResolver, systemClock, type Clock } from '@switchboard/api-keys';
 import { ConfigError, type Env } from '@switchboard/config';
+import { ClusterKeys } from '@switchboard/coordination';
 import { migrate, openDatabase } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
 import { createMetricsRegistry, startMetricsServer, type ApiMetrics } from '@switchboard/metrics';
@@ -81,7 +82,7 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
       logger,
       nodeId: config.nodeId,
       redisUrl: config.redis?.url,
-      queuePrefix: options.redisNamespace?.usageQueuePrefix,
+      queuePrefix: options.redisNamespace?.usageQueuePrefix ?? (config.redis && new ClusterKeys(config.redis.prefix).usageQueuePrefix()),
     });
     // Closed before the database: the last buffered usage events still need it.
     cleanups.unshift(() => usage.close());

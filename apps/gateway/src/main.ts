@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyResolver, TenantTokens } from '@switchboard/api-keys';
 import type { Env } from '@switchboard/config';
-import { registerInProcessSessionDirectory, sharedInProcessControlBus, type ControlBus } from '@switchboard/coordination';
+import { ClusterKeys, registerInProcessSessionDirectory, sharedInProcessControlBus, type ControlBus } from '@switchboard/coordination';
 import { migrate, openDatabase, pendingMigrations } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
 import { configureOutboundNetwork } from '@switchboard/plugin-net';
@@ -80,7 +80,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     await ensureMigrated(db, options.migrate === true, logger);
     accounting = await startLimitsAndMetering(config, db, logger, {
       redis: config.cluster ? { url: config.cluster.redisUrl, limitsKeyPrefix: `${config.cluster.prefix}:limits:` } : undefined,
-      usageQueuePrefix: options.usageQueuePrefix,
+      usageQueuePrefix: options.usageQueuePrefix ?? (config.cluster && new ClusterKeys(config.cluster.prefix).usageQueuePrefix()),
     });
     const redisUp = accounting.metrics.redisConnectionUp;
     cluster?.onRedisStatus((connection, ready) => redisUp.labels(connection).set(ready ? 1 : 0));

@@ -38,4 +38,12 @@ export class ClusterKeys {
   controlChannel(): string {
     return `${this.prefix}:control`;
   }
+
+  /**
+   * BullMQ key prefix of the usage queue: under the cluster's prefix, so an installation sharing
+   * Redis with another never consumes the other's usage events.
+   */
+  usageQueuePrefix(): string {
+    return `${this.prefix}:bull`;
+  }
 }

@@ -118,11 +118,12 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
     const logs = logSink();
     const adminSecret = randomBytes(32).toString('base64');
     redisPrefix = `sbtest-metering-${randomBytes(3).toString('hex')}`;
-    const usageQueuePrefix = `${redisPrefix}-bull`;
     const env = {
       DATABASE_URL: database.url,
       DATA_DIR: data.dir,
       REDIS_URL: testRedisUrl(),
+      // Both apps derive their Redis names from it: control channel, usage queue.
+      REDIS_PREFIX: redisPrefix,
       CLUSTER_SECRET: randomBytes(32).toString('base64'),
       SECRETS_KEY: randomBytes(32).toString('base64'),
       KEY_PEPPER: randomBytes(32).toString('base64'),
@@ -132,11 +133,11 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
     };
     const api = await startApi(
       { ...env, API_PORT: '0', API_METRICS_PORT: '0' },
-      { logDestination: logs.stream, redisNamespace: { controlChannel: `${redisPrefix}:control`, usageQueuePrefix } },
+      { logDestination: logs.stream },
     );
     const gateway = await startGateway(
-      { ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', REDIS_PREFIX: redisPrefix, NODE_ID: `${redisPrefix}-gw` },
-      { logDestination: logs.stream, usageQueuePrefix },
+      { ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', NODE_ID: `${redisPrefix}-gw` },
+      { logDestination: logs.stream },
     );
     platform = {
       api,
@@ -164,6 +165,13 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
   it('returns usage totals equal to the tool calls made through the gateway, and moves the key’s lastUsedAt', async () => {
     clients.push(...(await makeCalls(platform, key)));
     expectUsageMatchesCalls(await usageByTool(platform, ECHO_CALLS + FAILING_CALLS));
+    // The queue lives under this installation's REDIS_PREFIX, not BullMQ's shared default `bull`.
+    const redis = new Redis(testRedisUrl());
+    try {
+      expect(await redis.keys(`${redisPrefix}:bull:usage:*`)).not.toEqual([]);
+    } finally {
+      redis.disconnect();
+    }
     const keys = await admin(platform, 'GET', '/v1/tenants/acme/api-keys');
     expect(keys.body['items'].find((k: Json) => k['id'] === keyId).lastUsedAt).not.toBeNull();
   });
