@@ -7,8 +7,12 @@ import type { NodeLink } from './node-link';
 
 /** How often a node renews its liveness key and session hash, and writes last-activity times. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
-/** A node silent this long (killed, cut off) has its sessions dropped from the registry by Redis. */
-export const NODE_TTL_MS = 10_000;
+/**
+ * A node silent this long (killed, cut off) has its sessions dropped from the registry by Redis.
+ * 9 s keeps a margin under the promised 10 s for Redis's expiry and a slow reader; it still
+ * tolerates two missed heartbeats.
+ */
+export const NODE_TTL_MS = 9_000;
 /** Entries per HSET when re-registering every session after a reconnect. */
 const REREGISTER_BATCH = 500;
 

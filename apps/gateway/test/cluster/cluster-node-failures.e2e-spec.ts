@@ -16,7 +16,7 @@ import {
 
 /** Short, so the stalled-owner case is quick to test (production default: 10 s). */
 const FORWARD_TIMEOUT_MS = 1_000;
-/** The bound for a dead node's sessions to leave the registry (heartbeat TTL 10 s). */
+/** The bound for a dead node's sessions to leave the registry (the node TTL is 9 s). */
 const REGISTRY_CLEANUP_MS = 10_000;
 const TOOLS_LIST = { jsonrpc: '2.0', id: 7, method: 'tools/list' };
 
@@ -91,10 +91,12 @@ describe('gateway nodes failing, revocations and forged messages (cluster mode)'
     const killedAt = Date.now();
 
     const answer = await rawPost(mcpUrl(1), token, TOOLS_LIST, sessionHeaders(streamable));
+    // 404, not the forward timeout's 504: the receiving node saw the owner gone. The time bound
+    // only rules out a hang; it leaves room for a loaded machine.
     expect(answer.status).toBe(404);
-    expect(Date.now() - killedAt).toBeLessThan(1_000);
+    expect(Date.now() - killedAt).toBeLessThan(3_000);
     await tunnel.ended;
-    expect(Date.now() - killedAt).toBeLessThan(2_500);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
     await expect(sse.callTool({ name: 'echo__echo', arguments: { text: 'x' } })).rejects.toThrow();
     await sse.close();
 
@@ -104,7 +106,7 @@ describe('gateway nodes failing, revocations and forged messages (cluster mode)'
     await fine.body?.cancel();
 
     const cleanedAfter = await eventually(async () => (await cluster.redis.exists(cluster.keys.nodeSessions(victim.nodeId))) === 0, REGISTRY_CLEANUP_MS + 2_000, 250);
-    expect(Date.now() - killedAt).toBeLessThanOrEqual(REGISTRY_CLEANUP_MS + 500);
+    expect(Date.now() - killedAt).toBeLessThanOrEqual(REGISTRY_CLEANUP_MS);
     expect(cleanedAfter).toBeGreaterThan(0);
 
     const restarted = await cluster.startNode(0, { ...GENEROUS_LIMITS, FORWARD_TIMEOUT_MS: String(FORWARD_TIMEOUT_MS) });
@@ -123,7 +125,7 @@ describe('gateway nodes failing, revocations and forged messages (cluster mode)'
       const answer = await rawPost(mcpUrl(1), token, TOOLS_LIST, sessionHeaders(sessionId));
       expect(answer.status).toBe(504);
       expect(((await answer.json()) as { error: { code: number; message: string } }).error.message).toMatch(/did not answer in time/);
-      expect(Date.now() - started).toBeLessThan(FORWARD_TIMEOUT_MS + 1_000);
+      expect(Date.now() - started).toBeLessThan(FORWARD_TIMEOUT_MS + 3_000);
     } finally {
       owner.kill('SIGCONT');
     }
@@ -137,12 +139,13 @@ describe('gateway nodes failing, revocations and forged messages (cluster mode)'
     await eventually(async () => (await cluster.directory.listTenant(tenantId)).filter((entry) => entry.keyId === key.id).length === 3);
 
     const bus = await cluster.controlBus();
-    const revokedAt = Date.now();
     await cluster.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+    // The clock starts where the admin API's part ends: it publishes once the revocation is committed.
+    const publishedAt = Date.now();
     await bus.publish({ type: 'api-key.revoked', tenantId, keyId: key.id });
     // Each node removes a session from the registry as it closes it.
-    await eventually(async () => (await cluster.directory.listTenant(tenantId)).every((entry) => entry.keyId !== key.id), 1_000);
-    expect(Date.now() - revokedAt).toBeLessThan(1_000);
+    await eventually(async () => (await cluster.directory.listTenant(tenantId)).every((entry) => entry.keyId !== key.id));
+    expect(Date.now() - publishedAt).toBeLessThan(1_000);
     const gone = await rawPost(mcpUrl(1), key.token, TOOLS_LIST, sessionHeaders(streamable));
     expect(gone.status).toBe(401);
     // The SSE clients would reconnect (EventSource does) and be refused; stop them.
