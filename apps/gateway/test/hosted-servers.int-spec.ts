@@ -195,10 +195,11 @@ describe('hosted server governance', () => {
   it('stops a server that stays idle, and starts it again on the next call', async () => {
     const client = await connectClient(h.gateway.url, '/t/capped', token, 'streamable-http');
     try {
+      // Read before the call: the idle timeout is short enough to reap the server during a slow read.
+      const reapsBefore = await metric(h, 'switchboard_gateway_hosted_server_reaps_total', ['template="memory"']);
       await client.callTool({ name: 'memory__read_graph', arguments: {} });
       const [server] = h.gateway.hostedServers();
       seenPids.add(server.pid);
-      const reapsBefore = await metric(h, 'switchboard_gateway_hosted_server_reaps_total', ['template="memory"']);
       await eventually(() => !processExists(server.pid), 5_000);
       expect(h.gateway.hostedServers()).toEqual([]);
       expect(await metric(h, 'switchboard_gateway_hosted_server_reaps_total', ['template="memory"'])).toBe(reapsBefore + 1);

@@ -6,7 +6,7 @@ import {
   ToolListChangedNotificationSchema,
   type LoggingMessageNotification,
 } from '@modelcontextprotocol/sdk/types.js';
-import { signalAborts, TESTKIT_TIMEOUT_MS } from './fixtures/testkit-plugin';
+import { signalAborts, TESTKIT_TIMEOUT_MS, waitStarts } from './fixtures/testkit-plugin';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness, type TransportName } from './gateway-harness';
 
 describe.each<TransportName>(['streamable-http', 'sse'])('tool calls over %s', (transport) => {
@@ -78,9 +78,12 @@ describe.each<TransportName>(['streamable-http', 'sse'])('tool calls over %s', (
 
   it('aborts the handler’s signal when the client cancels the call', async () => {
     const aborts = signalAborts.count;
+    const started = waitStarts.count;
     const controller = new AbortController();
     const call = client.callTool({ name: 'testkit__wait', arguments: { ms: 5_000 } }, undefined, { signal: controller.signal });
-    setTimeout(() => controller.abort('changed my mind'), 50);
+    // Cancel once the handler runs: a cancellation that overtakes its call is ignored, as the spec says.
+    await eventually(() => waitStarts.count > started);
+    controller.abort('changed my mind');
     await expect(call).rejects.toThrow();
     await eventually(() => signalAborts.count === aborts + 1);
     // The session carries on.

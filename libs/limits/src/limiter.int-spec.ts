@@ -17,9 +17,15 @@ function ready(redis: Redis): Promise<unknown> {
   return redis.status === 'ready' ? Promise.resolve() : new Promise((resolve) => redis.once('ready', resolve));
 }
 
+/**
+ * The production options with a longer command timeout: a command stalled on a loaded machine
+ * would fail open and admit one extra request, which exact-count tests would misread.
+ */
+const TEST_REDIS_OPTIONS = { ...LIMITER_REDIS_OPTIONS, commandTimeout: 5_000 };
+
 /** One "gateway node": its own Redis connection and limiter, the same key prefix. */
 async function node(options: Partial<LimiterOptions> = {}): Promise<Limiter> {
-  const redis = new Redis(testRedisUrl(), LIMITER_REDIS_OPTIONS);
+  const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
   connections.push(redis);
   const limiter = new Limiter({ redis, keyPrefix: PREFIX, ...options });
   limiters.push(limiter);
@@ -164,7 +170,7 @@ describe('Limiter on Redis shared by three nodes', () => {
   });
 
   it('costs one Redis command per request check, whatever the scopes, and one per lease', async () => {
-    const redis = new Redis(testRedisUrl(), LIMITER_REDIS_OPTIONS);
+    const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
     connections.push(redis);
     const limiter = new Limiter({ redis, keyPrefix: PREFIX });
     limiters.push(limiter);
@@ -193,7 +199,7 @@ describe('Limiter on Redis shared by three nodes', () => {
   });
 
   it("costs one Redis command for all of a tool call's checks, and batches the releases", async () => {
-    const redis = new Redis(testRedisUrl(), LIMITER_REDIS_OPTIONS);
+    const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
     connections.push(redis);
     const limiter = new Limiter({ redis, keyPrefix: PREFIX });
     limiters.push(limiter);

@@ -281,7 +281,9 @@ describe('BullMqUsageSink when Redis is unreachable', () => {
     const sink = new BullMqUsageSink({ redisUrl: `redis://127.0.0.1:${port}`, maxBuffered: 3 });
     const started = process.hrtime.bigint();
     for (let i = 0; i < 5; i++) sink.record(event({ eventId: randomUUID() }));
-    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(50);
+    // record() is synchronous; the bound only tells "never waited for Redis" (a connect attempt
+    // times out after seconds) from a loaded machine's pause.
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1_000);
     expect(sink.stats()).toEqual({ buffered: 3, delivered: 0, dropped: 2 });
     await sink.close();
     expect(sink.stats()).toEqual({ buffered: 0, delivered: 0, dropped: 5 });

@@ -12,6 +12,11 @@ describe('freePort', () => {
     await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
     await new Promise((resolve) => server.close(resolve));
   });
+
+  it('never hands out the same port twice in one process, even while it is still unbound', async () => {
+    const ports = await Promise.all(Array.from({ length: 1_000 }, () => freePort()));
+    expect(new Set(ports).size).toBe(ports.length);
+  });
 });
 
 describe('waitForHttp', () => {

@@ -12,11 +12,17 @@ const CHILD_PORT_MIN = 20_000;
 const CHILD_PORT_MAX = 32_000;
 const CHILD_PORT_ATTEMPTS = 50;
 
-/** A loopback port that was free a moment ago, for a process the test starts next. */
+/** Ports this process handed out: a child may not have bound its port yet when the next is asked for. */
+const handedOut = new Set<number>();
+
+/** A loopback port that was free a moment ago and not handed out before, for a process the test starts next. */
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < CHILD_PORT_ATTEMPTS; attempt++) {
     const port = CHILD_PORT_MIN + Math.floor(Math.random() * (CHILD_PORT_MAX - CHILD_PORT_MIN));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port); // before the check, so concurrent calls never pick the same one
     if (await canListen(port)) return port;
+    handedOut.delete(port);
   }
   throw new Error(`no free loopback port in ${CHILD_PORT_MIN}-${CHILD_PORT_MAX} after ${CHILD_PORT_ATTEMPTS} attempts`);
 }

@@ -1,5 +1,5 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from './network';
 
 /**
  * A loopback TCP relay to simulate an outage of a service (Redis) for the test's own clients
@@ -31,8 +31,10 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
     });
   const listen = (server: Server, port: number) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
   let server: Server | undefined = newServer();
-  await listen(server, 0);
-  const port = (server.address() as AddressInfo).port;
+  // Below the ephemeral range (see freePort), so no outgoing connection takes the port while
+  // the relay is cut and restore() can listen on it again.
+  const port = await freePort();
+  await listen(server, port);
   const url = new URL(targetUrl);
   url.hostname = '127.0.0.1';
   url.port = String(port);

@@ -86,7 +86,8 @@ describe('Redis going away under a cluster (cluster mode)', () => {
         .filter((line) => new RegExp(` name=${node0.nodeId}:`).test(line));
       expect(mine.length).toBeGreaterThanOrEqual(4);
       const back = node0.nextLogLine(reregistered);
-      for (const line of mine) await admin.client('KILL', 'ID', /id=(\d+)/.exec(line)![1]!);
+      // In one pipeline, so no connection is back before the last one is killed.
+      await admin.pipeline(mine.map((line) => ['client', 'KILL', 'ID', /id=(\d+)/.exec(line)![1]!])).exec();
       await back;
       const crossNode = await rawPost(mcpUrl(node1), token, TOOLS_LIST, sessionHeaders(sessionOn0));
       expect(crossNode.status).toBe(200);

@@ -82,6 +82,8 @@ export async function runConformance(environment: ConformanceEnvironment, specVe
   const gateways = await (environment.startGateways ?? startInProcessGateway)({
     ...environment.env,
     GATEWAY_PORT: '0',
+    // Never the default 9091: another gateway on this machine may hold it.
+    GATEWAY_METRICS_PORT: '0',
     // The suite's own requests come from the proxy's origin; anything else is a rebinding attempt.
     ALLOWED_ORIGINS: `http://localhost:${proxy.port},http://127.0.0.1:${proxy.port}`,
   });
