@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { ProcessGroupTracker } from './orphan-guard';
 
 /** After SIGTERM to the process group, how long a server may take to exit before SIGKILL. */
 export const KILL_GRACE_MS = 2_000;
@@ -16,6 +17,8 @@ export interface ChildProcessParams {
   cwd: string;
   /** Raw stderr chunks; the caller limits and redacts before logging. */
   onStderr(chunk: Buffer): void;
+  /** Told of the child's process group while it lives (the node's orphan guard). */
+  processGroups?: ProcessGroupTracker;
 }
 
 /** How a child ended, for crash logs. */
@@ -68,7 +71,16 @@ export class ChildProcessTransport implements Transport {
         reject(error);
         this.onerror?.(error);
       });
-      child.once('spawn', () => resolve());
+      child.once('spawn', () => {
+        this.params.processGroups?.track(child.pid!);
+        resolve();
+      });
+      child.once('exit', () => {
+        // The leader is gone (crashed or stopped): whatever it left in its group goes too, and
+        // the group number may be reused, so the guard forgets it.
+        this.killGroup('SIGKILL');
+        this.params.processGroups?.untrack(child.pid!);
+      });
       child.stdout!.on('data', (chunk: Buffer) => {
         try {
           this.buffer.append(chunk);
@@ -99,8 +111,6 @@ export class ChildProcessTransport implements Transport {
       const timer = setTimeout(() => this.killGroup('SIGKILL'), KILL_GRACE_MS);
       await this.exited;
       clearTimeout(timer);
-      // The leader is gone; anything it left in the group goes too.
-      this.killGroup('SIGKILL');
     }
     await this.exited;
   }

@@ -3,6 +3,7 @@ import type { Logger } from '@switchboard/logger';
 import type { GatewayConfig } from '../config/gateway-config';
 import { HostedServerPool, type HostedServerEvents, type HostedServerInfo } from './hosted-server-pool';
 import { HostedTemplatesService } from './hosted-templates.service';
+import { OrphanGuard } from './orphan-guard';
 
 export interface HostedRuntime {
   templates: HostedTemplatesService;
@@ -23,8 +24,9 @@ export function startHostedServers(
   onCatalogChanged: (tenantId: string) => void,
   events?: HostedServerEvents,
 ): HostedRuntime {
+  const orphanGuard = new OrphanGuard(logger);
   const pool = new HostedServerPool(
-    { dataDir: config.database.dataDir, ...config.hosted },
+    { dataDir: config.database.dataDir, ...config.hosted, processGroups: orphanGuard },
     logger,
     (install) => {
       // Called on a server's notification, long after `templates` below is assigned.
@@ -34,5 +36,12 @@ export function startHostedServers(
     events,
   );
   const templates = new HostedTemplatesService(prisma, pool, logger);
-  return { templates, list: () => pool.list(), close: () => pool.close() };
+  return {
+    templates,
+    list: () => pool.list(),
+    async close() {
+      await pool.close();
+      await orphanGuard.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { Logger } from '@switchboard/logger';
 import type { ServerMode } from '@switchboard/hosted-servers';
 import type { ChildExit } from './child-process-transport';
 import { HostedServer, type HostedInstall } from './hosted-server';
+import type { ProcessGroupTracker } from './orphan-guard';
 
 /** How often idle hosted servers are looked for, at most. */
 const MAX_REAP_INTERVAL_MS = 5_000;
@@ -20,6 +21,8 @@ export interface HostedServerPoolOptions {
   startTimeoutMs: number;
   /** Wait before restarting after a crash: initial, doubling per consecutive crash, up to max. */
   restartBackoff: { initialMs: number; maxMs: number };
+  /** Ends the servers' process groups if the node dies without stopping them. */
+  processGroups?: ProcessGroupTracker;
 }
 
 /**
@@ -159,6 +162,7 @@ export class HostedServerPool {
       logger: this.logger,
       startTimeoutMs: this.options.startTimeoutMs,
       onListChanged: () => this.onListChanged(install),
+      processGroups: this.options.processGroups,
     });
     this.events.started(template, install.mode, server.startupMs);
     if (slot.retired || this.closed) {

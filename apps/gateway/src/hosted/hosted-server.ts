@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Logger } from '@switchboard/logger';
 import { childEnvironment, type ServerMode, type ServerTemplateSpec } from '@switchboard/hosted-servers';
 import { ChildProcessTransport, type ChildExit } from './child-process-transport';
+import type { ProcessGroupTracker } from './orphan-guard';
 
 /** stderr kept per line; longer lines are cut (a server dumping a blob must not flood the log). */
 export const MAX_STDERR_LINE_CHARS = 1_000;
@@ -31,6 +32,7 @@ export interface HostedServerOptions {
   startTimeoutMs: number;
   /** A `notifications/*\/list_changed` from the server. */
   onListChanged(): void;
+  processGroups?: ProcessGroupTracker;
 }
 
 /**
@@ -71,6 +73,7 @@ export class HostedServer {
       env: childEnvironment(spec, install.config, options.home),
       cwd: options.home,
       onStderr: (chunk) => stderr.write(chunk),
+      processGroups: options.processGroups,
     });
     const client = new Client(GATEWAY_CLIENT_INFO, { capabilities: {} });
     client.fallbackNotificationHandler = async (notification) => {
