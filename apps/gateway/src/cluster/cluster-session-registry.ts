@@ -18,7 +18,8 @@ const REREGISTER_BATCH = 500;
 
 /**
  * The node's sessions in memory (the transports use only this map) and mirrored to Redis for the
- * admin listing and node-death cleanup: HSET on open and HDEL on close, never on a message. Last
+ * admin listing and node-death cleanup: HSET on open and HDEL (with the session's stored events)
+ * on close, never on a message. Last
  * activity is written in bulk by the heartbeat. Redis writes are best effort: while Redis is away
  * the node keeps serving, and it re-registers everything when Redis returns.
  */
@@ -75,7 +76,8 @@ export class ClusterSessionRegistry implements SessionRegistry {
   remove(id: string): void {
     if (!this.local.get(id)) return;
     this.local.remove(id);
-    void this.write((redis) => redis.hdel(this.hashKey, id));
+    // Its GET-stream events too: an ended session is never resumed (a dead node's expire).
+    void this.write((redis) => redis.multi().hdel(this.hashKey, id).del(this.keys.sessionEvents(id)).exec());
   }
 
   get size(): number {

@@ -83,6 +83,7 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
   it('tunnels the GET stream: server-initiated notifications reach a client whose stream is on another node', async () => {
     const [streamNode, owner] = cluster.nodes;
     const client = await connectClient(streamNode!.url, '/t/acme', token, 'streamable-http', { postOrigin: owner!.url });
+    const eventsKey = cluster.keys.sessionEvents(client.transport!.sessionId!);
     try {
       const bus = await cluster.controlBus();
       let notified = false;
@@ -93,9 +94,13 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
         await bus.publish({ type: 'plugins.changed', tenantId });
         return notified;
       }, 5_000, 100);
+      // Kept for resumption while the session lives ...
+      expect(await cluster.redis.exists(eventsKey)).toBe(1);
     } finally {
       await disconnect(client);
     }
+    // ... and deleted with it, not left to expire.
+    await eventually(async () => (await cluster.redis.exists(eventsKey)) === 0);
   });
 
   it('matches every response to its request and session over 100 concurrent sessions on both nodes', async () => {
@@ -150,9 +155,9 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
       for (let i = 0; i < CALLS; i++) await call(`counted ${i}`);
       await monitoring.disconnect();
       // The heartbeat (every 3 s), the tunnel watchdog (every 1 s) and the registry deletes of
-      // sessions the previous test closed may fall in the window: they are off the message path,
-      // so only what they send is set aside.
-      const periodic = new Set(['multi', 'exec', 'set', 'sadd', 'hset', 'hdel', 'pexpire', 'pubsub']);
+      // sessions the previous test closed (entry and stored events) may fall in the window: they
+      // are off the message path, so only what they send is set aside.
+      const periodic = new Set(['multi', 'exec', 'set', 'sadd', 'hset', 'hdel', 'del', 'pexpire', 'pubsub']);
       const perMessage = commands.filter((command) => !periodic.has(command));
       // No lookups: one PUBLISH there, one back. An answer slower than the owner's 10 ms
       // coalescing window (a loaded machine) goes back in two, so a third is allowed, never more.
