@@ -46,6 +46,17 @@ export class HostedCapacityError extends Error {
   }
 }
 
+/**
+ * A server whose command failed to start is not tried again before its backoff ran out; the call
+ * gets an error result at once instead of another doomed start.
+ */
+export class HostedStartBackoffError extends Error {
+  constructor(template: string, failures: number, retryInMs: number) {
+    super(`Hosted server ${template} failed to start ${failures} time(s) in a row; next attempt in ${Math.ceil(retryInMs / 1000)} s`);
+    this.name = 'HostedStartBackoffError';
+  }
+}
+
 /** Where one server runs: a shared slot per tenant and template, or one per session (isolated). */
 interface Slot {
   key: string;
@@ -72,6 +83,12 @@ export interface HostedServerInfo {
  */
 export class HostedServerPool {
   private readonly slots = new Map<string, Slot>();
+  /**
+   * Consecutive failed starts per installation version, kept here rather than on the slot: an
+   * isolated server's slot lives for one session (or one tool listing), so a per-slot count would
+   * start from zero on every attempt.
+   */
+  private readonly failedStarts = new Map<string, { count: number; lastAt: number }>();
   private readonly reaper: NodeJS.Timeout;
   private closed = false;
 
@@ -116,6 +133,10 @@ export class HostedServerPool {
     for (const slot of this.slots.values()) {
       if (slot.install.tenantId === tenantId && !activeFingerprints.has(slot.install.fingerprint)) void this.retire(slot);
     }
+    for (const key of this.failedStarts.keys()) {
+      const [keyTenant, , fingerprint] = key.split('/');
+      if (keyTenant === tenantId && !activeFingerprints.has(fingerprint!)) this.failedStarts.delete(key);
+    }
   }
 
   /** Runs `work` on a throwaway server of this installation (isolated templates' tool listing). */
@@ -155,15 +176,30 @@ export class HostedServerPool {
     const wait = this.backoffLeft(slot);
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (slot.retired || this.closed) throw new Error(`hosted server ${template} was stopped`);
+    // A crashed server is waited for (it started before, it likely starts again); one that failed
+    // to start is refused until its backoff ran out (it likely fails again): no request waits.
+    const failuresKey = `${install.tenantId}/${template}/${install.fingerprint}`;
+    const failures = this.failedStarts.get(failuresKey);
+    const retryInMs = failures ? failures.lastAt + this.backoffDelay(failures.count) - Date.now() : 0;
+    if (failures && retryInMs > 0) throw new HostedStartBackoffError(template, failures.count, retryInMs);
     const home = path.join(this.options.dataDir, 'hosted', install.tenantId, template);
     mkdirSync(home, { recursive: true, mode: 0o700 });
-    const server = await HostedServer.start(install, {
-      home,
-      logger: this.logger,
-      startTimeoutMs: this.options.startTimeoutMs,
-      onListChanged: () => this.onListChanged(install),
-      processGroups: this.options.processGroups,
-    });
+    let server: HostedServer;
+    try {
+      server = await HostedServer.start(install, {
+        home,
+        logger: this.logger,
+        startTimeoutMs: this.options.startTimeoutMs,
+        onListChanged: () => this.onListChanged(install),
+        processGroups: this.options.processGroups,
+      });
+    } catch (error) {
+      const count = (failures?.count ?? 0) + 1;
+      this.failedStarts.set(failuresKey, { count, lastAt: Date.now() });
+      this.logger.warn({ err: error, tenantId: install.tenantId, template, failures: count, retryInMs: this.backoffDelay(count) }, 'hosted server did not start');
+      throw error;
+    }
+    this.failedStarts.delete(failuresKey);
     this.events.started(template, install.mode, server.startupMs);
     if (slot.retired || this.closed) {
       await server.close();
@@ -197,9 +233,13 @@ export class HostedServerPool {
 
   private backoffLeft(slot: Slot): number {
     if (slot.crashes === 0) return 0;
+    return Math.max(0, slot.lastCrashAt + this.backoffDelay(slot.crashes) - Date.now());
+  }
+
+  /** Initial, doubling per consecutive failure, up to the maximum. */
+  private backoffDelay(failures: number): number {
     const { initialMs, maxMs } = this.options.restartBackoff;
-    const delay = Math.min(initialMs * 2 ** (slot.crashes - 1), maxMs);
-    return Math.max(0, slot.lastCrashAt + delay - Date.now());
+    return Math.min(initialMs * 2 ** (failures - 1), maxMs);
   }
 
   private reapIdle(): void {
