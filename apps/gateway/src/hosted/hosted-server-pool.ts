@@ -88,7 +88,7 @@ export class HostedServerPool {
    * isolated server's slot lives for one session (or one tool listing), so a per-slot count would
    * start from zero on every attempt.
    */
-  private readonly failedStarts = new Map<string, { count: number; lastAt: number }>();
+  private readonly failedStarts = new Map<string, { tenantId: string; fingerprint: string; count: number; lastAt: number }>();
   private readonly reaper: NodeJS.Timeout;
   private closed = false;
 
@@ -133,9 +133,8 @@ export class HostedServerPool {
     for (const slot of this.slots.values()) {
       if (slot.install.tenantId === tenantId && !activeFingerprints.has(slot.install.fingerprint)) void this.retire(slot);
     }
-    for (const key of this.failedStarts.keys()) {
-      const [keyTenant, , fingerprint] = key.split('/');
-      if (keyTenant === tenantId && !activeFingerprints.has(fingerprint!)) this.failedStarts.delete(key);
+    for (const [key, failed] of this.failedStarts) {
+      if (failed.tenantId === tenantId && !activeFingerprints.has(failed.fingerprint)) this.failedStarts.delete(key);
     }
   }
 
@@ -195,7 +194,7 @@ export class HostedServerPool {
       });
     } catch (error) {
       const count = (failures?.count ?? 0) + 1;
-      this.failedStarts.set(failuresKey, { count, lastAt: Date.now() });
+      this.failedStarts.set(failuresKey, { tenantId: install.tenantId, fingerprint: install.fingerprint, count, lastAt: Date.now() });
       this.logger.warn({ err: error, tenantId: install.tenantId, template, failures: count, retryInMs: this.backoffDelay(count) }, 'hosted server did not start');
       throw error;
     }

@@ -81,7 +81,7 @@ export class OrphanGuard implements ProcessGroupTracker {
       stdio: ['pipe', 'ignore', 'ignore'],
       // Its own process group: a signal to the gateway's group (Ctrl-C) leaves it running.
       detached: true,
-      env: {},
+      env: { PATH: '/usr/bin:/bin' },
     });
     guard.on('error', (error) => this.fail(error));
     guard.stdin!.on('error', (error) => this.fail(error));
