@@ -49,8 +49,8 @@ export interface RunningGateway {
   nodeId: string;
   /** `http://host:port/metrics` on the metrics port; undefined with GATEWAY_METRICS_PORT=off. */
   metricsUrl: string | undefined;
-  /** Sessions open on this node now. */
-  activeSessions(): number;
+  /** Sessions open on this node now: all of them, or those of one tenant (slug) or key. */
+  activeSessions(of?: { tenant?: string; keyId?: string }): number;
   /** Hosted MCP servers (server templates) running on this node now. */
   hostedServers(): HostedServerInfo[];
   /** Graceful: no new sessions, in-flight calls finish (up to SHUTDOWN_GRACE_MS), streams close. */
@@ -152,7 +152,14 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       port,
       nodeId: config.nodeId,
       metricsUrl: running.metricsUrl,
-      activeSessions: () => sessions.registry.size,
+      activeSessions: (of) => {
+        if (!of) return sessions.registry.size;
+        let count = 0;
+        for (const session of sessions.registry.values()) {
+          if ((of.tenant === undefined || session.tenantSlug === of.tenant) && (of.keyId === undefined || session.binding.keyId === of.keyId)) count++;
+        }
+        return count;
+      },
       hostedServers: () => runningHosted.list(),
       close: () =>
         (closing ??= (async () => {

@@ -90,13 +90,14 @@ describe('gateway authentication and authorization', () => {
 
   it('refuses a revoked key with 401 and closes the sessions it opened', async () => {
     const key = await h.issueKey(acme.id);
-    const before = h.gateway.activeSessions();
+    // Counted per key: sessions of earlier tests may still be closing.
+    const ofKey = { keyId: key.id };
     clients.push(await connectClient(h.gateway.url, '/t/acme', key.token, 'sse'));
     clients.push(await connectClient(h.gateway.url, '/t/acme', key.token, 'streamable-http'));
-    expect(h.gateway.activeSessions()).toBe(before + 2);
+    expect(h.gateway.activeSessions(ofKey)).toBe(2);
     await h.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
     await h.bus.publish({ type: 'api-key.revoked', tenantId: acme.id, keyId: key.id });
-    await eventually(() => h.gateway.activeSessions() === before);
+    await eventually(() => h.gateway.activeSessions(ofKey) === 0);
     const response = await post('/t/acme/mcp', { token: key.token });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toMatch(/revoked/);
@@ -177,12 +178,11 @@ describe('gateway authentication and authorization', () => {
     const tenant = await h.createTenant('initech');
     await h.install(tenant.id, 'echo');
     const key = await h.issueKey(tenant.id);
-    const before = h.gateway.activeSessions();
     clients.push(await connectClient(h.gateway.url, '/t/initech', key.token, 'sse'));
-    expect(h.gateway.activeSessions()).toBe(before + 1);
+    expect(h.gateway.activeSessions({ tenant: 'initech' })).toBe(1);
     await h.prisma.tenant.update({ where: { id: tenant.id }, data: { status: 'suspended' } });
     await h.bus.publish({ type: 'tenant.changed', tenantId: tenant.id });
-    await eventually(() => h.gateway.activeSessions() === before);
+    await eventually(() => h.gateway.activeSessions({ tenant: 'initech' }) === 0);
     expect((await post('/t/initech/mcp', { token: key.token })).status).toBe(403);
   });
 });

@@ -89,10 +89,10 @@ describe('limits applied by the gateway (one node, in-memory limiter)', () => {
     const client = await connect('ending', token);
     expect((await initialize(h.gateway.url, 'ending', token)).status).toBe(429);
     const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
-    const open = h.gateway.activeSessions();
+    const open = h.gateway.activeSessions({ tenant: 'ending' });
     const ended = await fetch(`${h.gateway.url}/t/ending/mcp`, { method: 'DELETE', headers: { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId } });
     expect(ended.status).toBe(200);
-    await eventually(() => h.gateway.activeSessions() === open - 1);
+    await eventually(() => h.gateway.activeSessions({ tenant: 'ending' }) === open - 1);
   });
 
   it('limits a key by its own tighter limit without spending the budget of its tenant’s other keys', async () => {
@@ -140,9 +140,9 @@ describe('limits applied by the gateway (one node, in-memory limiter)', () => {
     expect((await initialize(h.gateway.url, 'capped', token)).status).toBe(429);
 
     // Ending a session (here a DELETE) gives its slot back.
-    const open = h.gateway.activeSessions();
+    const open = h.gateway.activeSessions({ tenant: 'capped' });
     await disconnect(second);
-    await eventually(() => h.gateway.activeSessions() === open - 1);
+    await eventually(() => h.gateway.activeSessions({ tenant: 'capped' }) === open - 1);
     await connect('capped', token, 'streamable-http');
   });
 
@@ -150,9 +150,9 @@ describe('limits applied by the gateway (one node, in-memory limiter)', () => {
     const { token } = await tenantWith('dropped', { concurrentSessions: 1 });
     const client = await connectClient(h.gateway.url, '/t/dropped', token, 'sse');
     expect((await initialize(h.gateway.url, 'dropped', token)).status).toBe(429);
-    const open = h.gateway.activeSessions();
+    const open = h.gateway.activeSessions({ tenant: 'dropped' });
     await client.close();
-    await eventually(() => h.gateway.activeSessions() === open - 1);
+    await eventually(() => h.gateway.activeSessions({ tenant: 'dropped' }) === open - 1);
     await connect('dropped', token, 'sse');
   });
 
