@@ -24,13 +24,17 @@ function ready(redis: Redis): Promise<unknown> {
 const TEST_REDIS_OPTIONS = { ...LIMITER_REDIS_OPTIONS, commandTimeout: 5_000 };
 
 /** One "gateway node": its own Redis connection and limiter, the same key prefix. */
-async function node(options: Partial<LimiterOptions> = {}): Promise<Limiter> {
+async function nodeWithConnection(options: Partial<LimiterOptions> = {}): Promise<{ limiter: Limiter; redis: Redis }> {
   const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
   connections.push(redis);
   const limiter = new Limiter({ redis, keyPrefix: PREFIX, ...options });
   limiters.push(limiter);
   await ready(redis);
-  return limiter;
+  return { limiter, redis };
+}
+
+async function node(options: Partial<LimiterOptions> = {}): Promise<Limiter> {
+  return (await nodeWithConnection(options)).limiter;
 }
 
 function tenant(overrides: LimitPrincipal['tenantLimits'] = {}, keyLimits: LimitPrincipal['keyLimits'] = {}): LimitPrincipal {
@@ -170,11 +174,7 @@ describe('Limiter on Redis shared by three nodes', () => {
   });
 
   it('costs one Redis command per request check, whatever the scopes, and one per lease', async () => {
-    const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
-    connections.push(redis);
-    const limiter = new Limiter({ redis, keyPrefix: PREFIX });
-    limiters.push(limiter);
-    await ready(redis);
+    const { limiter, redis } = await nodeWithConnection();
     const principal = tenant({}, { requestsPerMinute: 5 });
     await limiter.consumeRequest(principal); // loads the scripts (EVALSHA falls back to EVAL once)
     await limiter.acquireToolCall(principal);
@@ -199,11 +199,7 @@ describe('Limiter on Redis shared by three nodes', () => {
   });
 
   it("costs one Redis command for all of a tool call's checks, and batches the releases", async () => {
-    const redis = new Redis(testRedisUrl(), TEST_REDIS_OPTIONS);
-    connections.push(redis);
-    const limiter = new Limiter({ redis, keyPrefix: PREFIX });
-    limiters.push(limiter);
-    await ready(redis);
+    const { limiter, redis } = await nodeWithConnection();
     // Key and tenant windows, the monthly quota, key and tenant in-flight sets.
     const principal = tenant({ monthlyToolCalls: 1_000 }, { toolCallsPerMinute: 100, concurrentToolCalls: 5 });
     const warm = await limiter.admitToolCall(principal); // loads the scripts
