@@ -43,6 +43,15 @@ function tenant(overrides: LimitPrincipal['tenantLimits'] = {}, keyLimits: Limit
 
 const allowedCount = (decisions: LimitDecision[]) => decisions.filter((d) => d.allowed).length;
 
+/** A refusal by the tenant's monthly quota, which resets when the (UTC) month ends. */
+function expectRefusedByMonthlyQuota(decisions: LimitDecision[], quota: number): void {
+  const refused = decisions.find((d) => !d.allowed);
+  expect(refused).toMatchObject({ scope: 'tenant', limit: 'monthlyToolCalls', limitValue: quota });
+  const now = new Date();
+  const secondsToMonthEnd = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000;
+  if (refused && !refused.allowed) expect(Math.abs(refused.resetSeconds - secondsToMonthEnd)).toBeLessThan(5);
+}
+
 /** A loopback port nobody listens on: connections to it are refused at once. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -166,11 +175,7 @@ describe('Limiter on Redis shared by three nodes', () => {
     const principal = tenant({ monthlyToolCalls: 5, toolCallsPerMinute: null });
     const decisions = await Promise.all(Array.from({ length: 8 }, (_, i) => nodes[i % NODES].consumeToolCall(principal)));
     expect(allowedCount(decisions)).toBe(5);
-    const refused = decisions.find((d) => !d.allowed);
-    expect(refused).toMatchObject({ scope: 'tenant', limit: 'monthlyToolCalls', limitValue: 5 });
-    const now = new Date();
-    const secondsToMonthEnd = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000;
-    if (refused && !refused.allowed) expect(Math.abs(refused.resetSeconds - secondsToMonthEnd)).toBeLessThan(5);
+    expectRefusedByMonthlyQuota(decisions, 5);
   });
 
   it('costs one Redis command per request check, whatever the scopes, and one per lease', async () => {
@@ -292,11 +297,7 @@ describe('Limiter.admitToolCall on Redis shared by three nodes', () => {
     const principal = tenant({ monthlyToolCalls: 5, toolCallsPerMinute: null, concurrentToolCalls: null });
     const decisions = await admit(principal, 8);
     expect(allowedCount(decisions)).toBe(5);
-    const refused = decisions.find((d) => !d.allowed);
-    expect(refused).toMatchObject({ scope: 'tenant', limit: 'monthlyToolCalls', limitValue: 5 });
-    const now = new Date();
-    const secondsToMonthEnd = (Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1) - now.getTime()) / 1000;
-    if (refused && !refused.allowed) expect(Math.abs(refused.resetSeconds - secondsToMonthEnd)).toBeLessThan(5);
+    expectRefusedByMonthlyQuota(decisions, 5);
 
     const windowFirst = tenant({ monthlyToolCalls: 5, toolCallsPerMinute: 2, concurrentToolCalls: null });
     expect(allowedCount(await admit(windowFirst, 4))).toBe(2);

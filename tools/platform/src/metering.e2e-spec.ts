@@ -47,6 +47,21 @@ interface Platform {
   close(): Promise<void>;
 }
 
+/** The two apps as one platform; closing it stops the gateway, then the API, then removes the data. */
+function platformOf(api: RunningApi, gateway: RunningGateway, adminSecret: string, logs: { text(): string }, data: { remove(): void }): Platform {
+  return {
+    api,
+    gateway,
+    adminToken: adminToken(adminSecret),
+    logs: logs.text,
+    async close() {
+      await gateway.close();
+      await api.close();
+      data.remove();
+    },
+  };
+}
+
 async function admin(platform: Platform, method: string, route: string, body?: unknown): Promise<{ status: number; body: Json }> {
   const response = await fetch(platform.api.url + route, {
     method,
@@ -139,17 +154,7 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
       { ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', NODE_ID: `${redisPrefix}-gw` },
       { logDestination: logs.stream },
     );
-    platform = {
-      api,
-      gateway,
-      adminToken: adminToken(adminSecret),
-      logs: logs.text,
-      async close() {
-        await gateway.close();
-        await api.close();
-        data.remove();
-      },
-    };
+    platform = platformOf(api, gateway, adminSecret, logs, data);
     ({ key, keyId } = await setUpTenant(platform));
   });
   afterAll(async () => {
@@ -228,17 +233,7 @@ describe('usage metering in embedded mode (one process, no DATABASE_URL or REDIS
     const env = { DATA_DIR: data.dir, ADMIN_JWT_SECRET: adminSecret, PLUGINS: TESTKIT_PLUGIN, LOG_LEVEL: 'warn' };
     const api = await startApi({ ...env, API_PORT: '0', API_METRICS_PORT: 'off' }, { logDestination: logs.stream, print: () => undefined });
     const gateway = await startGateway({ ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: 'off' }, { logDestination: logs.stream });
-    platform = {
-      api,
-      gateway,
-      adminToken: adminToken(adminSecret),
-      logs: logs.text,
-      async close() {
-        await gateway.close();
-        await api.close();
-        data.remove();
-      },
-    };
+    platform = platformOf(api, gateway, adminSecret, logs, data);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
