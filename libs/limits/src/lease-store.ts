@@ -118,17 +118,26 @@ export class MemoryLeaseStore implements LeaseStore {
   private readonly sets = new Map<string, Set<string>>();
 
   async acquire(slots: LeaseSlot[], member: string): Promise<AcquireResult> {
+    return this.acquireNow(
+      slots.map((s) => s.set),
+      slots.map((s) => s.limit),
+      member,
+    );
+  }
+
+  /** Synchronous, for a combined check that must decide and take in one step. */
+  acquireNow(sets: string[], limits: number[], member: string): AcquireResult {
     const counts: number[] = [];
-    for (const [index, slot] of slots.entries()) {
-      const members = this.sets.get(slot.set);
+    for (let index = 0; index < sets.length; index++) {
+      const members = this.sets.get(sets[index]);
       const count = members?.size ?? 0;
       const held = members?.has(member) ?? false;
-      if (!held && count >= slot.limit) return { acquired: false, fullSlot: index, count };
+      if (!held && count >= limits[index]) return { acquired: false, fullSlot: index, count };
       counts.push(held ? count : count + 1);
     }
-    for (const slot of slots) {
-      let members = this.sets.get(slot.set);
-      if (!members) this.sets.set(slot.set, (members = new Set()));
+    for (const set of sets) {
+      let members = this.sets.get(set);
+      if (!members) this.sets.set(set, (members = new Set()));
       members.add(member);
     }
     return { acquired: true, counts };
@@ -137,6 +146,10 @@ export class MemoryLeaseStore implements LeaseStore {
   async renewMany(): Promise<void> {}
 
   async release(sets: string[], member: string): Promise<void> {
+    this.releaseNow(sets, member);
+  }
+
+  releaseNow(sets: string[], member: string): void {
     for (const set of sets) {
       const members = this.sets.get(set);
       members?.delete(member);

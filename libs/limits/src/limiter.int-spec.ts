@@ -196,6 +196,9 @@ describe('Limiter on Redis shared by three nodes', () => {
     await limiter.consumeRequest(principal);
     expect(sent).toEqual(['evalsha']); // key, then tenant, in one script
     sent.length = 0;
+    await limiter.consumeRequest(principal, 3);
+    expect(sent).toEqual(['evalsha']); // a batch too
+    sent.length = 0;
     const call = await limiter.acquireToolCall(principal);
     expect(sent).toEqual(['evalsha']);
     sent.length = 0;
@@ -309,6 +312,121 @@ describe('Limiter.admitToolCall on Redis shared by three nodes', () => {
     const principal = tenant({ toolCallsPerMinute: 50, monthlyToolCalls: 1_000, concurrentToolCalls: null }, { toolCallsPerMinute: 20 });
     const decision = await nodes[0].admitToolCall(principal);
     expect(decision).toMatchObject({ allowed: true, state: { scope: 'key', limit: 'toolCallsPerMinute', limitValue: 20, remaining: 19, windowSeconds: 60 } });
+  });
+});
+
+describe('Limiter on Redis: a refused admission consumes nothing', () => {
+  const admit = (principal: LimitPrincipal, count: number) =>
+    Promise.all(Array.from({ length: count }, (_, i) => nodes[i % NODES].admitToolCall(principal)));
+  const releaseAll = (decisions: LimitDecision[]) => Promise.all(decisions.map((d) => (d.allowed ? d.release!() : undefined)));
+  const windowKey = (limit: string, scope: 'key' | 'tenant', id: string) => `${PREFIX}rl:${limit}:${scope}:${id}`;
+
+  it('does not spend the window or the quota on tool calls refused by the in-flight cap', async () => {
+    const principal = tenant({ toolCallsPerMinute: 60, concurrentToolCalls: 5, monthlyToolCalls: 1_000 });
+    const held = await admit(principal, 200);
+    expect(allowedCount(held)).toBe(5);
+    expect(held.find((d) => !d.allowed)).toMatchObject({ scope: 'tenant', limit: 'concurrentToolCalls', limitValue: 5 });
+    await releaseAll(held);
+    expect(await admin.get(windowKey('toolCallsPerMinute', 'tenant', principal.tenantId))).toBe('5');
+    const [quotaKey] = await admin.keys(`${PREFIX}rl:monthlyToolCalls:tenant:${principal.tenantId}:*`);
+    expect(await admin.get(quotaKey)).toBe('5');
+    const next = await nodes[1].admitToolCall(principal);
+    expect(next).toMatchObject({ allowed: true, state: { limit: 'toolCallsPerMinute', remaining: 60 - 5 - 1 } });
+    await releaseAll([next]);
+  });
+
+  it('does not spend the key window on tool calls refused by the in-flight cap', async () => {
+    const principal = tenant({ concurrentToolCalls: 2 }, { toolCallsPerMinute: 50 });
+    await releaseAll(await admit(principal, 30));
+    expect(await admin.get(windowKey('toolCallsPerMinute', 'key', principal.keyId))).toBe('2');
+  });
+
+  it('does not take an in-flight slot for a call its window refuses', async () => {
+    const principal = tenant({ toolCallsPerMinute: 2, concurrentToolCalls: 5 });
+    const held = await admit(principal, 6);
+    expect(allowedCount(held)).toBe(2);
+    expect(held.find((d) => !d.allowed)).toMatchObject({ limit: 'toolCallsPerMinute' });
+    const [set] = await admin.keys(`${PREFIX}lease:{${principal.tenantId}}:concurrentToolCalls:*`);
+    expect(await admin.zcard(set)).toBe(2);
+    await releaseAll(held);
+  });
+
+  it('does not spend the per-minute windows on tool calls the monthly quota refuses', async () => {
+    const principal = tenant({ monthlyToolCalls: 2, toolCallsPerMinute: 10, concurrentToolCalls: null }, { toolCallsPerMinute: 5 });
+    expect(allowedCount(await admit(principal, 6))).toBe(2);
+    expect(await admin.get(windowKey('toolCallsPerMinute', 'key', principal.keyId))).toBe('2');
+    expect(await admin.get(windowKey('toolCallsPerMinute', 'tenant', principal.tenantId))).toBe('2');
+  });
+
+  it("does not spend a key's window on requests its tenant's window refuses", async () => {
+    const other = tenant({ requestsPerMinute: 5 });
+    const tight = { ...other, keyId: randomUUID(), keyLimits: { requestsPerMinute: 3 } };
+    expect(allowedCount(await Promise.all(Array.from({ length: 5 }, (_, i) => nodes[i % NODES].consumeRequest(other))))).toBe(5);
+    const refused = await Promise.all(Array.from({ length: 4 }, (_, i) => nodes[i % NODES].consumeRequest(tight)));
+    expect(allowedCount(refused)).toBe(0);
+    expect(refused[0]).toMatchObject({ scope: 'tenant', limit: 'requestsPerMinute' });
+    expect(await admin.get(windowKey('requestsPerMinute', 'key', tight.keyId))).toBeNull();
+  });
+
+  it("does not spend a key's window on tool calls its tenant's window refuses", async () => {
+    const other = tenant({ toolCallsPerMinute: 3, concurrentToolCalls: null });
+    const tight = { ...other, keyId: randomUUID(), keyLimits: { toolCallsPerMinute: 2 } };
+    expect(allowedCount(await admit(other, 3))).toBe(3);
+    expect(allowedCount(await admit(tight, 3))).toBe(0);
+    expect(await admin.get(windowKey('toolCallsPerMinute', 'key', tight.keyId))).toBeNull();
+  });
+});
+
+describe('Limiter on Redis: a batch of requests', () => {
+  const windowKey = (principal: LimitPrincipal) => `${PREFIX}rl:requestsPerMinute:tenant:${principal.tenantId}`;
+
+  it('admits whole batches only, across nodes, up to the limit', async () => {
+    const principal = tenant({ requestsPerMinute: 60 });
+    // 30 batches of 7 at once: 8 fit (56), the 22 others consume nothing.
+    const decisions = await Promise.all(Array.from({ length: 30 }, (_, i) => nodes[i % NODES].consumeRequest(principal, 7)));
+    expect(allowedCount(decisions)).toBe(8);
+    expect(decisions.find((d) => !d.allowed)).toMatchObject({ scope: 'tenant', limit: 'requestsPerMinute', limitValue: 60, reason: 'limit-reached' });
+    expect(await admin.get(windowKey(principal))).toBe('56');
+  });
+
+  it('refuses a batch bigger than what is left and consumes nothing', async () => {
+    const principal = tenant({ requestsPerMinute: 10 });
+    expect(await nodes[0].consumeRequest(principal, 7)).toMatchObject({ allowed: true, state: { remaining: 3 } });
+    const refused = await nodes[1].consumeRequest(principal, 4);
+    expect(refused).toMatchObject({ allowed: false, reason: 'limit-reached', scope: 'tenant', limit: 'requestsPerMinute', limitValue: 10, remaining: 3, windowSeconds: 60 });
+    if (!refused.allowed) {
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    }
+    expect(await admin.get(windowKey(principal))).toBe('7');
+    expect(await nodes[2].consumeRequest(principal, 3)).toMatchObject({ allowed: true, state: { remaining: 0 } });
+    expect(await nodes[0].consumeRequest(principal)).toMatchObject({ allowed: false, remaining: 0 });
+  });
+
+  it("refuses a batch that fits the key's window but not its tenant's, consuming neither", async () => {
+    const other = tenant({ requestsPerMinute: 10 });
+    const tight = { ...other, keyId: randomUUID(), keyLimits: { requestsPerMinute: 5 } };
+    await nodes[0].consumeRequest(other, 7);
+    expect(await nodes[1].consumeRequest(tight, 4)).toMatchObject({ allowed: false, scope: 'tenant', remaining: 3 });
+    expect(await admin.get(`${PREFIX}rl:requestsPerMinute:key:${tight.keyId}`)).toBeNull();
+    expect(await nodes[2].consumeRequest(tight, 3)).toMatchObject({ allowed: true, state: { scope: 'tenant', remaining: 0 } });
+    expect(await admin.get(`${PREFIX}rl:requestsPerMinute:key:${tight.keyId}`)).toBe('3');
+  });
+
+  it('refuses a batch bigger than the limit itself without creating its window', async () => {
+    const principal = tenant({ requestsPerMinute: 10 });
+    expect(await nodes[0].consumeRequest(principal, 11)).toMatchObject({ allowed: false, remaining: 10, retryAfterSeconds: 60 });
+    expect(await admin.exists(windowKey(principal))).toBe(0);
+    expect(await nodes[1].consumeRequest(principal, 10)).toMatchObject({ allowed: true, state: { remaining: 0 } });
+  });
+
+  it('counts on the same window as rate-limiter-flexible nodes of the previous release', async () => {
+    // As an old node leaves it: SET NX EX + INCRBY, past the limit on its refusals.
+    const principal = tenant({ requestsPerMinute: 10 });
+    await admin.set(windowKey(principal), 8, 'EX', 60);
+    expect(await nodes[0].consumeRequest(principal, 3)).toMatchObject({ allowed: false, remaining: 2 });
+    expect(await nodes[0].consumeRequest(principal, 2)).toMatchObject({ allowed: true, state: { remaining: 0 } });
+    expect(await admin.get(windowKey(principal))).toBe('10');
   });
 });
 

@@ -5,9 +5,8 @@ import { DEFAULT_PLATFORM_LIMITS, keyLimitApplies, resolveEffectiveLimits, type 
 import type { LimitDecision, LimitPrincipal, LimitRejection, LimitScope, LimitState } from './limit-decision';
 import { MemoryLeaseStore, RedisLeaseStore, type LeaseSlot, type LeaseStore } from './lease-store';
 import type { LimitName } from './limits.schema';
-import { MemoryMonthlyQuota, QUOTA_KEY_TTL_SECONDS, RedisMonthlyQuota, monthBounds, utcMonth, type MonthlyQuota } from './monthly-quota';
-import { RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED } from './combined-checks';
-import { MemoryWindowCounters, RedisWindowCounters, type WindowCounters, type WindowResult } from './window-counters';
+import { QUOTA_KEY_TTL_SECONDS, monthBounds, utcMonth } from './monthly-quota';
+import { MemoryCombinedChecks, RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED, type CombinedChecks } from './combined-checks';
 
 export const DEFAULT_LIMITS_KEY_PREFIX = 'sb:limits:';
 const RATE_WINDOW_SECONDS = 60;
@@ -20,8 +19,6 @@ const CONCURRENCY_RETRY_AFTER_SECONDS = 1;
 const STORE_UNAVAILABLE_RETRY_AFTER_SECONDS = 1;
 /** While Redis is down every check fails; one log line per interval is enough. */
 const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
-/** Spent windows this node refuses locally until they reset; expired entries are dropped past this size. */
-const MAX_BLOCKED_WINDOWS = 10_000;
 const RELEASED: Promise<void> = Promise.resolve();
 
 export type LimiterFailureMode = 'open' | 'closed';
@@ -66,9 +63,9 @@ interface WindowCheck {
 }
 
 /**
- * What a principal's requests or tool calls check, with the Redis keys, worked out once per key's
- * overrides object (the key cache and a session's binding hand out the same object every time)
- * instead of per check.
+ * What a principal's requests or tool calls check, with the window and lease keys, worked out
+ * once per key's overrides object (the key cache and a session's binding hand out the same object
+ * every time) instead of per check.
  */
 interface ChecksPlan {
   tenantLimits: LimitPrincipal['tenantLimits'];
@@ -88,7 +85,8 @@ interface ChecksPlan {
   names: LimitName[];
 }
 
-type CheckKind = 'request' | 'toolCall';
+/** A request's windows; a tool call's windows and quota; those plus its in-flight lease. */
+type CheckKind = 'request' | 'toolCallCount' | 'toolCall';
 
 /**
  * Enforces requests/minute, tool calls/minute, concurrent sessions, concurrent tool calls and the
@@ -98,14 +96,10 @@ export class Limiter {
   private readonly defaults: Limits;
   private readonly keyPrefix: string;
   private readonly failureMode: LimiterFailureMode;
-  private readonly counters: WindowCounters;
-  private readonly quota: MonthlyQuota;
   private readonly leases: LeaseStore;
   private readonly held = new Map<string, HeldLease>();
-  private readonly combinedChecks?: RedisCombinedChecks;
-  private readonly plans: Record<CheckKind, WeakMap<object, ChecksPlan>> = { request: new WeakMap(), toolCall: new WeakMap() };
-  /** Window key -> until when (ms) it is spent: refused here without asking Redis. */
-  private readonly blocked = new Map<string, number>();
+  private readonly checks: CombinedChecks;
+  private readonly plans: Record<CheckKind, WeakMap<object, ChecksPlan>> = { request: new WeakMap(), toolCallCount: new WeakMap(), toolCall: new WeakMap() };
   /** Lease members of admitToolCall: unique per node without a UUID per call. */
   private readonly callPrefix = `call:${randomBytes(6).toString('hex')}:`;
   private callSeq = 0;
@@ -122,38 +116,29 @@ export class Limiter {
     this.now = options.now ?? (() => new Date());
     if (options.redis) {
       const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-      this.counters = new RedisWindowCounters(options.redis, this.keyPrefix);
-      this.quota = new RedisMonthlyQuota(this.counters);
       this.leases = new RedisLeaseStore(options.redis, ttlMs);
-      this.combinedChecks = new RedisCombinedChecks(options.redis, ttlMs, (error) => this.recordStoreError(error, 'concurrentToolCalls'));
+      this.checks = new RedisCombinedChecks(options.redis, ttlMs, (error) => this.recordStoreError(error, 'concurrentToolCalls'));
       this.renewTimer = setInterval(() => void this.renewLeases(), ttlMs / LEASE_RENEWALS_PER_TTL);
       this.renewTimer.unref();
     } else {
-      this.counters = new MemoryWindowCounters();
-      this.quota = new MemoryMonthlyQuota();
-      this.leases = new MemoryLeaseStore();
+      const leases = new MemoryLeaseStore();
+      this.leases = leases;
+      this.checks = new MemoryCombinedChecks(leases);
     }
   }
 
-  /** Every HTTP request (each POST and each stream open). */
-  consumeRequest(principal: LimitPrincipal): Promise<LimitDecision> {
-    if (this.combinedChecks) return this.checkRedis(principal, 'request', this.combinedChecks);
-    return this.consumeWindows(principal, 'requestsPerMinute', this.resolve(principal));
+  /**
+   * Every HTTP request (each POST and each stream open), as `count` units, e.g. one per JSON-RPC
+   * message of a batch: admitted only if all of them fit in every window, else none is consumed.
+   */
+  consumeRequest(principal: LimitPrincipal, count = 1): Promise<LimitDecision> {
+    if (!Number.isSafeInteger(count) || count < 1) return Promise.reject(new RangeError(`count must be a positive integer, got ${count}`));
+    return this.check(principal, 'request', count);
   }
 
-  /** Each tools/call: the per-minute limits, then the tenant's monthly quota. */
-  async consumeToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
-    const limits = this.resolve(principal);
-    const perMinute = await this.consumeWindows(principal, 'toolCallsPerMinute', limits);
-    const quotaValue = limits.tenant.monthlyToolCalls;
-    if (!perMinute.allowed || quotaValue === null) return perMinute;
-
-    const now = this.now();
-    const result = await this.guard('monthlyToolCalls', 'tenant', quotaValue, () => this.quota.consume(principal.tenantId, quotaValue, now));
-    if (result === 'failed-open') return perMinute;
-    if (isRejection(result)) return result;
-    const state = toState('tenant', 'monthlyToolCalls', quotaValue, result, monthBounds(now).monthSeconds);
-    return result.allowed ? { allowed: true, state: tighter(perMinute.state, state) } : reject(state);
+  /** Each tools/call without a lease: the per-minute limits and the tenant's monthly quota, together. */
+  consumeToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
+    return this.check(principal, 'toolCallCount', 1);
   }
 
   /** Before a session opens (answer 429 before the stream starts). Keep the lease until it closes. */
@@ -172,46 +157,31 @@ export class Limiter {
   }
 
   /**
-   * A tools/call about to run: tool calls per minute (key, tenant), the monthly quota, then a slot
-   * of the in-flight cap, as consumeToolCall followed by acquireToolCall would check them. With
-   * Redis all of it is one command, and releases are batched (see RedisCombinedChecks).
+   * A tools/call about to run: tool calls per minute (key, tenant), the monthly quota and a slot of
+   * the in-flight cap, all decided before any is consumed, so a call refused by one spends none of
+   * the others. With Redis all of it is one command, and releases are batched (see RedisCombinedChecks).
    */
   admitToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
-    return this.combinedChecks ? this.checkRedis(principal, 'toolCall', this.combinedChecks) : this.admitToolCallStepwise(principal);
+    return this.check(principal, 'toolCall', 1);
   }
 
   async close(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.held.clear();
-    await this.combinedChecks?.flush();
+    await this.checks.flush();
   }
 
-  private async admitToolCallStepwise(principal: LimitPrincipal): Promise<LimitDecision> {
-    const counted = await this.consumeToolCall(principal);
-    if (!counted.allowed) return counted;
-    const lease = await this.acquireToolCall(principal);
-    if (!lease.allowed) return lease;
-    return { allowed: true, state: counted.state, release: lease.release };
-  }
-
-  /** A request's windows, or a tool call's windows, quota and lease, as one Redis command. */
-  private async checkRedis(principal: LimitPrincipal, kind: CheckKind, checks: RedisCombinedChecks): Promise<LimitDecision> {
+  /** A request's windows, or a tool call's windows, quota and lease: one Redis command with Redis. */
+  private async check(principal: LimitPrincipal, kind: CheckKind, units: number): Promise<LimitDecision> {
+    const checks = this.checks;
     const plan = this.plan(principal, kind);
     const { windows, windowKeys, leaseScopes } = plan;
     if (windows.length === 0 && leaseScopes.length === 0) return { allowed: true };
 
-    const nowMs = Date.now();
-    for (let i = 0; i < windows.length; i++) {
-      const until = this.blocked.get(windowKeys[i]);
-      if (until === undefined) continue;
-      if (until > nowMs) return reject(this.windowState(windows[i], 0, until - nowMs));
-      this.blocked.delete(windowKeys[i]);
-    }
-
     const member = leaseScopes.length > 0 ? this.callPrefix + (this.callSeq++).toString(36) : '';
     let reply: number[];
     try {
-      reply = await checks.check(windowKeys, plan.windowArgs, plan.sets, plan.setLimits, member);
+      reply = await checks.check(windowKeys, plan.windowArgs, units, plan.sets, plan.setLimits, member);
     } catch (error) {
       for (const name of plan.names) this.recordStoreError(error as Error, name);
       if (this.failureMode === 'open') return { allowed: true };
@@ -220,21 +190,18 @@ export class Limiter {
     }
 
     const status = reply[0];
-    const checked = status === CHECK_WINDOW_REFUSED ? reply[1] : windows.length;
-    let tightest: LimitState | undefined;
-    for (let i = 0; i < checked; i++) {
-      const window = windows[i];
-      const consumed = reply[2 + 2 * i];
-      const pttl = reply[3 + 2 * i];
-      // As rate-limiter-flexible's inMemoryBlockOnConsumed: a spent window costs no more commands.
-      if (consumed >= window.value) this.block(windowKeys[i], nowMs + pttl);
-      const state = this.windowState(window, Math.max(window.value - consumed, 0), pttl);
-      if (consumed > window.value) return reject(state);
-      tightest = tighter(tightest, state);
+    if (status === CHECK_WINDOW_REFUSED) {
+      const window = windows[reply[1] - 1];
+      return reject(this.windowState(window, Math.max(window.value - reply[2], 0), reply[3]));
     }
     if (status === CHECK_LEASE_FULL) {
       const full = leaseScopes[reply[1] - 1];
       return reject({ scope: full.scope, limit: 'concurrentToolCalls', limitValue: full.value, remaining: 0, resetSeconds: CONCURRENCY_RETRY_AFTER_SECONDS });
+    }
+    let tightest: LimitState | undefined;
+    for (let i = 0; i < windows.length; i++) {
+      const window = windows[i];
+      tightest = tighter(tightest, this.windowState(window, Math.max(window.value - reply[2 + 2 * i], 0), reply[3 + 2 * i]));
     }
     if (leaseScopes.length === 0) return { allowed: true, state: tightest };
 
@@ -262,15 +229,7 @@ export class Limiter {
     return { scope: window.scope, limit: window.limit, limitValue: window.value, remaining, resetSeconds: Math.max(Math.ceil(resetMs / 1000), 0), windowSeconds: RATE_WINDOW_SECONDS };
   }
 
-  private block(key: string, until: number): void {
-    if (this.blocked.size >= MAX_BLOCKED_WINDOWS) {
-      const now = Date.now();
-      for (const [k, u] of this.blocked) if (u <= now) this.blocked.delete(k);
-    }
-    this.blocked.set(key, until);
-  }
-
-  /** The keys and limits of a principal's check, with the keys rate-limiter-flexible uses. */
+  /** The keys and limits of a principal's check; window keys are the ones rate-limiter-flexible uses. */
   private plan(principal: LimitPrincipal, kind: CheckKind): ChecksPlan {
     const cacheKey = principal.keyLimits ?? principal;
     let plan = this.plans[kind].get(cacheKey);
@@ -296,7 +255,7 @@ export class Limiter {
       windowArgs.push(value, RATE_WINDOW_SECONDS);
     }
     if (windows.length > 0) names.push(perMinute);
-    const quotaValue = kind === 'toolCall' ? limits.tenant.monthlyToolCalls : null;
+    const quotaValue = kind === 'request' ? null : limits.tenant.monthlyToolCalls;
     let quotaMonth = '';
     if (quotaValue !== null) {
       quotaMonth = utcMonth(this.now());
@@ -336,23 +295,6 @@ export class Limiter {
     const tenantValue = limits.tenant[name];
     if (tenantValue !== null) scopes.push({ scope: 'tenant', id: `tenant:${principal.tenantId}`, value: tenantValue });
     return scopes;
-  }
-
-  /**
-   * Key first, then tenant, one after the other: a key refused at its own limit does not use up
-   * its tenant's budget, so one noisy key cannot starve the tenant's other keys.
-   */
-  private async consumeWindows(principal: LimitPrincipal, name: LimitName, limits: EffectiveLimits): Promise<LimitDecision> {
-    let tightest: LimitState | undefined;
-    for (const { scope, id, value } of this.scopes(principal, name, limits)) {
-      const result = await this.guard(name, scope, value, () => this.counters.consume(name, id, value, RATE_WINDOW_SECONDS));
-      if (result === 'failed-open') continue;
-      if (isRejection(result)) return result;
-      const state = toState(scope, name, value, result, RATE_WINDOW_SECONDS);
-      if (!result.allowed) return reject(state);
-      tightest = tighter(tightest, state);
-    }
-    return { allowed: true, state: tightest };
   }
 
   private leaseSets(principal: LimitPrincipal, name: LimitName): string[] {
@@ -454,10 +396,6 @@ function storeUnavailable(limit: LimitName, scope: LimitScope, limitValue: numbe
 
 function isRejection(value: object): value is LimitRejection {
   return 'reason' in value;
-}
-
-function toState(scope: LimitScope, limit: LimitName, limitValue: number, result: WindowResult, windowSeconds: number): LimitState {
-  return { scope, limit, limitValue, remaining: result.remaining, resetSeconds: Math.max(Math.ceil(result.resetMs / 1000), 0), windowSeconds };
 }
 
 function tighter(a: LimitState | undefined, b: LimitState): LimitState {
