@@ -1,6 +1,7 @@
 // Hosted stdio MCP servers: what the admin API and the gateway share about server templates
 // (environment policy, the tenant config schema derived from the declarations, the child's env).
-export { ENV_NAME_PATTERN, FORBIDDEN_ENV_VARS, FORBIDDEN_ENV_PREFIXES, envNameProblem } from './env-policy';
+export { ENV_NAME_PATTERN, FORBIDDEN_ENV_CLASSES, envNameProblem } from './env-policy';
+export type { ForbiddenEnvClass } from './env-policy';
 export {
   SERVER_MODES,
   MODE_FIELD,
