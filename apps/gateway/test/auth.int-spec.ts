@@ -1,5 +1,7 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import jwt from 'jsonwebtoken';
+import { TENANT_TOKEN_AUDIENCE, TENANT_TOKEN_CLOCK_SKEW_SECONDS, TENANT_TOKEN_ISSUER, TENANT_TOKEN_MAX_TTL_SECONDS } from '@switchboard/api-keys';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness } from './gateway-harness';
 
 const INITIALIZE = {
@@ -165,6 +167,63 @@ describe('gateway authentication and authorization', () => {
   it('refuses a tenant token whose signature was tampered with', async () => {
     const forged = h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'eve' }).token.replace(/.{4}$/, 'AAAA');
     expect((await post('/t/acme/mcp', { token: forged })).status).toBe(401);
+  });
+
+  describe('Authorization header syntax (RFC 6750 §2.1: "Bearer" SP b64token, nothing else)', () => {
+    const tokenOf = (kind: string) => (kind === 'api key' ? acmeKey.token : h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'alice' }).token);
+    const withHeader = (authorization: string) => post('/t/acme/mcp', { headers: { authorization } });
+
+    it.each(['api key', 'tenant token'])('accepts an %s under a lower-case scheme name', async (kind) => {
+      const response = await withHeader(`bearer ${tokenOf(kind)}`);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    });
+
+    describe.each(['api key', 'tenant token'])('around a valid %s', (kind) => {
+      it.each([
+        ['trailing garbage', (t: string) => `Bearer ${t} extra-garbage`],
+        ['a second token', (t: string) => `Bearer ${t} ${t}`],
+        ['a comma-joined second credential', (t: string) => `Bearer ${t}, Bearer ${t}`],
+        ['two spaces after the scheme', (t: string) => `Bearer  ${t}`],
+        ['a tab after the scheme', (t: string) => `Bearer\t${t}`],
+        ['a no-break space after the token', (t: string) => `Bearer ${t}\u00a0`],
+      ])('refuses %s with 401 as a malformed credential', async (_label, header) => {
+        const response = await withHeader(header(tokenOf(kind)));
+        expect(response.status).toBe(401);
+        expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token", error_description="The bearer token is malformed"/);
+      });
+    });
+  });
+
+  describe('tenant tokens signed with the platform\'s real key but with times of the attacker\'s choice', () => {
+    const now = () => Math.floor(Date.now() / 1000);
+    /** The key the gateway verifies with (HKDF of KEY_PEPPER, as TenantTokens derives it), named by its kid. */
+    const forge = (times: { iat?: number; exp?: number }) => {
+      const minted = h.tokens.mint({ tenantId: acme.id, keyId: acmeKey.id, subject: 'eve' }).token;
+      const kid = jwt.decode(minted, { complete: true })!.header.kid;
+      const claims = { iss: TENANT_TOKEN_ISSUER, aud: TENANT_TOKEN_AUDIENCE, tenant: acme.id, sub: 'eve', key: acmeKey.id, ...times };
+      // jsonwebtoken drops a given iat with noTimestamp, and adds one without it.
+      return jwt.sign(claims, h.tokens.verificationSecret(kid)!, { algorithm: 'HS256', keyid: kid, noTimestamp: times.iat === undefined });
+    };
+
+    it('accepts one with the times mint would give it (the forgery itself is sound)', async () => {
+      const response = await post('/t/acme/mcp', { token: forge({ iat: now(), exp: now() + TENANT_TOKEN_MAX_TTL_SECONDS }) });
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+    });
+
+    it.each([
+      ['without exp', () => ({ iat: now() })],
+      ['without iat', () => ({ exp: now() + 600 })],
+      ['expiring in 100 years', () => ({ iat: now(), exp: now() + 100 * 365 * 86_400 })],
+      ['living longer than mint allows', () => ({ iat: now(), exp: now() + TENANT_TOKEN_MAX_TTL_SECONDS + 60 })],
+      ['issued in the future', () => ({ iat: now() + TENANT_TOKEN_CLOCK_SKEW_SECONDS + 600, exp: now() + TENANT_TOKEN_CLOCK_SKEW_SECONDS + 1200 })],
+      ['with a backdated iat hiding a week-long life', () => ({ iat: now() - 7 * 86_400, exp: now() + 600 })],
+    ])('refuses one %s with 401', async (_label, times) => {
+      const response = await post('/t/acme/mcp', { token: forge(times()) });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    });
   });
 
   it('refuses browser origins outside the allowlist with 403 and accepts listed ones', async () => {

@@ -186,6 +186,40 @@ describe('ApiKeyResolver against Postgres', () => {
     expect(await r.resolveKeyId('not-a-uuid')).toEqual({ ok: false, reason: 'unknown' });
   });
 
+  it('tells when an API key principal expires: the key\'s expiry, or never', async () => {
+    const expiring = await issue({ expiresAt: new Date(now + 120_000) });
+    const forever = await issue();
+    const r = resolver();
+    expect(await r.resolve(expiring.token)).toMatchObject({ ok: true, principal: { expiresAt: now + 120_000 } });
+    expect(await r.resolveKeyId(expiring.id)).toMatchObject({ ok: true, principal: { expiresAt: now + 120_000 } });
+    const result = await r.resolve(forever.token);
+    expect(result.ok && 'expiresAt' in result.principal).toBe(false);
+  });
+
+  it('lets a tenant token principal expire with the token or its key, whichever is first', async () => {
+    const tokens = new TenantTokens(peppers, clock);
+    const claimsOf = (keyId: string, ttlSeconds: number) => tokens.verify(tokens.mint({ tenantId, keyId, subject: 'user-1', ttlSeconds }).token)!;
+    const r = resolver();
+    const forever = await issue();
+    const forOneToken = claimsOf(forever.id, 600);
+    expect(await r.resolveTenantToken(forOneToken)).toMatchObject({ ok: true, principal: { expiresAt: forOneToken.exp * 1000 } });
+    // A token outliving its key still dies with the key.
+    const shortKey = await issue({ expiresAt: new Date(now + 60_000) });
+    expect(await r.resolveTenantToken(claimsOf(shortKey.id, 600))).toMatchObject({ ok: true, principal: { expiresAt: now + 60_000 } });
+    const longKey = await issue({ expiresAt: new Date(now + 7_200_000) });
+    const short = claimsOf(longKey.id, 300);
+    expect(await r.resolveTenantToken(short)).toMatchObject({ ok: true, principal: { expiresAt: short.exp * 1000 } });
+  });
+
+  it('refuses a tenant token whose exp has passed or is not a number, even when handed over unverified', async () => {
+    const key = await issue();
+    const tokens = new TenantTokens(peppers, clock);
+    const claims = tokens.verify(tokens.mint({ tenantId, keyId: key.id, subject: 'user-1' }).token)!;
+    const r = resolver();
+    expect(await r.resolveTenantToken({ ...claims, exp: Math.floor(now / 1000) })).toEqual({ ok: false, reason: 'expired' });
+    expect(await r.resolveTenantToken({ ...claims, exp: Number.NaN })).toEqual({ ok: false, reason: 'expired' });
+  });
+
   it('records last use in one batched write', async () => {
     const key = await issue();
     const tracker = new LastUsedTracker(env.db.prisma, { clock });

@@ -127,11 +127,12 @@ export class ApiKeyResolver {
   }
 
   /**
-   * The principal of a tenant token whose signature, audience and expiry were already verified
+   * The principal of a tenant token whose signature, audience and times were already verified
    * (passport-jwt or TenantTokens.verify): the minting key must still be valid and belong to the
-   * token's tenant, and the token can only narrow the key's plugins.
+   * token's tenant, and the token can only narrow the key's plugins. The principal expires with
+   * the token or its key, whichever comes first.
    */
-  async resolveTenantToken(claims: Pick<TenantTokenClaims, 'tenant' | 'key' | 'sub' | 'plugins'>): Promise<ResolveResult> {
+  async resolveTenantToken(claims: Pick<TenantTokenClaims, 'tenant' | 'key' | 'sub' | 'plugins' | 'exp'>): Promise<ResolveResult> {
     const record = await this.recordByKeyId(claims.key);
     if (!record || record.tenantId !== claims.tenant) return { ok: false, reason: 'unknown' };
     let plugins = record.plugins;
@@ -141,7 +142,7 @@ export class ApiKeyResolver {
       // unreachable in practice; an empty list would mean "all plugins", so refuse instead.
       if (plugins.length === 0) return { ok: false, reason: 'revoked' };
     }
-    return this.decide(record, { kind: 'jwt', plugins, subject: claims.sub });
+    return this.decide(record, { kind: 'jwt', plugins, subject: claims.sub }, claims.exp * 1000);
   }
 
   invalidateKey(keyId: string): void {
@@ -182,10 +183,14 @@ export class ApiKeyResolver {
     this.publicIdByKeyId.clear();
   }
 
-  private decide(record: KeyRecord, as: Pick<Principal, 'kind' | 'plugins' | 'subject'>): ResolveResult {
+  /** `tokenExpiresAt`: a tenant token's `exp` in epoch ms; the principal expires with it or the key. */
+  private decide(record: KeyRecord, as: Pick<Principal, 'kind' | 'plugins' | 'subject'>, tokenExpiresAt?: number): ResolveResult {
     if (record.revoked) return { ok: false, reason: 'revoked' };
     if (record.expiresAt !== null && record.expiresAt <= this.clock.now()) return { ok: false, reason: 'expired' };
     if (record.tenantSuspended) return { ok: false, reason: 'tenant_suspended' };
+    // Verified before, but checked again: an exp that is not a number must never mean "no expiry".
+    if (tokenExpiresAt !== undefined && !(tokenExpiresAt > this.clock.now())) return { ok: false, reason: 'expired' };
+    const expiresAt = Math.min(record.expiresAt ?? Infinity, tokenExpiresAt ?? Infinity);
     return {
       ok: true,
       principal: {
@@ -197,6 +202,7 @@ export class ApiKeyResolver {
         plugins: [...as.plugins],
         keyLimits: record.keyLimits,
         tenantLimits: record.tenantLimits,
+        ...(Number.isFinite(expiresAt) ? { expiresAt } : {}),
       },
     };
   }

@@ -25,5 +25,7 @@ export {
   TENANT_TOKEN_HKDF_INFO,
   TENANT_TOKEN_DEFAULT_TTL_SECONDS,
   TENANT_TOKEN_MAX_TTL_SECONDS,
+  TENANT_TOKEN_CLOCK_SKEW_SECONDS,
+  tenantTokenTimeProblem,
 } from './tenant-tokens';
 export type { TenantTokenClaims, MintTenantTokenInput } from './tenant-tokens';

@@ -13,6 +13,11 @@ export interface Principal {
   plugins: string[];
   keyLimits: LimitOverrides;
   tenantLimits: LimitOverrides;
+  /**
+   * When this credential stops being valid (epoch ms): the key's expiry, or for a tenant token the
+   * earlier of its `exp` and its key's expiry; undefined = no expiry. Open sessions close then.
+   */
+  expiresAt?: number;
 }
 
 export type ResolveFailure = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'tenant_suspended';

@@ -18,6 +18,8 @@ export const TENANT_TOKEN_ALGORITHM = 'HS256';
 export const TENANT_TOKEN_HKDF_INFO = 'switchboard tenant tokens v1';
 export const TENANT_TOKEN_DEFAULT_TTL_SECONDS = 900;
 export const TENANT_TOKEN_MAX_TTL_SECONDS = 3600;
+/** How far a token's `iat` may lie ahead of the verifier's clock: API and gateway clocks differ a little. */
+export const TENANT_TOKEN_CLOCK_SKEW_SECONDS = 60;
 const DERIVED_KEY_BYTES = 32;
 
 export interface TenantTokenClaims {
@@ -86,7 +88,7 @@ export class TenantTokens {
     return this.keys.get(kid ?? this.currentKid);
   }
 
-  /** Verifies signature, issuer, audience and expiry; returns the claims or null. */
+  /** Verifies signature, issuer, audience and the token's times (tenantTokenTimeProblem); returns the claims or null. */
   verify(token: string): TenantTokenClaims | null {
     const decoded = jwt.decode(token, { complete: true });
     const secret = decoded && this.verificationSecret(decoded.header.kid);
@@ -98,11 +100,33 @@ export class TenantTokens {
         audience: TENANT_TOKEN_AUDIENCE,
         clockTimestamp: Math.floor(this.clock.now() / 1000),
       });
-      return isTenantTokenClaims(claims) ? claims : null;
+      if (!isTenantTokenClaims(claims)) return null;
+      return tenantTokenTimeProblem(claims, Math.floor(this.clock.now() / 1000)) === undefined ? claims : null;
     } catch {
       return null;
     }
   }
+}
+
+/**
+ * Why a signature-checked token's times are not acceptable, or undefined when they are. `exp`
+ * and `iat` are required, `iat` may lie at most the clock skew ahead, and `exp - iat` may not
+ * exceed the longest lifetime mint allows: a token signed with the right key but made by hand
+ * (a leaked derived key, a bug) then still dies within the hour instead of living for years.
+ */
+export function tenantTokenTimeProblem(
+  claims: { iat?: unknown; exp?: unknown },
+  nowSeconds: number,
+  maxLifetimeSeconds: number = TENANT_TOKEN_MAX_TTL_SECONDS,
+): string | undefined {
+  const { iat, exp } = claims;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'exp is required';
+  if (typeof iat !== 'number' || !Number.isFinite(iat)) return 'iat is required';
+  if (exp <= nowSeconds) return 'expired';
+  if (iat > nowSeconds + TENANT_TOKEN_CLOCK_SKEW_SECONDS) return 'issued in the future';
+  if (exp <= iat) return 'expires before it was issued';
+  if (exp - iat > maxLifetimeSeconds) return `lives longer than ${maxLifetimeSeconds} s`;
+  return undefined;
 }
 
 export function deriveTokenKey(pepper: Buffer): Buffer {

@@ -8,7 +8,24 @@ export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reas
 
 /** Three base64url segments: a JWT (tenant token); anything else is treated as an API key. */
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
-const BEARER_PREFIX = /^Bearer +/i;
+/** RFC 7235 §2.1: auth-scheme = token (tchar run), compared case-insensitively. */
+const AUTH_SCHEME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
+/**
+ * RFC 6750 §2.1: credentials = "Bearer" 1*SP b64token, b64token = 1*( ALPHA / DIGIT / "-" / "." /
+ * "_" / "~" / "+" / "/" ) *"=". Stricter than 1*SP on purpose: exactly one space and nothing after
+ * the token, so no proxy, log or library in front of us can read a different token out of the
+ * same header than we do.
+ */
+const BEARER_CREDENTIALS = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i;
+
+/** The token of an `Authorization: Bearer …` header; `missing` without one, `malformed` when it is not exactly one b64token. */
+export function bearerTokenOf(header: string | undefined): { token: string } | { reason: 'missing' | 'malformed' } {
+  if (!header) return { reason: 'missing' };
+  // Another scheme (Basic, ...) is not a bearer credential at all: RFC 6750 §3.1 says no error code.
+  if (AUTH_SCHEME.exec(header)?.[0].toLowerCase() !== 'bearer') return { reason: 'missing' };
+  const match = BEARER_CREDENTIALS.exec(header);
+  return match ? { token: match[1] } : { reason: 'malformed' };
+}
 
 /** Resolves the `Authorization: Bearer …` header of every request: API key or tenant token. */
 export class BearerAuthenticator {
@@ -18,12 +35,11 @@ export class BearerAuthenticator {
   ) {}
 
   async authenticate(headers: IncomingHttpHeaders): Promise<AuthOutcome> {
-    const header = headers.authorization;
-    if (!header || !BEARER_PREFIX.test(header)) return { ok: false, reason: 'missing' };
-    const token = header.replace(BEARER_PREFIX, '').trim();
-    if (token === '') return { ok: false, reason: 'missing' };
+    const parsed = bearerTokenOf(headers.authorization);
+    if ('reason' in parsed) return { ok: false, reason: parsed.reason };
+    const { token } = parsed;
     if (JWT_SHAPE.test(token)) {
-      const claims = await this.tokens.verify(headers);
+      const claims = await this.tokens.verify(token);
       if (!claims) return { ok: false, reason: 'unknown' };
       const resolved = await this.keys.resolveTenantToken(claims);
       return resolved.ok ? resolved : { ok: false, reason: resolved.reason };

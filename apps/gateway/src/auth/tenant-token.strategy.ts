@@ -1,12 +1,26 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
+import { Strategy as JwtStrategy } from 'passport-jwt';
 import {
+  systemClock,
+  tenantTokenTimeProblem,
   TENANT_TOKEN_ALGORITHM,
   TENANT_TOKEN_AUDIENCE,
   TENANT_TOKEN_ISSUER,
+  TENANT_TOKEN_MAX_TTL_SECONDS,
+  type Clock,
   type TenantTokenClaims,
   type TenantTokens,
 } from '@switchboard/api-keys';
+
+export interface TenantTokenVerifierOptions {
+  /** Longest `exp - iat` accepted (TENANT_TOKEN_MAX_LIFETIME_SECONDS); mint's maximum by default. */
+  maxLifetimeSeconds?: number;
+  clock?: Clock;
+}
+
+/** What the strategy runs on: the token the authenticator already parsed out of the header. */
+interface ParsedCredential {
+  token: string;
+}
 
 /** The unverified header of a JWT, to pick the key its `kid` names. */
 function kidOf(token: string): string | undefined {
@@ -19,18 +33,23 @@ function kidOf(token: string): string | undefined {
 }
 
 /**
- * Verifies tenant tokens with passport-jwt (signature, issuer, audience, expiry, HS256 only).
- * The strategy is driven directly rather than through a Nest guard: the gateway authenticates
- * every request itself, and only tokens that look like JWTs reach this path.
+ * Verifies tenant tokens with passport-jwt (signature, issuer, audience, expiry, HS256 only), then
+ * their times: `exp` and `iat` present, `iat` not in the future, a lifetime of at most
+ * `maxLifetimeSeconds`. The strategy is driven directly rather than through a Nest guard: the
+ * gateway authenticates every request itself, and only tokens that look like JWTs reach this path.
  */
 export class TenantTokenVerifier {
   private readonly strategy: JwtStrategy;
 
-  constructor(tokens: TenantTokens) {
+  constructor(tokens: TenantTokens, options: TenantTokenVerifierOptions = {}) {
+    const maxLifetimeSeconds = options.maxLifetimeSeconds ?? TENANT_TOKEN_MAX_TTL_SECONDS;
+    const clock = options.clock ?? systemClock;
     this.strategy = new JwtStrategy(
       {
-        // Header only: tokens in query strings would end up in proxy logs.
-        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        // The token BearerAuthenticator parsed from the Authorization header (never the query
+        // string: it would end up in proxy logs). One parse, so the token checked here is the
+        // token the authenticator judged well-formed.
+        jwtFromRequest: (req) => (req as unknown as ParsedCredential).token,
         secretOrKeyProvider: (_req: unknown, raw: string, done: (err: Error | null, key?: Buffer) => void) => {
           const key = tokens.verificationSecret(kidOf(raw));
           if (key) done(null, key);
@@ -40,13 +59,15 @@ export class TenantTokenVerifier {
         audience: TENANT_TOKEN_AUDIENCE,
         algorithms: [TENANT_TOKEN_ALGORITHM],
       },
-      (payload: TenantTokenClaims, done: (err: null, user: TenantTokenClaims | false) => void) =>
-        done(null, isClaims(payload) ? payload : false),
+      (payload: unknown, done: (err: null, user: TenantTokenClaims | false) => void) => {
+        const now = Math.floor(clock.now() / 1000);
+        done(null, isClaims(payload) && tenantTokenTimeProblem(payload, now, maxLifetimeSeconds) === undefined ? payload : false);
+      },
     );
   }
 
-  /** The verified claims, or null for any invalid, expired or foreign token. */
-  verify(headers: IncomingHttpHeaders): Promise<TenantTokenClaims | null> {
+  /** The verified claims of a bearer token, or null for any invalid, expired, overlong or foreign token. */
+  verify(token: string): Promise<TenantTokenClaims | null> {
     return new Promise((resolve) => {
       // Passport runs a strategy on an object derived from it, with these three outcomes attached.
       const run = Object.create(this.strategy) as JwtStrategy & {
@@ -57,7 +78,7 @@ export class TenantTokenVerifier {
       run.success = (user) => resolve(user);
       run.fail = () => resolve(null);
       run.error = () => resolve(null);
-      run.authenticate({ headers } as never, {});
+      run.authenticate({ token } satisfies ParsedCredential as never, {});
     });
   }
 }
