@@ -5,6 +5,8 @@ import type { Logger } from '@switchboard/logger';
 import { DEFAULT_USAGE_QUEUE_PREFIX, USAGE_QUEUE_NAME } from './bullmq-usage-sink';
 import type { AggregationResult, UsageAggregator } from './usage-aggregator';
 import { settlesWithin } from './settles-within';
+import { watchRedisDurability } from './redis-persistence';
+import { USAGE_REDIS_OPTIONS } from './usage-redis';
 import { usageEventSchema, type UsageEvent } from './usage-event';
 
 /** Jobs processed at once per worker; each is one transaction for its batch. */
@@ -16,6 +18,21 @@ export const DEFAULT_USAGE_WORKER_CONCURRENCY = 8;
  * and, thanks to receipts, counted once.
  */
 export const USAGE_WORKER_CLOSE_GRACE_MS = 5_000;
+/**
+ * The job of a worker that crashed is taken up again once its lock has expired and a stalled
+ * check has seen it: up to USAGE_JOB_LOCK_MS + USAGE_STALLED_CHECK_MS after the crash (BullMQ's
+ * 30 s + 30 s made that a minute). A live worker renews its locks by timer every half lock
+ * (5 s), whatever its jobs are doing, so it loses one only to an event loop blocked for seconds or
+ * a Redis outage longer than the lock; the job then runs once more and receipts count it once.
+ * Shorter would buy little: each stalled check is one script per worker.
+ */
+export const USAGE_JOB_LOCK_MS = 10_000;
+export const USAGE_STALLED_CHECK_MS = 5_000;
+/**
+ * Stalls a job may go through before it fails for good. A rerun is harmless (receipts), and an
+ * outage longer than the lock stalls every job in hand, so more than BullMQ's 1.
+ */
+export const USAGE_MAX_STALLED_COUNT = 3;
 
 export interface UsageWorkerOptions {
   redisUrl: string;
@@ -66,9 +83,10 @@ function parseUsageJob(data: unknown): ParsedUsageJob | undefined {
  * at once, so it shows in the failed list (a retry of it counts nothing twice: receipts).
  */
 export function createUsageWorker(options: UsageWorkerOptions): UsageWorker {
-  // BullMQ's blocking reads need a connection that retries for ever.
-  const connection = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  // BullMQ's blocking reads need a connection that retries for ever; its duplicates share the options.
+  const connection = new Redis(options.redisUrl, USAGE_REDIS_OPTIONS);
   connection.on('error', () => undefined);
+  watchRedisDurability(connection, options.logger, 'usage worker');
   const worker = new Worker(
     options.queueName ?? USAGE_QUEUE_NAME,
     async (job: Job): Promise<AggregationResult> => {
@@ -86,9 +104,25 @@ export function createUsageWorker(options: UsageWorkerOptions): UsageWorker {
       connection,
       prefix: options.prefix ?? DEFAULT_USAGE_QUEUE_PREFIX,
       concurrency: options.concurrency ?? DEFAULT_USAGE_WORKER_CONCURRENCY,
+      lockDuration: USAGE_JOB_LOCK_MS,
+      stalledInterval: USAGE_STALLED_CHECK_MS,
+      maxStalledCount: USAGE_MAX_STALLED_COUNT,
     },
   );
-  worker.on('error', (error) => options.logger?.warn({ err: error.message }, 'Usage worker error'));
+  // One line per outage, not one per reconnect attempt (about one a second: USAGE_REDIS_OPTIONS).
+  let redisAway = false;
+  connection.on('ready', () => {
+    if (redisAway) options.logger?.info('Usage worker reconnected to Redis');
+    redisAway = false;
+  });
+  worker.on('error', (error) => {
+    if (isConnectionError(error)) {
+      if (!redisAway) options.logger?.warn({ err: error.message }, 'Usage worker lost Redis; retrying');
+      redisAway = true;
+      return;
+    }
+    options.logger?.warn({ err: error.message }, 'Usage worker error');
+  });
   worker.on('failed', (job, error) => {
     if (job && (error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1))) {
       options.logger?.error({ jobId: job.id, err: error.message, attempts: job.attemptsMade }, 'Usage job failed for good');
@@ -104,6 +138,13 @@ export function createUsageWorker(options: UsageWorkerOptions): UsageWorker {
       connection.disconnect();
     },
   };
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function isConnectionError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || error.message === 'Connection is closed.';
 }
 
 export interface FailedUsageJob {
