@@ -20,8 +20,6 @@ const USAGE = `Usage:
   npm run admin -- reencrypt-secrets
   npm run admin -- key-peppers`;
 
-/** Longest token the CLI mints: admin tokens should be short-lived; mint a new one instead. */
-export const MAX_CLI_TOKEN_TTL_SECONDS = 30 * 24 * 3600;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class UsageError extends Error {}
@@ -49,13 +47,15 @@ function tokenCommand(args: string[], env: Env): string {
     options: { tenant: { type: 'string' }, ttl: { type: 'string' }, subject: { type: 'string' } },
     strict: true,
   });
-  const ttl = values.ttl === undefined ? DEFAULT_ADMIN_TOKEN_TTL_SECONDS : Number(values.ttl);
-  if (!Number.isInteger(ttl) || ttl < 1 || ttl > MAX_CLI_TOKEN_TTL_SECONDS) {
-    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${MAX_CLI_TOKEN_TTL_SECONDS}`);
-  }
   if (values.tenant !== undefined && !UUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant must be a tenant id (uuid)');
-
   const config = loadApiConfig(env);
+  // Never longer than the API accepts (ADMIN_TOKEN_MAX_TTL_SECONDS): such a token would be refused anyway.
+  const maxTtl = config.adminAuth.maxTokenTtlSeconds;
+  const ttl = values.ttl === undefined ? Math.min(DEFAULT_ADMIN_TOKEN_TTL_SECONDS, maxTtl) : /^[0-9]+$/.test(values.ttl) ? Number(values.ttl) : NaN;
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > maxTtl) {
+    throw new UsageError(`--ttl must be a whole number of seconds from 1 to ${maxTtl} (ADMIN_TOKEN_MAX_TTL_SECONDS)`);
+  }
+
   if (config.adminAuth.mode !== 'secret') {
     throw new UsageError('ADMIN_JWKS_URL is set: admin tokens come from your identity provider, not from this command');
   }

@@ -8,6 +8,7 @@ import { generateApiKey } from '@switchboard/api-keys';
 import { migrate, openDatabase } from '@switchboard/db';
 import { keyIdOf, pluginSecretsAad, SecretBox } from '@switchboard/secrets';
 import { runCli } from './cli';
+import { DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS } from './config/api-config';
 import { startApi } from './main';
 import { FIXTURE_PLUGINS_DIR } from './testing/api-test-harness';
 
@@ -53,6 +54,14 @@ describe('startApi on embedded PGlite with no secrets configured', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('does not mint a token longer-lived than the API accepts (ADMIN_TOKEN_MAX_TTL_SECONDS)', async () => {
+    await expect(runCli(['token', '--ttl', String(DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS + 1)], env)).rejects.toThrow(/--ttl .*ADMIN_TOKEN_MAX_TTL_SECONDS/);
+    await expect(runCli(['token', '--ttl', '7200'], { ...env, ADMIN_TOKEN_MAX_TTL_SECONDS: '3600' })).rejects.toThrow(/from 1 to 3600/);
+    const token = (await runCli(['token', '--ttl', String(DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS)], env)).trim();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
+    expect(claims.exp - claims.iat).toBe(DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS);
   });
 });
 
@@ -135,6 +144,7 @@ describe('admin CLI', () => {
   it('explains its usage for unknown commands and bad options', async () => {
     await expect(runCli([], {})).rejects.toThrow(/Usage/);
     await expect(runCli(['token', '--ttl', 'forever'], {})).rejects.toThrow(/--ttl/);
+    await expect(runCli(['token', '--ttl', '1e3'], {})).rejects.toThrow(/--ttl/);
     await expect(runCli(['token', '--tenant', 'acme'], {})).rejects.toThrow(/--tenant/);
   });
 });

@@ -14,6 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { mintAdminToken } from './auth/admin-jwt';
+import { authenticateBeforeBody, RequestAuthenticator } from './auth/request-authenticator';
 import type { ApiContext } from './common/api-context';
 import { ApiExceptionFilter } from './common/api-exception.filter';
 import { openControlBus } from './common/control-bus';
@@ -29,6 +30,8 @@ import { startUsagePipeline } from './usage/usage-pipeline';
 export const FIRST_START_ADMIN_TOKEN_TTL_SECONDS = 24 * 3600;
 /** The admin API checks keys only for POST /v1/tokens: a short cache plus bus invalidation suffices. */
 const API_KEY_CACHE_TTL_MS = 10_000;
+/** How often Node checks for requests past their headers or request timeout (its default, 30 s, would add up to that much). */
+const MAX_TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningApi {
   url: string;
@@ -135,7 +138,18 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
 }
 
 async function createApp(context: ApiContext, metrics: ApiMetrics): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: context.config.http.maxBodyBytes, genReqId: requestIdFor });
+  const { http } = context.config;
+  const adapter = new FastifyAdapter({
+    bodyLimit: http.maxBodyBytes,
+    genReqId: requestIdFor,
+    requestTimeout: http.requestTimeoutMs,
+    keepAliveTimeout: http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: http.headersTimeoutMs,
+      requestTimeout: http.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(MAX_TIMEOUT_CHECK_INTERVAL_MS, http.headersTimeoutMs),
+    },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(context), adapter, {
     logger: new NestPinoLogger(context.logger),
     // Nest's parsers would also accept form bodies; Fastify's own JSON parser is all we want.
@@ -144,10 +158,12 @@ async function createApp(context: ApiContext, metrics: ApiMetrics): Promise<Nest
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   // JSON only: a text/plain body must be a 415, not a string that fails validation.
   fastify.removeContentTypeParser('text/plain');
+  const errors = new ApiExceptionFilter(context.logger);
   trackRequestContext(fastify);
+  authenticateBeforeBody(fastify, app.get(RequestAuthenticator), errors);
   logRequests(fastify, context.logger);
   countHttpRequests(fastify, metrics);
-  app.useGlobalFilters(new ApiExceptionFilter(context.logger));
+  app.useGlobalFilters(errors);
   setupOpenApi(app);
   await app.init();
   return app;
@@ -171,7 +187,7 @@ function printFirstStartToken(config: ApiConfig, secrets: PlatformSecrets, url: 
     secret: secrets.adminJwtSecret,
     issuer: config.adminAuth.issuer,
     audience: config.adminAuth.audience,
-    ttlSeconds: FIRST_START_ADMIN_TOKEN_TTL_SECONDS,
+    ttlSeconds: Math.min(FIRST_START_ADMIN_TOKEN_TTL_SECONDS, config.adminAuth.maxTokenTtlSeconds),
   });
   print(
     [

@@ -27,13 +27,19 @@ export interface Database {
 }
 
 const DEFAULT_POOL_SIZE = 10;
+/**
+ * Longest wait for a connection (a new one, or a free one from the pool). pg waits forever by
+ * default, so a database host that drops packets would hang every request instead of failing
+ * it as unavailable (isDatabaseUnavailable recognises pg's timeout errors).
+ */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export function openDatabase(options: DatabaseOptions): Database {
   return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options.dataDir);
 }
 
 function openPostgres(url: string, poolSize: number): Database {
-  const pool = new Pool({ connectionString: url, max: poolSize });
+  const pool = new Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
@@ -42,13 +48,20 @@ function openPostgres(url: string, poolSize: number): Database {
     prisma,
     async withConnection(fn) {
       const client = await pool.connect();
+      // pg emits 'error' on a checked-out client whose connection drops (the running query fails
+      // with it as well); unheard, that event would crash the process. A broken client is
+      // destroyed on release instead of going back to the pool.
+      let lost: Error | undefined;
+      const onError = (error: Error) => void (lost = error);
+      client.on('error', onError);
       try {
         return await fn({
           exec: async (sql) => void (await client.query(sql)),
           query: async (sql, params) => (await client.query(sql, params as unknown[])).rows,
         });
       } finally {
-        client.release();
+        client.removeListener('error', onError);
+        client.release(lost);
       }
     },
     async close() {

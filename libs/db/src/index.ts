@@ -1,4 +1,5 @@
 export { openDatabase } from './database';
+export { isDatabaseUnavailable } from './database-errors';
 export type { Database, DatabaseKind, DatabaseOptions } from './database';
 export { migrate, pendingMigrations, readMigrations, defaultMigrationsDir, MigrationError, MIGRATION_LOCK_KEY } from './migrator';
 export type { MigrationFile, MigrationResult } from './migrator';

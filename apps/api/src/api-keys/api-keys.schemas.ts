@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { limitOverridesSchema } from '@switchboard/limits';
 import { PLUGIN_NAME_PATTERN } from '@switchboard/plugin-runtime';
+import { instantStringSchema } from '../common/instant';
 
 /** Longest grace period for the old key on rotation: long enough for any deploy. */
 export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
@@ -16,8 +17,8 @@ export const pluginListSchema = z
 export const issueApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(100),
-    /** ISO 8601 date-time; must be in the future. */
-    expiresAt: z.iso.datetime({ offset: true }).optional(),
+    /** ISO 8601 date-time with zone; must be in the future (and before the year 10000). */
+    expiresAt: instantStringSchema({ allowDate: false }).optional(),
     /** Plugins this key may use; omitted or empty = every plugin the tenant has enabled. */
     plugins: pluginListSchema.optional(),
     limits: limitOverridesSchema.optional(),

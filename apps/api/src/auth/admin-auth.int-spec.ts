@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import jwt from 'jsonwebtoken';
 import { startTestApi, type TestApi } from '../testing/api-test-harness';
-import { DEFAULT_ADMIN_JWT_AUDIENCE, DEFAULT_ADMIN_JWT_ISSUER } from '../config/api-config';
+import { DEFAULT_ADMIN_JWT_AUDIENCE, DEFAULT_ADMIN_JWT_ISSUER, DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS } from '../config/api-config';
 
 const sign = (t: TestApi, claims: object, options: jwt.SignOptions = {}, secret = t.adminSecret) =>
   jwt.sign(claims, secret, { algorithm: 'HS256', issuer: DEFAULT_ADMIN_JWT_ISSUER, audience: DEFAULT_ADMIN_JWT_AUDIENCE, expiresIn: 300, ...options });
@@ -51,6 +51,34 @@ describe('admin authentication (HS256)', () => {
   it('rejects a token that never expires', async () => {
     const forever = jwt.sign({ role: 'admin' }, t.adminSecret, { issuer: DEFAULT_ADMIN_JWT_ISSUER, audience: DEFAULT_ADMIN_JWT_AUDIENCE });
     expect((await listTenants(forever)).status).toBe(401);
+  });
+
+  it('rejects a bearer header with anything after the token, or with two tokens', async () => {
+    const headers = (value: string) => ({ headers: { authorization: value } });
+    expect((await t.request('GET', '/v1/tenants', headers(`Bearer ${t.platformToken} extra-garbage`))).status).toBe(401);
+    expect((await t.request('GET', '/v1/tenants', headers(`Bearer ${t.platformToken} ${t.platformToken}`))).status).toBe(401);
+    expect((await t.request('GET', '/v1/tenants', headers(`Bearer ${t.platformToken},Basic eA==`))).status).toBe(401);
+    // The scheme is case-insensitive (RFC 9110 §11.1).
+    expect((await t.request('GET', '/v1/tenants', headers(`bearer ${t.platformToken}`))).status).toBe(200);
+    expect((await t.request('GET', '/v1/tenants', headers(`BEARER ${t.platformToken}`))).status).toBe(200);
+  });
+
+  it('rejects tokens that live longer than ADMIN_TOKEN_MAX_TTL_SECONDS, platform and tenant admin alike', async () => {
+    const century = 100 * 365 * 86_400;
+    expect((await listTenants(sign(t, { role: 'admin' }, { expiresIn: century }))).status).toBe(401);
+    expect((await listTenants(sign(t, { role: 'admin' }, { expiresIn: DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS + 3600 }))).status).toBe(401);
+    // Without iat the distance from now counts.
+    const noIat = jwt.sign({ role: 'admin', exp: Math.floor(Date.now() / 1000) + century }, t.adminSecret, {
+      algorithm: 'HS256',
+      issuer: DEFAULT_ADMIN_JWT_ISSUER,
+      audience: DEFAULT_ADMIN_JWT_AUDIENCE,
+      noTimestamp: true,
+    });
+    expect((await listTenants(noIat)).status).toBe(401);
+    const tenantId = (await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'long-lived', name: 'x' } })).body.id;
+    expect((await t.request('GET', `/v1/tenants/${tenantId}`, { token: sign(t, { tenant: tenantId }, { expiresIn: century }) })).status).toBe(401);
+    expect((await t.request('GET', `/v1/tenants/${tenantId}`, { token: sign(t, { tenant: tenantId }, { expiresIn: 3600 }) })).status).toBe(200);
+    expect((await listTenants(sign(t, { role: 'admin' }, { expiresIn: DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS }))).status).toBe(200);
   });
 
   it('rejects an unsigned token (alg none)', async () => {
@@ -179,6 +207,11 @@ describe('admin authentication through JWKS (RS256 / ES256)', () => {
     const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const forged = jwt.sign({ role: 'admin' }, stranger.privateKey, { algorithm: 'RS256', keyid: 'rsa-1', issuer, audience, expiresIn: 300 });
     expect((await t.request('GET', '/v1/tenants', { token: forged })).status).toBe(401);
+  });
+
+  it('rejects identity provider tokens that live longer than ADMIN_TOKEN_MAX_TTL_SECONDS', async () => {
+    const long = idpToken({ role: 'admin' }, { algorithm: 'RS256', keyid: 'rsa-1', expiresIn: 10 * 365 * 86_400 });
+    expect((await t.request('GET', '/v1/tenants', { token: long })).status).toBe(401);
   });
 
   it('rejects an HS256 token, whatever secret it was signed with', async () => {

@@ -2,13 +2,17 @@ import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { passportJwtSecret } from 'jwks-rsa';
 import passport from 'passport';
-import { ExtractJwt, Strategy as JwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { Strategy as JwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import type { Clock } from '@switchboard/api-keys';
 import type { AdminAuthConfig } from '../config/api-config';
 import { PLATFORM_ADMIN_ROLE, type AdminPrincipal } from './admin-principal';
+import { bearerToken } from './bearer-token';
 
 /**
  * Admin JWTs through passport-jwt: HS256 with ADMIN_JWT_SECRET, or RS256/ES256 keys from an
- * identity provider's JWKS URL. Issuer, audience and expiry are always checked.
+ * identity provider's JWKS URL. Issuer, audience and expiry are always checked, and so is the
+ * lifetime: a token that expires further out than ADMIN_TOKEN_MAX_TTL_SECONDS is refused, however
+ * it was signed, so a leaked token is never good for years.
  *
  * Each API instance has its own passport Authenticator rather than passport's global one, so two
  * instances in one process (tests, or a launcher) never replace each other's strategy.
@@ -18,7 +22,7 @@ const STRATEGY = 'switchboard-admin-jwt';
 export const ADMIN_JWT_HS_ALGORITHMS: jwt.Algorithm[] = ['HS256'];
 export const ADMIN_JWT_JWKS_ALGORITHMS: jwt.Algorithm[] = ['RS256', 'ES256'];
 /** Tolerated clock difference with the identity provider. */
-const CLOCK_TOLERANCE_SECONDS = 5;
+export const CLOCK_TOLERANCE_SECONDS = 5;
 /** jwks-rsa fetches keys at most this often, so bad tokens with random `kid`s cannot flood the IdP. */
 const JWKS_REQUESTS_PER_MINUTE = 10;
 export const DEFAULT_ADMIN_TOKEN_TTL_SECONDS = 3600;
@@ -27,7 +31,10 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export class AdminJwtVerifier {
   private readonly authenticator = new passport.Authenticator();
 
-  constructor(config: AdminAuthConfig & { secret?: string }) {
+  constructor(
+    config: AdminAuthConfig & { secret?: string },
+    private readonly clock: Clock,
+  ) {
     const keyOptions =
       config.mode === 'jwks'
         ? {
@@ -44,14 +51,15 @@ export class AdminJwtVerifier {
       STRATEGY,
       new JwtStrategy(
         {
-          jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+          jwtFromRequest: (request: { headers: Record<string, string | string[] | undefined> }) => bearerToken(request.headers['authorization']) ?? null,
           issuer: config.issuer,
           audience: config.audience,
           ignoreExpiration: false,
           jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
           ...keyOptions,
         } as StrategyOptionsWithoutRequest,
-        (payload: unknown, done: (error: unknown, user?: AdminPrincipal | false) => void) => done(null, adminFromClaims(payload) ?? false),
+        (payload: unknown, done: (error: unknown, user?: AdminPrincipal | false) => void) =>
+          done(null, adminFromClaims(payload, { nowSeconds: Math.floor(this.clock.now() / 1000), maxTtlSeconds: config.maxTokenTtlSeconds }) ?? false),
       ),
     );
   }
@@ -68,15 +76,22 @@ export class AdminJwtVerifier {
   }
 }
 
+export interface TokenLifetimePolicy {
+  nowSeconds: number;
+  /** Longest accepted lifetime: `exp` at most this far after `iat`, and after now. */
+  maxTtlSeconds: number;
+}
+
 /**
  * Turns verified claims into an admin. A `tenant` claim makes a tenant admin even when `role`
  * says admin too: the narrower reading of an ambiguous token is the safe one. Tokens without
- * `exp` never expire, so they are refused.
+ * `exp` never expire, and tokens that live longer than the policy allows are as dangerous when
+ * leaked: both are refused.
  */
-export function adminFromClaims(payload: unknown): AdminPrincipal | null {
+export function adminFromClaims(payload: unknown, policy: TokenLifetimePolicy): AdminPrincipal | null {
   if (typeof payload !== 'object' || payload === null) return null;
   const claims = payload as Record<string, unknown>;
-  if (typeof claims['exp'] !== 'number') return null;
+  if (!withinLifetime(claims, policy)) return null;
   const actor = typeof claims['sub'] === 'string' && claims['sub'] !== '' ? claims['sub'] : undefined;
   const tenant = claims['tenant'];
   if (tenant !== undefined) {
@@ -86,6 +101,16 @@ export function adminFromClaims(payload: unknown): AdminPrincipal | null {
   const role = claims['role'];
   const isAdmin = role === PLATFORM_ADMIN_ROLE || (Array.isArray(role) && role.includes(PLATFORM_ADMIN_ROLE));
   return isAdmin ? { kind: 'platform-admin', actor: actor ?? 'admin' } : null;
+}
+
+function withinLifetime(claims: Record<string, unknown>, policy: TokenLifetimePolicy): boolean {
+  const exp = claims['exp'];
+  const iat = claims['iat'];
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) return false;
+  const longest = policy.maxTtlSeconds + CLOCK_TOLERANCE_SECONDS;
+  // Both: `iat` alone could be forged into the future, and without `iat` only now is known.
+  if (exp - policy.nowSeconds > longest) return false;
+  return iat === undefined || (typeof iat === 'number' && exp - iat <= longest);
 }
 
 export interface MintAdminTokenOptions {

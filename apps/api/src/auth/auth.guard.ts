@@ -1,22 +1,15 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiKeyResolver } from '@switchboard/api-keys';
-import type { Logger } from '@switchboard/logger';
-import { LOGGER } from '../common/api-context';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { ACCESS_METADATA, Access, type AuthenticatedRequest } from './access.decorator';
-import { AdminJwtVerifier } from './admin-jwt';
-
-const BEARER_PREFIX = /^Bearer\s+/i;
+import { RequestAuthenticator, type EarlyAuthentication } from './request-authenticator';
 
 /** Enforces each route's @Authenticated(...) declaration; a route without one is platform-admin only. */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly adminJwt: AdminJwtVerifier,
-    private readonly apiKeys: ApiKeyResolver,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly authenticator: RequestAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -24,37 +17,22 @@ export class AuthGuard implements CanActivate {
       this.reflector.getAllAndOverride<Access | undefined>(ACCESS_METADATA, [context.getHandler(), context.getClass()]) ??
       // Failing closed: a route someone forgot to annotate is as protected as it gets.
       Access.PlatformAdmin;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest & { headers: Record<string, string | undefined> }>();
+    if (access === Access.Public) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest & EarlyAuthentication & { headers: Record<string, string | undefined> }>();
+    // Usually found by authenticateBeforeBody already; a route outside /v1 is authenticated here.
+    const credential = request.credential ?? (await this.authenticator.authenticate(request.headers));
+    if (credential instanceof ApiError) throw credential;
 
-    switch (access) {
-      case Access.Public:
-        return true;
-      case Access.ApiKey:
-        request.caller = await this.authenticateApiKey(request.headers.authorization);
-        return true;
-      case Access.PlatformAdmin:
-      case Access.TenantAdmin: {
-        const admin = await this.adminJwt.authenticate(request).catch((error: unknown) => {
-          this.logger.warn({ err: error }, 'admin token verification failed');
-          return null;
-        });
-        if (!admin) throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'A valid admin bearer token is required.');
-        if (access === Access.PlatformAdmin && admin.kind !== 'platform-admin') {
-          throw new ApiError(ApiErrorCode.FORBIDDEN, 'Only platform admins may do this.');
-        }
-        request.admin = admin;
-        return true;
-      }
+    if (access === Access.ApiKey) {
+      if (credential.kind !== 'api-key') throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'Send an API key as Authorization: Bearer sbk_…');
+      request.caller = credential.caller;
+      return true;
     }
-  }
-
-  private async authenticateApiKey(header: string | undefined) {
-    const token = header && BEARER_PREFIX.test(header) ? header.replace(BEARER_PREFIX, '').trim() : undefined;
-    if (!token) throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'Send an API key as Authorization: Bearer sbk_…');
-    const result = await this.apiKeys.resolve(token);
-    // The reason helps the key's holder (expired? revoked?) and tells a guesser nothing:
-    // a wrong secret is always just "unknown".
-    if (!result.ok) throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'The API key is not valid.', { reason: result.reason });
-    return result.principal;
+    if (credential.kind !== 'admin') throw new ApiError(ApiErrorCode.UNAUTHENTICATED, 'A valid admin bearer token is required.');
+    if (access === Access.PlatformAdmin && credential.admin.kind !== 'platform-admin') {
+      throw new ApiError(ApiErrorCode.FORBIDDEN, 'Only platform admins may do this.');
+    }
+    request.admin = credential.admin;
+    return true;
   }
 }

@@ -1,4 +1,4 @@
-import { ApiError, ApiErrorCode, httpStatusOf } from './api-error';
+import { ApiError, ApiErrorCode, DATABASE_RETRY_AFTER_SECONDS, httpStatusOf, retryAfterOf } from './api-error';
 
 describe('ApiErrorCode', () => {
   it('maps every code to an HTTP status and a default message', () => {
@@ -10,6 +10,11 @@ describe('ApiErrorCode', () => {
 
   it('keeps client mistakes in the 4xx range', () => {
     const serverSide = Object.values(ApiErrorCode).filter((code) => httpStatusOf(code) >= 500);
-    expect(serverSide.sort()).toEqual([ApiErrorCode.INTERNAL, ApiErrorCode.NOT_READY]);
+    expect(serverSide.sort()).toEqual([ApiErrorCode.DATABASE_UNAVAILABLE, ApiErrorCode.INTERNAL, ApiErrorCode.NOT_READY]);
+  });
+
+  it('tells the client when to retry a database outage, and only that', () => {
+    expect(retryAfterOf(ApiErrorCode.DATABASE_UNAVAILABLE)).toBe(DATABASE_RETRY_AFTER_SECONDS);
+    expect(Object.values(ApiErrorCode).filter((code) => retryAfterOf(code) !== undefined)).toEqual([ApiErrorCode.DATABASE_UNAVAILABLE]);
   });
 });

@@ -24,6 +24,8 @@ export enum ApiErrorCode {
   API_KEY_NOT_ACTIVE = 'API_KEY_NOT_ACTIVE',
   PLUGIN_NOT_ALLOWED = 'PLUGIN_NOT_ALLOWED',
   NOT_READY = 'NOT_READY',
+  /** A dependency (the database) is unreachable: the request was fine, retry after Retry-After. */
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   INTERNAL = 'INTERNAL',
 }
 
@@ -77,12 +79,23 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case ApiErrorCode.UNSUPPORTED_MEDIA_TYPE:
       return 415;
     case ApiErrorCode.NOT_READY:
+    case ApiErrorCode.DATABASE_UNAVAILABLE:
       return 503;
     case ApiErrorCode.INTERNAL:
       return 500;
     default:
       return assertNever(code);
   }
+}
+
+/**
+ * Seconds a client should wait before retrying (the Retry-After header), for errors a retry can
+ * cure. A database failover or restart usually takes seconds, not minutes.
+ */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+export function retryAfterOf(code: ApiErrorCode): number | undefined {
+  return code === ApiErrorCode.DATABASE_UNAVAILABLE ? DATABASE_RETRY_AFTER_SECONDS : undefined;
 }
 
 function defaultMessage(code: ApiErrorCode): string {
@@ -127,6 +140,8 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'A requested plugin is not allowed for this key.';
     case ApiErrorCode.NOT_READY:
       return 'The service is not ready.';
+    case ApiErrorCode.DATABASE_UNAVAILABLE:
+      return 'The database is unavailable; retry shortly.';
     case ApiErrorCode.INTERNAL:
       return 'Internal error.';
     default:

@@ -1,7 +1,8 @@
 import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { isDatabaseUnavailable } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
-import { ApiError, ApiErrorCode, httpStatusOf } from './api-error';
+import { ApiError, ApiErrorCode, httpStatusOf, retryAfterOf } from './api-error';
 
 /**
  * The one place errors become HTTP responses. Besides ApiError it maps what the framework
@@ -13,18 +14,29 @@ export class ApiExceptionFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    this.reply(host.switchToHttp().getResponse<FastifyReply>(), exception);
+  }
+
+  /** Answers `exception` on `reply`; also used by Fastify hooks that refuse before Nest runs. */
+  reply(reply: FastifyReply, exception: unknown): FastifyReply {
     const error = this.toApiError(exception);
     const status = httpStatusOf(error.code);
-    if (status >= 500 && error.code !== ApiErrorCode.NOT_READY) {
+    if (error.code === ApiErrorCode.DATABASE_UNAVAILABLE) {
+      // Expected during an outage, one line per request: a warning, not an error with a stack to fix.
+      this.logger.warn({ err: exception }, 'database unavailable');
+    } else if (status >= 500 && error.code !== ApiErrorCode.NOT_READY) {
       this.logger.error({ err: exception }, 'unhandled error');
     }
     const body = { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } };
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+    const retryAfter = retryAfterOf(error.code);
+    if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
+    return reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
   private toApiError(exception: unknown): ApiError {
     if (exception instanceof ApiError) return exception;
+    // The cause is ours (a dependency), not the client's: 503 and when to retry, not a 500.
+    if (isDatabaseUnavailable(exception)) return new ApiError(ApiErrorCode.DATABASE_UNAVAILABLE);
     const status = statusOf(exception);
     const fastifyCode = (exception as { code?: unknown } | null)?.code;
     switch (true) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ApiError } from './api-error';
+import { instantProblem } from './instant';
 
 /**
  * Keyset (cursor) pagination over (createdAt, id): stable while rows are added or deleted,
@@ -9,9 +10,22 @@ import { ApiError } from './api-error';
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
+/**
+ * A count in a query string: decimal digits only (Number() would also take `1e2`, `0x10`, ` `),
+ * then the range.
+ */
+export function countQuerySchema(max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'must be a whole number')
+    .default(String(fallback))
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max));
+}
+
 export const pageQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+    limit: countQuerySchema(MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE),
     cursor: z.string().max(200).optional(),
   })
   .strict();
@@ -44,7 +58,8 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | undef
     raw = undefined;
   }
   const parsed = cursorSchema.safeParse(raw);
-  if (!parsed.success) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
+  // A cursor comes back from the client: a forged position outside the storable range is refused, not sent to Postgres.
+  if (!parsed.success || instantProblem(parsed.data.at, { allowDate: false })) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
   return { at: new Date(parsed.data.at), id: parsed.data.id };
 }
 

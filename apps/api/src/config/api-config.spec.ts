@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from '@switchboard/config';
-import { loadApiConfig } from './api-config';
+import { DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS, loadApiConfig } from './api-config';
 
 describe('loadApiConfig', () => {
   it('applies the documented defaults with an empty environment (embedded mode)', () => {
@@ -48,7 +48,7 @@ describe('loadApiConfig', () => {
     expect(() => loadApiConfig({ ADMIN_JWKS_URL: 'https://idp.example.com/jwks' })).toThrow(/ADMIN_JWT_ISSUER[\s\S]*ADMIN_JWT_AUDIENCE/);
     expect(
       loadApiConfig({ ADMIN_JWKS_URL: 'https://idp.example.com/jwks', ADMIN_JWT_ISSUER: 'https://idp', ADMIN_JWT_AUDIENCE: 'sb' }).adminAuth,
-    ).toEqual({ mode: 'jwks', jwksUrl: 'https://idp.example.com/jwks', issuer: 'https://idp', audience: 'sb' });
+    ).toEqual({ mode: 'jwks', jwksUrl: 'https://idp.example.com/jwks', issuer: 'https://idp', audience: 'sb', maxTokenTtlSeconds: DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS });
   });
 
   it('names every wrong variable', () => {

@@ -22,9 +22,13 @@ export class PluginsController {
 
   @Get('plugins')
   @Authenticated(Access.TenantAdmin)
-  @ApiZodResponse(200, z.object({ items: z.array(pluginCatalogEntrySchema) }), 'Plugins this platform can run')
-  catalog() {
-    return this.plugins.listCatalog();
+  @ApiZodResponse(
+    200,
+    z.object({ items: z.array(pluginCatalogEntrySchema) }),
+    "Plugins this platform can run; tenant admins see server templates without the platform's internals (command, arguments, fixed values)",
+  )
+  catalog(@CurrentAdmin() admin: AdminPrincipal) {
+    return this.plugins.listCatalog(admin);
   }
 
   @Get('tenants/:tenant/plugins')

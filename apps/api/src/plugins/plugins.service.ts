@@ -33,8 +33,8 @@ export class PluginsService {
   ) {}
 
   /** Code plugins, then the server templates platform admins registered (installed the same way). */
-  async listCatalog(): Promise<{ items: PluginCatalogEntry[] }> {
-    const templates = await this.templates.descriptors();
+  async listCatalog(admin: AdminPrincipal): Promise<{ items: PluginCatalogEntry[] }> {
+    const templates = await this.templates.descriptors(admin);
     return { items: [...this.catalog.list().map((d) => catalogEntry(d, 'plugin')), ...templates.map((d) => catalogEntry(d, 'server-template'))] };
   }
 

@@ -70,6 +70,26 @@ describe('server templates API', () => {
     expect((await t.request('GET', '/v1/server-templates', { token: tenantAdmin })).status).toBe(403);
   });
 
+  it("shows a tenant admin the catalog it installs from, without the templates' command, arguments or fixed values", async () => {
+    const bare = { ...template, name: 'bare-server', description: '', command: '/srv/internal/bin/mcp-bare', args: ['--db', 'postgres://internal-host/x'] };
+    expect((await admin('POST', '/v1/server-templates', bare)).status).toBe(201);
+    try {
+      const res = await t.request('GET', '/v1/plugins', { token: t.tenantAdminToken(acmeId) });
+      expect(res.status).toBe(200);
+      const names = res.body.items.map((p: { name: string }) => p.name);
+      expect(names).toEqual(expect.arrayContaining(['weather', 'github', 'bare-server']));
+      const github = res.body.items.find((p: { name: string }) => p.name === 'github');
+      expect(github).toMatchObject({ kind: 'server-template', description: 'GitHub MCP server', secretFields: ['GITHUB_TOKEN'] });
+      expect(Object.keys(github.configSchema.properties).sort()).toEqual(['GITHUB_ORG', 'GITHUB_TOKEN', 'mode']);
+      const text = JSON.stringify(res.body);
+      for (const internal of [template.command, ...template.args, '{home}/state.json', 'STATE_FILE', bare.command, ...bare.args]) expect(text).not.toContain(internal);
+      // A template without a description does not fall back to quoting its command for tenants.
+      expect(res.body.items.find((p: { name: string }) => p.name === 'bare-server').description).toBe('Hosted MCP server');
+    } finally {
+      await admin('DELETE', '/v1/server-templates/bare-server');
+    }
+  });
+
   it('installs a template for a tenant with its variables, encrypting the secret one and never returning it', async () => {
     const res = await admin('PUT', '/v1/tenants/acme/plugins/github', { config: { GITHUB_TOKEN, GITHUB_ORG: 'acme-inc', mode: 'shared' } });
     expect(res.status).toBe(200);

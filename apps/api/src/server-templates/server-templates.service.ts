@@ -89,9 +89,14 @@ export class ServerTemplatesService {
     return row ? describeServerTemplate(specOf(row)) : undefined;
   }
 
-  async descriptors(): Promise<PluginDescriptor[]> {
+  /**
+   * Every template as a plugin descriptor, for the catalog. A tenant admin sees what installing
+   * one takes (its variables and modes), never how the platform runs it: the command line,
+   * arguments and fixed values are the platform's internals (and may name paths or hosts).
+   */
+  async descriptors(admin: AdminPrincipal): Promise<PluginDescriptor[]> {
     const rows = await this.prisma.serverTemplate.findMany({ orderBy: { name: 'asc' } });
-    return rows.map((row) => describeServerTemplate(specOf(row)));
+    return rows.map((row) => describeServerTemplate(admin.kind === 'platform-admin' ? specOf(row) : tenantFacingSpec(specOf(row))));
   }
 
   private async find(name: string): Promise<ServerTemplate> {
@@ -136,6 +141,19 @@ export function specOf(row: ServerTemplate): ServerTemplateSpec {
     env: parseEnvDeclarations(row.env),
     defaultMode: row.defaultMode,
     updatedAt: row.updatedAt,
+  };
+}
+
+/** A template's description when its admin gave none; the default one would quote the command. */
+export const TENANT_TEMPLATE_DESCRIPTION = 'Hosted MCP server';
+
+function tenantFacingSpec(spec: ServerTemplateSpec): ServerTemplateSpec {
+  return {
+    ...spec,
+    description: spec.description || TENANT_TEMPLATE_DESCRIPTION,
+    command: '',
+    args: [],
+    env: spec.env.filter((declaration) => declaration.value === undefined),
   };
 }
 

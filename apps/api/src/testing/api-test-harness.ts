@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
-import { createTempDataDir, createTestDatabase, testRedisUrl, type TestDatabase } from '@switchboard/testing';
+import { createTempDataDir, createTestDatabase, startTcpProxy, testRedisUrl, type TcpProxy, type TestDatabase } from '@switchboard/testing';
 import { mintAdminToken } from '../auth/admin-jwt';
 import { DEFAULT_ADMIN_JWT_AUDIENCE, DEFAULT_ADMIN_JWT_ISSUER } from '../config/api-config';
 import { startApi, type RunningApi } from '../main';
@@ -35,6 +35,8 @@ export interface TestApi {
   platformToken: string;
   tenantAdminToken(tenantId: string): string;
   request<T = Json>(method: string, path: string, options?: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  /** With `databaseRelay`: the TCP relay between the API and its database, to cut() and restore(). */
+  databaseRelay?: TcpProxy;
   /** Cluster mode only: the CLUSTER_SECRET and the Redis names of this test's API. */
   cluster?: { redisUrl: string; secret: Buffer; controlChannel: string; usageQueuePrefix: string };
   /** Everything the API logged so far. */
@@ -47,6 +49,8 @@ export interface TestApi {
 export interface TestApiOptions {
   /** Cluster mode: REDIS_URL (the test Redis unless given) and CLUSTER_SECRET, with Redis names of this test's own. */
   redis?: boolean | { url: string };
+  /** Connect the API to its database through a TCP relay the test can cut (a real outage). */
+  databaseRelay?: boolean;
 }
 
 /** Starts the API on port 0 (metrics too) against a fresh Postgres database of its own, logs captured. */
@@ -72,11 +76,12 @@ export async function startTestApi(label: string, env: Record<string, string> = 
         usageQueuePrefix: unique,
       }
     : undefined;
+  const databaseRelay = options.databaseRelay ? await startTcpProxy(database.url) : undefined;
   let offset = 0;
   const clock = { now: () => Date.now() + offset, advance: (ms: number) => void (offset += ms) };
   const api = await startApi(
     {
-      DATABASE_URL: database.url,
+      DATABASE_URL: databaseRelay?.url ?? database.url,
       DATA_DIR: data.dir,
       API_PORT: '0',
       API_METRICS_PORT: '0',
@@ -105,6 +110,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     tenantAdminToken: (tenantId) => mint(tenantId),
     clock,
     cluster,
+    databaseRelay,
     logs: () => logText,
     async request(method, route, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
@@ -126,6 +132,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
     },
     async close() {
       await api.close();
+      await databaseRelay?.close();
       if (cluster) await deleteRedisKeys(testRedisUrl(), `${cluster.usageQueuePrefix}:*`);
       await database.drop();
       data.remove();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { USAGE_GROUP_BY } from '@switchboard/metering';
+import { instantSchema } from '../common/instant';
+import { countQuerySchema } from '../common/pagination';
 
 /** About a quarter: enough for quarterly reports, and a bound on the rows one query sums. */
 export const MAX_USAGE_RANGE_DAYS = 93;
@@ -8,18 +10,14 @@ export const DEFAULT_FAILED_JOBS_LIMIT = 50;
 export const MAX_FAILED_JOBS_LIMIT = 200;
 
 /** A date (midnight UTC) or a date-time with its zone: a time without one would depend on the server's clock. */
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-const instantSchema = z
-  .string()
-  .refine((v) => ISO_INSTANT.test(v) && !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 date or date-time with zone, e.g. 2026-11-01 or 2026-11-01T00:00:00Z')
-  .transform((v) => new Date(v));
+const usageInstantSchema = instantSchema({ allowDate: true });
 
 export const usageQuerySchema = z
   .object({
     /** Hour buckets starting at or after `from` … */
-    from: instantSchema,
+    from: usageInstantSchema,
     /** … and before `to` are counted. */
-    to: instantSchema,
+    to: usageInstantSchema,
     groupBy: z.enum(USAGE_GROUP_BY).default('plugin'),
   })
   .strict()
@@ -56,7 +54,7 @@ export const usageViewSchema = z.object({
 });
 
 export const failedJobsQuerySchema = z
-  .object({ limit: z.coerce.number().int().min(1).max(MAX_FAILED_JOBS_LIMIT).default(DEFAULT_FAILED_JOBS_LIMIT) })
+  .object({ limit: countQuerySchema(MAX_FAILED_JOBS_LIMIT, DEFAULT_FAILED_JOBS_LIMIT) })
   .strict();
 
 export const failedJobViewSchema = z.object({
