@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '@switchboard/logger';
 import type { Caller } from '../auth/credential-binding';
-import { refuse, refusalResponse } from '../http/jsonrpc-errors';
+import { refuse, refusalFor, refusalResponse, type HttpRefusalCode } from '../http/jsonrpc-errors';
 import { headersObject, isEventStream, keepEventStreamAlive, type TransportRequest } from '../http/web-exchange';
 import type { TransportKind } from '../sessions/mcp-session';
 import { ClusterLinkDownError, type NodeLink } from './node-link';
+import { PendingAnswers } from './pending-answers';
 
 /** While tunnels are open, peers are checked this often; a killed peer's tunnels end within it. */
 export const TUNNEL_CHECK_INTERVAL_MS = 1_000;
@@ -46,12 +47,24 @@ type WireMessage =
   // One reply can carry the head, body text and end together: a typical tool call is one message.
   | { t: 'res'; id: string; head?: ResponseHead; body?: string; end?: true };
 
+/** What the forwarder needs of the node's link (a fake in unit specs). */
+export type ForwarderLink = Pick<NodeLink, 'nodeId' | 'ready' | 'onMessage' | 'onStatus' | 'send' | 'listening'>;
+
 /** A forwarded request waiting on this node for the owner's answer. */
 interface OutboundTunnel {
   owner: string;
   res: ServerResponse;
+  /** Armed before the request leaves, so an answer that beats send() still clears it. */
   headTimer: NodeJS.Timeout | undefined;
-  headReceived: boolean;
+  /**
+   * `sending` until PUBLISH answers, `delivered` once the owner heard the request, `answering`
+   * once its answer's head is written here. From `sending` on, a POST may run on the owner.
+   */
+  stage: 'sending' | 'delivered' | 'answering';
+  /** POST body, if the request is a POST: a failure after hand-over must not claim it did not run. */
+  post: { body: string | undefined } | undefined;
+  /** A POST answered as an event stream that outlasts its first message. */
+  answers: PendingAnswers | undefined;
 }
 
 /** A forwarded request this node (the owner) is answering. */
@@ -64,8 +77,10 @@ interface InboundTunnel {
 /**
  * Forwarding over Redis pub/sub, one channel per node: one PUBLISH to the owner, one (usually)
  * back, no lookups. Every failure mode answers the client: nobody listening → 404 (the owner is
- * gone, so is the session), no answer in time → 504, Redis away → 503, owner dies mid-stream →
- * the stream ends.
+ * gone, so is the session), no answer in time → 504, Redis away before the request left → 503.
+ * Once a POST may have reached the owner, a failure never claims it did not run: Redis or the
+ * owner gone → 502 `outcome_unknown`, or, mid-stream, that error for each request the stream
+ * still owes, then the end.
  */
 export class ClusterForwarder {
   /**
@@ -80,11 +95,14 @@ export class ClusterForwarder {
   private handler: ForwardedRequestHandler | undefined;
 
   constructor(
-    private readonly link: NodeLink,
+    private readonly link: ForwarderLink,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
-    /** Keep-alive comments on relayed event streams; the client's socket is on this node. */
-    private readonly keepAliveMs?: number,
+    /**
+     * Relayed event streams (the client's socket is on this node): keep-alive comments, and the
+     * unread bytes a client may leave before its relayed answer is cut.
+     */
+    private readonly streams: { keepAliveMs?: number; maxBufferedBytes?: number } = {},
   ) {
     link.onMessage((payload, sender) => this.receive(payload as WireMessage, sender));
     link.onStatus((ready) => {
@@ -105,7 +123,8 @@ export class ClusterForwarder {
   async forward(owner: string, forwarded: ForwardedRequest, res: ServerResponse): Promise<void> {
     const id = `${this.life}.${this.nextId++}`;
     const done = new Promise<void>((resolve) => res.once('close', resolve));
-    const tunnel: OutboundTunnel = { owner, res, headTimer: undefined, headReceived: false };
+    const post = forwarded.request.method === 'POST' ? { body: forwarded.body } : undefined;
+    const tunnel: OutboundTunnel = { owner, res, headTimer: undefined, stage: 'sending', post, answers: undefined };
     this.outbound.set(id, tunnel);
     res.once('close', () => {
       if (!this.outbound.delete(id)) return;
@@ -118,24 +137,26 @@ export class ClusterForwarder {
       this.finish(id, 'cluster_unavailable');
       return done;
     }
+    // Armed before sending: the owner's head can arrive before send() resolves, and must find
+    // the timer there to clear.
+    tunnel.headTimer = setTimeout(() => {
+      this.logger.warn({ owner, sessionId: forwarded.sessionId }, 'owner node did not answer a forwarded request in time');
+      this.finish(id, 'forward_timeout');
+    }, this.timeoutMs);
     let receivers: number;
     try {
       receivers = await this.link.send(owner, { t: 'req', id, fwd: forwarded } satisfies WireMessage);
     } catch (error) {
-      this.finish(id, error instanceof ClusterLinkDownError ? 'cluster_unavailable' : 'internal_error');
+      // Refused before publishing: the owner never saw it. Otherwise PUBLISH may have reached it.
+      this.finish(id, error instanceof ClusterLinkDownError ? 'cluster_unavailable' : this.afterHandOver(tunnel, 'internal_error'));
       return done;
     }
     if (receivers === 0) {
       this.finish(id, 'session_not_found');
       return done;
     }
-    if (this.outbound.has(id)) {
-      tunnel.headTimer = setTimeout(() => {
-        this.logger.warn({ owner, sessionId: forwarded.sessionId }, 'owner node did not answer a forwarded request in time');
-        this.finish(id, 'forward_timeout');
-      }, this.timeoutMs);
-      this.ensureWatchdog();
-    }
+    if (tunnel.stage === 'sending') tunnel.stage = 'delivered';
+    if (this.outbound.has(id)) this.ensureWatchdog();
     return done;
   }
 
@@ -162,12 +183,14 @@ export class ClusterForwarder {
     if (!tunnel) return;
     const { res } = tunnel;
     if (message.head) {
-      tunnel.headReceived = true;
+      tunnel.stage = 'answering';
       clearTimeout(tunnel.headTimer);
       res.writeHead(message.head.status, message.head.headers);
       if (isEventStream(message.head.headers) && !message.end) {
         res.flushHeaders();
-        if (this.keepAliveMs) keepEventStreamAlive(res, this.keepAliveMs);
+        if (this.streams.keepAliveMs) keepEventStreamAlive(res, this.streams.keepAliveMs);
+        // Only answers that outlast their first message are watched: a quick call costs nothing.
+        if (tunnel.post) tunnel.answers = new PendingAnswers(tunnel.post.body);
       }
     }
     if (message.end) {
@@ -176,7 +199,13 @@ export class ClusterForwarder {
       res.end(message.body);
       return;
     }
-    if (message.body) res.write(message.body);
+    if (message.body) {
+      tunnel.answers?.observe(message.body);
+      res.write(message.body);
+      // A client that stopped reading: drop its socket (and with it the unread bytes); the close
+      // handler tells the owner to stop.
+      if (res.writableLength > (this.streams.maxBufferedBytes ?? Infinity)) res.destroy();
+    }
   }
 
   /** Owner node: runs the request and streams the Response back, coalescing ready chunks. */
@@ -243,18 +272,33 @@ export class ClusterForwarder {
     void tunnel.reader?.cancel().catch(() => undefined);
   }
 
-  /** Ends an outbound tunnel: a refusal if the client has no answer yet, else the end of its stream. */
-  private finish(id: string, refusal: Parameters<typeof refuse>[1]): void {
+  /**
+   * Ends an outbound tunnel the owner will not answer (further): a refusal if the client has no
+   * answer yet, else the end of its stream, after an error for each request a relayed POST
+   * stream still owes (the client would otherwise wait for them until its own timeout).
+   */
+  private finish(id: string, refusal: HttpRefusalCode): void {
     const tunnel = this.outbound.get(id);
     if (!tunnel) return;
     this.outbound.delete(id);
     clearTimeout(tunnel.headTimer);
-    if (tunnel.headReceived) tunnel.res.end();
-    else refuse(tunnel.res, refusal);
+    if (tunnel.stage !== 'answering') {
+      refuse(tunnel.res, refusal);
+      return;
+    }
+    const owed = refusalFor('outcome_unknown');
+    const errors = tunnel.answers?.errorEvents(owed.code, owed.message);
+    tunnel.res.end(errors || undefined);
+  }
+
+  /** The refusal for a request the owner may have received: a POST may have run there. */
+  private afterHandOver(tunnel: OutboundTunnel, otherwise: HttpRefusalCode): HttpRefusalCode {
+    return tunnel.post ? 'outcome_unknown' : otherwise;
   }
 
   private failAll(): void {
-    for (const id of [...this.outbound.keys()]) this.finish(id, 'cluster_unavailable');
+    // Every tunnel here is at least being sent (forward() refuses before sending when the link is down).
+    for (const [id, tunnel] of [...this.outbound]) this.finish(id, this.afterHandOver(tunnel, 'cluster_unavailable'));
     for (const key of [...this.inbound.keys()]) this.cancelInbound(key);
   }
 
@@ -281,7 +325,8 @@ export class ClusterForwarder {
       return;
     }
     for (const [id, tunnel] of [...this.outbound]) {
-      if (!alive.has(tunnel.owner)) this.finish(id, 'session_not_found');
+      // A request still being sent is settled by what PUBLISH answers (0 receivers → 404).
+      if (tunnel.stage !== 'sending' && !alive.has(tunnel.owner)) this.finish(id, this.afterHandOver(tunnel, 'session_not_found'));
     }
     for (const [key, tunnel] of [...this.inbound]) {
       if (!alive.has(tunnel.peer)) this.cancelInbound(key);

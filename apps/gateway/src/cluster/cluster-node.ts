@@ -35,7 +35,7 @@ export async function openClusterNode(
   nodeId: string,
   cluster: NonNullable<GatewayConfig['cluster']>,
   logger: Logger,
-  keepAliveMs?: number,
+  streams: { keepAliveMs: number; maxBufferedBytes: number },
 ): Promise<ClusterNode> {
   const keys = new ClusterKeys(cluster.prefix);
   const link = new NodeLink({ redisUrl: cluster.redisUrl, secret: cluster.secret, nodeId, keys, logger });
@@ -51,7 +51,7 @@ export async function openClusterNode(
     status.ready ? logger.info('control bus connected to Redis') : logger.warn({ publisher: status.publisher, subscriber: status.subscriber }, 'control bus lost Redis'),
   );
   const registry = new ClusterSessionRegistry(link, keys, logger);
-  const forwarder = new ClusterForwarder(link, cluster.forwardTimeoutMs, logger, keepAliveMs);
+  const forwarder = new ClusterForwarder(link, cluster.forwardTimeoutMs, logger, streams);
 
   let timer: NodeJS.Timeout | undefined;
   const connected = await Promise.race([

@@ -22,6 +22,8 @@ const ROOT = path.resolve(__dirname, '../../../..');
 const GATEWAY_MAIN = path.join(ROOT, 'dist/apps/gateway/src/main.js');
 /** The testkit fixture as compiled by the Jest global setup. */
 export const TESTKIT_PLUGIN_JS = path.join(ROOT, 'dist/apps/gateway/test/fixtures/testkit-plugin.js');
+/** The `slow` fixture (slow-plugin.ts): tools that outlast a short forward timeout. */
+export const SLOW_PLUGIN_JS = path.join(ROOT, 'dist/apps/gateway/test/cluster/slow-plugin.js');
 const START_TIMEOUT_MS = 20_000;
 
 /** For tests about routing, not limits: room for 100 sessions hammering one key. */
@@ -215,22 +217,30 @@ export type TransportName = 'sse' | 'streamable-http';
 
 /**
  * An official SDK client. `postOrigin` sends every POST to another node than the one that
- * opened the stream (the situation a round-robin balancer creates for legacy SSE).
+ * opened the stream (the situation a round-robin balancer creates for legacy SSE). `openOn`
+ * sends only the first POST (initialize) there: the session lives on that node, and everything
+ * after it (POSTs, the GET stream, DELETE) goes to `origin` and is forwarded.
  */
 export async function connectClient(
   origin: string,
   endpointPath: string,
   token: string,
   transport: TransportName,
-  options: { postOrigin?: string } = {},
+  options: { postOrigin?: string; openOn?: string } = {},
 ): Promise<Client> {
   const authorization = `Bearer ${token}`;
+  let opened = false;
   const withAuth: typeof fetch = (input, init) => {
     let target = String(input instanceof Request ? input.url : input);
-    if (options.postOrigin && init?.method === 'POST') {
+    let to: string | undefined;
+    if (options.postOrigin && init?.method === 'POST') to = options.postOrigin;
+    if (options.openOn && init?.method === 'POST' && !opened) {
+      opened = true;
+      to = options.openOn;
+    }
+    if (to) {
       const url = new URL(target);
-      const to = new URL(options.postOrigin);
-      url.host = to.host;
+      url.host = new URL(to).host;
       target = url.toString();
     }
     const headers = new Headers(init?.headers);
