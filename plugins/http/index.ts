@@ -39,7 +39,7 @@ export function createHttpPlugin(options: HttpPluginOptions = {}) {
           url: z.string().url().max(2048),
           format: z.enum(['markdown', 'text']).default('markdown').describe('markdown converts HTML; text returns the body as is'),
         }),
-        annotations: { readOnlyHint: true, openWorldHint: true },
+        annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: true },
         handler: async ({ url, format }, ctx): Promise<ToolResult> => {
           let response;
           try {

@@ -14,3 +14,10 @@ describe('notes plugin', () => {
     expect(add.input.safeParse({ title: 't', body: 'x', tags: Array(21).fill('a') }).success).toBe(false);
   });
 });
+
+describe('notes plugin retry safety', () => {
+  it('declares for every tool whether a retry is safe, and only add is not', () => {
+    const hints = Object.fromEntries(notes.tools.map((tool) => [tool.name, tool.annotations?.idempotentHint]));
+    expect(hints).toEqual({ add: false, get: true, list: true, search: true, delete: true });
+  });
+});

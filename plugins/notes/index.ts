@@ -45,13 +45,15 @@ export default definePlugin({
         body: z.string().max(MAX_NOTE_BODY_LENGTH),
         tags: z.array(z.string().min(1).max(50)).max(MAX_NOTE_TAGS).optional(),
       }),
+      // Not idempotent: a retried add stores a second note.
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
       handler: async (note, ctx) => noteResult(await ctx.storage.notes.add(note)),
     }),
     defineTool({
       name: 'get',
       description: 'Returns one note by id.',
       input: z.object({ id: z.string() }),
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       handler: async ({ id }, ctx) => {
         const note = await ctx.storage.notes.get(id);
         return note ? noteResult(note) : notFound(id);
@@ -61,21 +63,21 @@ export default definePlugin({
       name: 'list',
       description: 'Lists notes, newest first, optionally only those with a tag.',
       input: z.object({ tag: z.string().optional(), limit }),
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       handler: async (options, ctx) => listResult(await ctx.storage.notes.list(options), 'No notes yet.'),
     }),
     defineTool({
       name: 'search',
       description: 'Full-text search over titles and bodies (web-search syntax: words, "exact phrase", -excluded, or).',
       input: z.object({ query: z.string().min(1).max(500), limit }),
-      annotations: { readOnlyHint: true },
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       handler: async ({ query, limit }, ctx) => listResult(await ctx.storage.notes.search(query, { limit }), `No note matches "${query}".`),
     }),
     defineTool({
       name: 'delete',
       description: 'Deletes a note by id.',
       input: z.object({ id: z.string() }),
-      annotations: { destructiveHint: true, idempotentHint: true },
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
       handler: async ({ id }, ctx) => ((await ctx.storage.notes.delete(id)) ? `Deleted note ${id}` : notFound(id)),
     }),
   ],
