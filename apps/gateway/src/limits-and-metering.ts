@@ -28,9 +28,12 @@ export interface LimitsAndMeteringOptions {
 /** Limits, usage metering and metrics of one gateway node, built once at start-up. */
 export interface LimitsAndMetering extends RequestGateAccounting {
   metrics: GatewayMetrics;
+  limits: GatewayLimits;
   toolCalls: ToolCallAccounting;
   /** `http://host:port/metrics`, undefined with GATEWAY_METRICS_PORT=off. */
   metricsUrl: string | undefined;
+  /** What /readyz shows without failing readiness, e.g. a Redis that would lose queued usage. */
+  warnings(): string[];
   /** After the sessions drained: hands over the last usage events and key last-use times. */
   close(): Promise<void>;
 }
@@ -46,7 +49,7 @@ export async function startLimitsAndMetering(
   logger: Logger,
   options: LimitsAndMeteringOptions = {},
 ): Promise<LimitsAndMetering> {
-  const usage = openUsageSink(config, db, logger, options);
+  const { sink: usage, redisWarning } = openUsageSink(config, db, logger, options);
   let reportedDrops = 0;
   const metrics = createMetricsRegistry({
     app: 'gateway',
@@ -85,6 +88,10 @@ export async function startLimitsAndMetering(
     lastUsed,
     toolCalls: new ToolCallAccounting(limits, usage, telemetry),
     metricsUrl,
+    warnings: () => {
+      const warning = redisWarning?.();
+      return warning ? [warning] : [];
+    },
     async close() {
       await limiter.close();
       await usage.close();
@@ -95,12 +102,19 @@ export async function startLimitsAndMetering(
   };
 }
 
-function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, options: LimitsAndMeteringOptions): UsageSink {
+interface OpenedUsageSink {
+  sink: UsageSink;
+  /** Cluster mode: why the queue's Redis may lose usage (it logs this itself on each connect). */
+  redisWarning?: () => string | undefined;
+}
+
+function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, options: LimitsAndMeteringOptions): OpenedUsageSink {
   if (options.redis) {
-    return new BullMqUsageSink({ redisUrl: options.redis.url, prefix: options.usageQueuePrefix, connectionName: `${config.nodeId}:usage`, logger });
+    const sink = new BullMqUsageSink({ redisUrl: options.redis.url, prefix: options.usageQueuePrefix, connectionName: `${config.nodeId}:usage`, logger });
+    return { sink, redisWarning: () => sink.redisWarning() };
   }
   // `npm start`: the API in this process owns the sink and aggregates into the shared database.
-  return sharedInProcessUsageSink() ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger });
+  return { sink: sharedInProcessUsageSink() ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger }) };
 }
 
 /**

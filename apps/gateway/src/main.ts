@@ -30,6 +30,8 @@ import { startHostedServers, type HostedRuntime } from './hosted/hosted-runtime'
 import type { HostedServerInfo } from './hosted/hosted-server-pool';
 import { hostedServerMetrics } from './metrics/hosted-server-metrics';
 import { McpEndpointsService } from './transports/mcp-endpoints.service';
+import { RequestTracker } from './sessions/request-tracker';
+import { timedHttpServer } from './http/http-server';
 
 
 export interface StartGatewayOptions {
@@ -71,7 +73,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
   const secrets = loadPlatformSecrets({ ...config.secrets, dataDir: config.database.dataDir });
   const db = openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   // Cluster mode (REDIS_URL): sessions recorded in Redis, requests forwarded between nodes.
-  const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions.keepAliveMs) : undefined;
+  const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions) : undefined;
   const bus = options.bus ?? cluster?.bus ?? sharedInProcessControlBus();
   const unsubscribers: (() => void)[] = [];
   let accounting: LimitsAndMetering | undefined;
@@ -116,24 +118,43 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     );
     const gate = new RequestGate(
       new OriginPolicy(config.http.allowedOrigins),
-      new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers))),
+      new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds })),
       config.http.publicUrl,
       logger,
       accounting,
     );
-    const endpoints = new McpEndpointsService(gate, sessions, tenantPlugins, logger, accounting.limits, accounting.telemetry);
-    const status = new GatewayStatus(config.nodeId, GATEWAY_SERVER_INFO.version, config.http.publicUrl, sessions, db, logger, cluster?.health);
-    if (cluster) endpoints.enableForwarding(cluster.forwarder);
-    else unsubscribers.push(registerInProcessSessionDirectory(localSessionDirectory(sessions.registry, config.nodeId)));
+    const telemetry = accounting.telemetry;
+    const requests = new RequestTracker({
+      maxInProgressPerTenant: config.sessions.maxInProgressPerTenant,
+      maxBufferedBytes: config.sessions.maxBufferedBytes,
+      onSlowReaderClosed: () => telemetry.sessionClosedSlowReader(),
+    });
+    const endpoints = new McpEndpointsService({
+      sessions,
+      tenantPlugins,
+      limits: accounting.limits,
+      telemetry,
+      requests,
+      maxBufferedBytes: config.sessions.maxBufferedBytes,
+      logger,
+      ...(cluster ? { forwarder: cluster.forwarder } : {}),
+    });
+    const status = new GatewayStatus(config.nodeId, GATEWAY_SERVER_INFO.version, config.http.publicUrl, sessions, db, logger, cluster?.health, accounting.warnings);
+    if (!cluster) unsubscribers.push(registerInProcessSessionDirectory(localSessionDirectory(sessions.registry, config.nodeId)));
 
     const app = await NestFactory.create<NestFastifyApplication>(
       GatewayModule.with({ status }),
       // No Nest middleware in the gateway: without middie, requests skip its per-request hook.
-      new FastifyAdapter({ bodyLimit: config.http.maxBodyBytes, genReqId: requestIdFor, skipMiddie: true }),
+      new FastifyAdapter({
+        bodyLimit: config.http.maxBodyBytes,
+        genReqId: requestIdFor,
+        skipMiddie: true,
+        serverFactory: timedHttpServer(config.http.timeouts),
+      }),
       { bodyParser: false, logger: false },
     );
     registerBodyParsers(app, config.http.maxBodyBytes);
-    registerMcpRoutes(app.getHttpAdapter().getInstance(), endpoints, status);
+    registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status);
     observeRequests(app.getHttpAdapter().getInstance(), logger, accounting.telemetry);
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();

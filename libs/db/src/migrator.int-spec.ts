@@ -121,5 +121,7 @@ describe('migrated database matches the generated client', () => {
     } finally {
       data.remove();
     }
-  });
+    // PGlite runs Postgres in WebAssembly on this process's thread: two starts and every
+    // migration take seconds alone, and passed 30 s once with other load on both cores.
+  }, 120_000);
 });

@@ -10,12 +10,16 @@ export interface CredentialBinding {
   keyId: string;
   /** The end user of a tenant token; undefined for API keys. */
   subject: string | undefined;
+  /** The plugins the credential may use (a key's, narrowed by a token's); empty = every plugin. */
+  plugins: readonly string[];
   /**
    * Limit overrides as they were when the session opened: the session's tool calls are limited
    * with them on whichever node the session lives (new overrides apply to new sessions).
    */
   tenantLimits: LimitOverrides;
   keyLimits: LimitOverrides;
+  /** When the credential stops being valid (epoch ms); the session sweeper closes the session then. */
+  expiresAt: number | undefined;
 }
 
 export function bindingOf(principal: Principal): CredentialBinding {
@@ -23,14 +27,28 @@ export function bindingOf(principal: Principal): CredentialBinding {
     tenantId: principal.tenantId,
     keyId: principal.keyId,
     subject: principal.subject,
+    plugins: principal.plugins,
     tenantLimits: principal.tenantLimits,
     keyLimits: principal.keyLimits,
+    expiresAt: principal.expiresAt,
   };
 }
 
 /** Who is asking: a principal authenticated here, or the identity a peer node authenticated and forwarded. */
-export type Caller = Pick<CredentialBinding, 'tenantId' | 'keyId'> & { subject?: string | undefined };
+export type Caller = Pick<CredentialBinding, 'tenantId' | 'keyId' | 'plugins'> & { subject?: string | undefined };
 
-export function sameBinding(a: CredentialBinding, b: Caller): boolean {
-  return a.tenantId === b.tenantId && a.keyId === b.keyId && a.subject === b.subject;
+/**
+ * Whether `caller` may use a session bound to `session`: the same tenant, key and subject, and a
+ * grant that covers the session's, so a request never does more than its own credential allows
+ * (a token narrowed to one plugin cannot borrow a broader session of the same user).
+ */
+export function sameBinding(session: CredentialBinding, caller: Caller): boolean {
+  if (session.tenantId !== caller.tenantId || session.keyId !== caller.keyId || session.subject !== caller.subject) return false;
+  return grantCovers(caller.plugins, session.plugins);
+}
+
+/** Whether a credential granted `outer` may do everything one granted `inner` may (empty = all plugins). */
+function grantCovers(outer: readonly string[], inner: readonly string[]): boolean {
+  if (outer.length === 0) return true;
+  return inner.length > 0 && inner.every((plugin) => outer.includes(plugin));
 }

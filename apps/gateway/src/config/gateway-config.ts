@@ -19,6 +19,7 @@ import {
   redisPrefix,
 } from '@switchboard/config';
 import type { ConfiguredSecrets } from '@switchboard/secrets';
+import { TENANT_TOKEN_MAX_TTL_SECONDS } from '@switchboard/api-keys';
 import { DEFAULT_REDIS_PREFIX } from '@switchboard/coordination';
 import { limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
 import { DEFAULT_GATEWAY_METRICS_PORT } from '@switchboard/metrics';
@@ -39,6 +40,23 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
  * owner answers in about a millisecond; only a stalled owner process reaches this.
  */
 export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
+
+/** A tenant may have this many JSON-RPC requests in progress on one node: its share of the event loop. */
+export const DEFAULT_MAX_IN_PROGRESS_PER_TENANT = 200;
+/**
+ * A session whose client leaves this many bytes of answers unread is closed. Several answers of
+ * the largest size a client may send us (MAX_BODY_BYTES, 4 MiB) fit; a reader that stopped does not.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+/** A client has this long to send its request headers (slow-header clients are cut; Node's default is 60 s). */
+export const DEFAULT_HTTP_HEADERS_TIMEOUT_MS = 10_000;
+/** ... and this long for the whole request, body included (Node's default is 300 s). */
+export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * An idle keep-alive connection is closed after this long (Fastify's default is 72 s). A balancer
+ * that pools connections to the gateways closes its idle ones sooner, or retries (HAProxy does).
+ */
+export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS = 10_000;
 
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -70,6 +88,8 @@ const gatewayEnvSchema = z.object({
   SECRETS_KEY_PREVIOUS: key32List,
   KEY_PEPPER: key32.optional(),
   KEY_PEPPER_PREVIOUS: key32List,
+  /** Longest `exp - iat` of an accepted tenant token; above mint's maximum would only admit tokens the API never makes. */
+  TENANT_TOKEN_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(TENANT_TOKEN_MAX_TTL_SECONDS).default(TENANT_TOKEN_MAX_TTL_SECONDS),
   NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)').optional(),
   LOG_LEVEL: logLevel,
   PLUGINS: commaList,
@@ -80,6 +100,11 @@ const gatewayEnvSchema = z.object({
   MAX_SESSIONS_PER_NODE: z.coerce.number().int().positive().default(DEFAULT_MAX_SESSIONS_PER_NODE),
   TOOL_TIMEOUT_MS: positiveMs(DEFAULT_TOOL_TIMEOUT_MS),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
+  HTTP_HEADERS_TIMEOUT_MS: positiveMs(DEFAULT_HTTP_HEADERS_TIMEOUT_MS),
+  HTTP_REQUEST_TIMEOUT_MS: positiveMs(DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveMs(DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS),
+  MAX_IN_PROGRESS_PER_TENANT: z.coerce.number().int().positive().default(DEFAULT_MAX_IN_PROGRESS_PER_TENANT),
+  SESSION_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BUFFERED_BYTES),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULT_SHUTDOWN_GRACE_MS),
   /** Without SECRETS_KEY / KEY_PEPPER, generate them into DATA_DIR (embedded mode only). */
   GENERATE_SECRETS: booleanFlag(true),
@@ -96,14 +121,31 @@ const gatewayEnvSchema = z.object({
 
 export interface GatewayConfig {
   nodeId: string;
-  http: { host: string; port: number; publicUrl: string | undefined; allowedOrigins: string[]; maxBodyBytes: number };
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string | undefined;
+    allowedOrigins: string[];
+    maxBodyBytes: number;
+    timeouts: { headersMs: number; requestMs: number; keepAliveMs: number };
+  };
   database: { url: string | undefined; dataDir: string };
   /** Cluster mode when set: sessions recorded in Redis, requests forwarded to the owner node. */
   cluster: { redisUrl: string; secret: Buffer; prefix: string; forwardTimeoutMs: number } | undefined;
   secrets: ConfiguredSecrets;
+  auth: { tenantTokenMaxLifetimeSeconds: number };
   logLevel: z.output<typeof logLevel>;
   plugins: { dir: string | undefined; packages: string[]; defaultTimeoutMs: number };
-  sessions: { keepAliveMs: number; idleTimeoutMs: number; maxPerNode: number; shutdownGraceMs: number };
+  sessions: {
+    keepAliveMs: number;
+    idleTimeoutMs: number;
+    maxPerNode: number;
+    shutdownGraceMs: number;
+    /** A tenant's JSON-RPC requests in progress on this node, at most. */
+    maxInProgressPerTenant: number;
+    /** Unread answer bytes a session's client may leave before the session is closed. */
+    maxBufferedBytes: number;
+  };
   limits: { defaults: Limits; failureMode: LimiterFailureMode };
   /** Undefined with GATEWAY_METRICS_PORT=off. */
   metrics: { port: number; host: string } | undefined;
@@ -123,6 +165,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       publicUrl: vars.PUBLIC_GATEWAY_URL,
       allowedOrigins: vars.ALLOWED_ORIGINS,
       maxBodyBytes: vars.MAX_BODY_BYTES,
+      timeouts: { headersMs: vars.HTTP_HEADERS_TIMEOUT_MS, requestMs: vars.HTTP_REQUEST_TIMEOUT_MS, keepAliveMs: vars.HTTP_KEEP_ALIVE_TIMEOUT_MS },
     },
     database: { url: vars.DATABASE_URL, dataDir: path.resolve(vars.DATA_DIR) },
     cluster: clusterConfig(vars),
@@ -134,6 +177,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       // Generated secrets only make sense for the single-node embedded database.
       allowGenerate: vars.GENERATE_SECRETS && !vars.DATABASE_URL,
     },
+    auth: { tenantTokenMaxLifetimeSeconds: vars.TENANT_TOKEN_MAX_LIFETIME_SECONDS },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS, defaultTimeoutMs: vars.TOOL_TIMEOUT_MS },
     sessions: {
@@ -141,6 +185,8 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       idleTimeoutMs: vars.SESSION_IDLE_TIMEOUT_MS,
       maxPerNode: vars.MAX_SESSIONS_PER_NODE,
       shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
+      maxInProgressPerTenant: vars.MAX_IN_PROGRESS_PER_TENANT,
+      maxBufferedBytes: vars.SESSION_MAX_BUFFERED_BYTES,
     },
     limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE },
     metrics: vars.GATEWAY_METRICS_PORT === null ? undefined : { port: vars.GATEWAY_METRICS_PORT, host: vars.GATEWAY_METRICS_HOST ?? vars.HOST },

@@ -23,7 +23,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
-  /** Readiness: a load balancer stops sending new sessions here while this is 503. */
+  /** Readiness: 503 only while draining (a balancer stops sending new sessions here); dependency outages show as `degraded` with 200. */
   @Get('readyz')
   async readyz(@Res() reply: FastifyReply) {
     const result = await this.status.ready();

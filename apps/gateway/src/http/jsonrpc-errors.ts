@@ -30,20 +30,23 @@ export type HttpRefusalCode =
   | 'origin_forbidden'
   | 'node_full'
   | 'rate_limited'
+  | 'tenant_busy'
   | 'shutting_down'
   | 'unavailable'
   | 'cluster_unavailable'
   | 'forward_timeout'
+  | 'outcome_unknown'
   | 'internal_error';
 
-interface Refusal {
+/** How a refusal travels: HTTP status and the JSON-RPC error's code and message. */
+interface RefusalWire {
   status: number;
   code: number;
   message: string;
 }
 
 /** One table from refusal to HTTP status and JSON-RPC code; the switch is checked for exhaustiveness. */
-export function refusalFor(code: HttpRefusalCode): Refusal {
+export function refusalFor(code: HttpRefusalCode): RefusalWire {
   switch (code) {
     case 'parse_error':
       return { status: 400, code: JSON_RPC_PARSE_ERROR, message: 'Parse error: the body is not valid JSON' };
@@ -69,6 +72,8 @@ export function refusalFor(code: HttpRefusalCode): Refusal {
       return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: this node holds its maximum of sessions' };
     case 'rate_limited':
       return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests' };
+    case 'tenant_busy':
+      return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests: this tenant has too many requests in progress on this node' };
     case 'shutting_down':
       return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: this node is shutting down' };
     case 'unavailable':
@@ -77,6 +82,13 @@ export function refusalFor(code: HttpRefusalCode): Refusal {
       return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: the node holding this session cannot be reached (cluster link down)' };
     case 'forward_timeout':
       return { status: 504, code: JSON_RPC_SERVER_ERROR, message: 'Gateway Timeout: the node holding this session did not answer in time' };
+    case 'outcome_unknown':
+      // Not 503: a client may retry a 503, and this request may already have run.
+      return {
+        status: 502,
+        code: JSON_RPC_SERVER_ERROR,
+        message: 'Bad Gateway: the request reached the node holding this session, which stopped or became unreachable before answering; it may have run (outcome unknown)',
+      };
     case 'internal_error':
       return { status: 500, code: JSON_RPC_INTERNAL_ERROR, message: 'Internal error' };
     default: {
@@ -86,11 +98,22 @@ export function refusalFor(code: HttpRefusalCode): Refusal {
   }
 }
 
+/**
+ * A decision to refuse, as checks return it: the edge (transports, routes) writes it with
+ * `refuse` or turns it into a web Response with `refusalResponse`.
+ */
+export interface Refusal {
+  code: HttpRefusalCode;
+  /** Replaces the code's standard message. */
+  message?: string;
+  headers?: Record<string, string>;
+}
+
 /** The same refusal as a web Response, for paths that answer through the SDK's web-standard transport. */
-export function refusalResponse(code: HttpRefusalCode, options: { message?: string } = {}): Response {
+export function refusalResponse(code: HttpRefusalCode, options: { message?: string; headers?: Record<string, string> } = {}): Response {
   const refusal = refusalFor(code);
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: options.message ?? refusal.message }, id: null });
-  return new Response(body, { status: refusal.status, headers: { 'content-type': 'application/json' } });
+  return new Response(body, { status: refusal.status, headers: { 'content-type': 'application/json', ...options.headers } });
 }
 
 /** Writes a refusal on the raw response (streams are handled outside Fastify's reply). */

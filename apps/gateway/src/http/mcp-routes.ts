@@ -1,42 +1,57 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '@switchboard/db';
 import { SSE_NODE_PARAM } from '../cluster/session-ids';
 import type { McpEndpointsService } from '../transports/mcp-endpoints.service';
 import type { GatewayStatus } from '../gateway-runtime';
 import { refuse } from './jsonrpc-errors';
-import type { EndpointAddress } from './request-gate';
+import type { EndpointAddress, RequestGate } from './request-gate';
+import type { Principal } from '@switchboard/api-keys';
 
 type McpRequest = FastifyRequest<{ Params: { tenant: string; plugin?: string }; Querystring: Record<string, unknown> }>;
 
+/** The caller the gate admitted in the route's onRequest hook, before the body was read. */
+interface Admitted {
+  principal: Principal;
+  address: EndpointAddress;
+}
+
 /** Writes the answer itself from raw req/res; the route's endpoint is `sse` or `mcp`. */
-type McpHandler = (endpoints: McpEndpointsService, request: McpRequest, res: ServerResponse, address: EndpointAddress) => Promise<void>;
+type McpHandler = (endpoints: McpEndpointsService, request: McpRequest, res: ServerResponse, admitted: Admitted) => Promise<void>;
 
 const HANDLERS: readonly { method: 'GET' | 'POST' | 'DELETE'; path: string; endpoint: 'sse' | 'mcp'; handle: McpHandler }[] = [
-  { method: 'GET', path: 'sse', endpoint: 'sse', handle: (e, req, res, address) => e.openSse(req.raw, res, address) },
+  { method: 'GET', path: 'sse', endpoint: 'sse', handle: (e, req, res, { principal, address }) => e.openSse(req.raw, res, principal, address) },
   {
     method: 'POST',
     path: 'messages',
     endpoint: 'sse',
-    handle: (e, req, res, address) => e.postSseMessage(req.raw, res, address, req.query['sessionId'], req.query[SSE_NODE_PARAM], req.body),
+    handle: (e, req, res, { principal, address }) =>
+      e.postSseMessage(req.raw, res, principal, address, req.query['sessionId'], req.query[SSE_NODE_PARAM], req.body),
   },
-  { method: 'POST', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, address) => e.streamablePost(req.raw, res, address, req.body) },
-  { method: 'GET', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, address) => e.streamableSession(req.raw, res, address) },
-  { method: 'DELETE', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, address) => e.streamableSession(req.raw, res, address) },
+  { method: 'POST', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, { principal, address }) => e.streamablePost(req.raw, res, principal, address, req.body) },
+  { method: 'GET', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, { principal, address }) => e.streamableSession(req.raw, res, principal, address) },
+  { method: 'DELETE', path: 'mcp', endpoint: 'mcp', handle: (e, req, res, { principal, address }) => e.streamableSession(req.raw, res, principal, address) },
 ];
+
+/** Requests that passed the gate, with what it found; filled in onRequest, read by the handler. */
+const admissions = new WeakMap<FastifyRequest, Admitted>();
 
 /**
  * The MCP routes, `/t/{tenant}/…` and `/t/{tenant}/p/{plugin}/…`, registered on Fastify directly
  * rather than as a Nest controller: the transports write to the raw Node response, so Nest's
  * per-request pipeline (parameter decorators, pipes, interceptors, the promise around the
  * handler) did no work here and cost ~5% of a tool call (docs/decisions.md).
+ *
+ * The gate runs in the route's onRequest hook, before Fastify reads the body: a caller without a
+ * valid credential is refused without the gateway reading (or buffering) what it sends.
  */
-export function registerMcpRoutes(fastify: FastifyInstance, endpoints: McpEndpointsService, status: GatewayStatus): void {
+export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, endpoints: McpEndpointsService, status: GatewayStatus): void {
   for (const { method, path, endpoint, handle } of HANDLERS) {
     for (const scoped of [false, true]) {
       fastify.route({
         method,
         url: scoped ? `/t/:tenant/p/:plugin/${path}` : `/t/:tenant/${path}`,
-        handler: (request: McpRequest, reply: FastifyReply) => {
+        onRequest: async (request: McpRequest, reply: FastifyReply) => {
           const { tenant, plugin } = request.params;
           // As Nest's routes did: an empty path parameter (`/t//mcp`) is not a route.
           if (tenant === '' || plugin === '') return reply.callNotFound();
@@ -45,19 +60,46 @@ export function registerMcpRoutes(fastify: FastifyInstance, endpoints: McpEndpoi
             plugin,
             path: plugin === undefined ? `/t/${tenant}/${endpoint}` : `/t/${tenant}/p/${plugin}/${endpoint}`,
           };
-          return run(reply, status, (res) => handle(endpoints, request, res, address));
+          const admission = await gate.admit(request.raw, address);
+          if (admission.ok) {
+            admissions.set(request, { principal: admission.principal, address });
+            return undefined;
+          }
+          reply.hijack();
+          // A body the caller may still be sending is not read: the connection closes after the answer.
+          const { refusal } = admission;
+          const pendingBody = request.headers['content-length'] !== undefined || request.headers['transfer-encoding'] !== undefined;
+          refuse(reply.raw, refusal.code, { ...refusal, headers: pendingBody ? { ...refusal.headers, connection: 'close' } : refusal.headers });
+          return reply;
+        },
+        handler: (request: McpRequest, reply: FastifyReply) => {
+          const admitted = admissions.get(request);
+          if (!admitted) return reply.callNotFound();
+          return run(reply, status, (res) => handle(endpoints, request, res, admitted));
         },
       });
     }
   }
 }
 
-/** Takes the response away from Fastify; an unexpected failure becomes a 500 without details. */
+/** Seconds a client should wait before retrying while the database is away (a failover takes seconds). */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Takes the response away from Fastify. A database outage (keys, installations live there) is
+ * the 'unavailable' refusal with Retry-After, as the request itself was fine; any other
+ * unexpected failure becomes a 500 without details.
+ */
 async function run(reply: FastifyReply, status: GatewayStatus, work: (res: ServerResponse) => Promise<void>): Promise<void> {
   reply.hijack();
   try {
     await work(reply.raw);
   } catch (error) {
+    if (isDatabaseUnavailable(error)) {
+      status.logger.warn({ err: error }, 'MCP request refused: database unavailable');
+      refuse(reply.raw, 'unavailable', { message: 'Service Unavailable: the database is unreachable', headers: { 'retry-after': String(DATABASE_RETRY_AFTER_SECONDS) } });
+      return;
+    }
     status.logger.error({ err: error }, 'MCP request failed');
     refuse(reply.raw, 'internal_error');
   }

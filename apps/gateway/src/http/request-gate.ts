@@ -1,11 +1,10 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { LastUsedTracker, Principal } from '@switchboard/api-keys';
 import type { Logger } from '@switchboard/logger';
 import { publicBaseUrl, resourceMetadataUrl, wwwAuthenticate } from '../auth/auth-challenge';
 import type { BearerAuthenticator } from '../auth/bearer-authenticator';
-import type { GatewayLimits } from '../limits/gateway-limits';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
-import { refuse } from './jsonrpc-errors';
+import type { Refusal } from './jsonrpc-errors';
 import type { OriginPolicy } from './origin-policy';
 
 /** The endpoint a request addressed: `/t/{tenant}/…` or `/t/{tenant}/p/{plugin}/…`. */
@@ -16,18 +15,19 @@ export interface EndpointAddress {
   path: string;
 }
 
-/** What the gate needs besides authentication: request limits, metrics, key last-use. */
+/** What the gate needs besides the authenticator: metrics and key last-use. */
 export interface RequestGateAccounting {
-  limits: GatewayLimits;
   telemetry: GatewayTelemetry;
   lastUsed: Pick<LastUsedTracker, 'touch'>;
 }
 
+export type Admission = { ok: true; principal: Principal } | { ok: false; refusal: Refusal };
+
 /**
- * What every MCP request passes before anything else: Origin check, bearer authentication, the
- * principal's right to this tenant and plugin, and the requests-per-minute limit (counted where
- * the request lands, whichever node owns its session). Refusals are written here; callers get a
- * principal or nothing.
+ * What every MCP request passes before its body is read: Origin check, bearer authentication,
+ * and the principal's right to this tenant and plugin. Returns the principal or the refusal;
+ * the route writes refusals. Request limits come after the body is read, so they can count its
+ * messages (GatewayLimits.admitRequest).
  */
 export class RequestGate {
   constructor(
@@ -38,11 +38,8 @@ export class RequestGate {
     private readonly accounting: RequestGateAccounting,
   ) {}
 
-  async admit(req: IncomingMessage, res: ServerResponse, address: EndpointAddress): Promise<Principal | undefined> {
-    if (!this.origins.allows(req.headers.origin)) {
-      refuse(res, 'origin_forbidden');
-      return undefined;
-    }
+  async admit(req: IncomingMessage, address: EndpointAddress): Promise<Admission> {
+    if (!this.origins.allows(req.headers.origin)) return refused({ code: 'origin_forbidden' });
     let outcome;
     try {
       outcome = await this.authenticator.authenticate(req.headers);
@@ -50,38 +47,32 @@ export class RequestGate {
       // The key store is unreachable: not the client's fault, and no credential detail leaves.
       this.logger.error({ err: error }, 'authentication failed');
       this.accounting.telemetry.authFailed('unavailable');
-      refuse(res, 'unavailable', { message: 'Service Unavailable: authentication is unavailable' });
-      return undefined;
+      return refused({ code: 'unavailable', message: 'Service Unavailable: authentication is unavailable', headers: { 'retry-after': '1' } });
     }
     if (!outcome.ok) {
       this.logger.debug({ reason: outcome.reason, tenant: address.tenantSlug }, 'authentication refused');
       this.accounting.telemetry.authFailed(outcome.reason);
-      if (outcome.reason === 'tenant_suspended') {
-        refuse(res, 'forbidden', { message: 'Forbidden: the tenant is suspended' });
-        return undefined;
-      }
+      if (outcome.reason === 'tenant_suspended') return refused({ code: 'forbidden', message: 'Forbidden: the tenant is suspended' });
       const metadata = resourceMetadataUrl(publicBaseUrl(req, this.publicUrl), address.path);
-      refuse(res, 'unauthorized', { headers: { 'www-authenticate': wwwAuthenticate(outcome.reason, metadata) } });
-      return undefined;
+      return refused({ code: 'unauthorized', headers: { 'www-authenticate': wwwAuthenticate(outcome.reason, metadata) } });
     }
     const principal = outcome.principal;
     // Another tenant's key answers exactly like an unknown tenant: which tenants exist stays hidden.
     if (principal.tenantSlug !== address.tenantSlug) {
       this.accounting.telemetry.authFailed('wrong_tenant');
-      refuse(res, 'not_found');
-      return undefined;
+      return refused({ code: 'not_found' });
     }
     if (address.plugin !== undefined && principal.plugins.length > 0 && !principal.plugins.includes(address.plugin)) {
       this.accounting.telemetry.authFailed('plugin_forbidden');
-      refuse(res, 'forbidden', { message: `Forbidden: this key may not use plugin ${address.plugin}` });
-      return undefined;
+      return refused({ code: 'forbidden', message: `Forbidden: this key may not use plugin ${address.plugin}` });
     }
     // lastUsedAt moves for every use of a key, not only tool calls (those also move it through
     // metering): a Set insert here, one UPDATE per node per minute.
     this.accounting.lastUsed.touch(principal.keyId);
-    // Every POST and stream open counts. A DELETE does not: ending a session must stay possible
-    // for a client over its limit, and it frees a session slot.
-    if (req.method !== 'DELETE' && !(await this.accounting.limits.admitRequest(principal, res))) return undefined;
-    return principal;
+    return { ok: true, principal };
   }
+}
+
+function refused(refusal: Refusal): Admission {
+  return { ok: false, refusal };
 }

@@ -42,11 +42,22 @@ export function headersObject(headers: Headers): Record<string, string> {
   return object;
 }
 
+/** How an event stream is kept open and bounded while it is written. */
+export interface StreamOptions {
+  /** Keep-alive comment interval on event streams. */
+  keepAliveMs?: number;
+  /** Unread bytes allowed on the socket; past them the response is cut (a client that stopped reading). */
+  maxBufferedBytes?: number;
+  /** Called once when the bound cut the response. */
+  onSlowReader?: () => void;
+}
+
 /**
  * Writes a web Response to the Node response as it streams. A client that goes away cancels the
- * body, which tells the SDK transport its stream is gone.
+ * body, which tells the SDK transport its stream is gone; so does a client that stops reading
+ * while answers pile up past `maxBufferedBytes` (its socket is destroyed, releasing them).
  */
-export async function writeWebResponse(response: Response, res: ServerResponse, keepAliveMs?: number): Promise<void> {
+export async function writeWebResponse(response: Response, res: ServerResponse, options: StreamOptions = {}): Promise<void> {
   res.writeHead(response.status, headersObject(response.headers));
   if (!response.body) {
     res.end();
@@ -55,9 +66,10 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
   // An event stream may stay silent for a while: the client must get the headers now.
   if (isEventStream(response.headers)) {
     res.flushHeaders();
-    if (keepAliveMs) keepEventStreamAlive(res, keepAliveMs);
+    if (options.keepAliveMs) keepEventStreamAlive(res, options.keepAliveMs);
   }
   const reader = response.body.getReader();
+  const maxBuffered = options.maxBufferedBytes ?? Infinity;
   let finished = false;
   res.once('close', () => {
     if (!finished) void reader.cancel().catch(() => undefined);
@@ -67,6 +79,12 @@ export async function writeWebResponse(response: Response, res: ServerResponse, 
       const { value, done } = await reader.read();
       if (done) break;
       res.write(value);
+      if (res.writableLength > maxBuffered) {
+        void reader.cancel().catch(() => undefined);
+        res.destroy();
+        options.onSlowReader?.();
+        break;
+      }
     }
   } catch {
     // The stream was cancelled (client gone) or the transport closed it: nothing more to write.

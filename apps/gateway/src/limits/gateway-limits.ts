@@ -1,7 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { limitErrorData, rateLimitHeaders, type Limiter, type LimitPrincipal, type LimitRejection } from '@switchboard/limits';
-import { JSON_RPC_LIMIT_EXCEEDED, refuse } from '../http/jsonrpc-errors';
+import { JSON_RPC_LIMIT_EXCEEDED, type Refusal } from '../http/jsonrpc-errors';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
 import type { McpSession } from '../sessions/mcp-session';
 
@@ -10,7 +9,7 @@ export type LeaseRelease = () => Promise<void>;
 
 /**
  * Where the gateway applies the limits (libs/limits) and how a refusal looks to the client:
- * an HTTP 429 (503 when Redis is away and the limiter fails closed) before any MCP work, or a
+ * an HTTP 429 refusal (503 when Redis is away and the limiter fails closed) before any MCP work, or a
  * JSON-RPC error inside an open stream for a tool call.
  */
 export class GatewayLimits {
@@ -20,30 +19,24 @@ export class GatewayLimits {
   ) {}
 
   /**
-   * Every POST and every stream open, after authentication. Admitted responses carry the
-   * RateLimit headers of the tightest limit (set now, merged into whatever the transport writes);
-   * a refusal is written here and false returned.
+   * Every POST and every stream open, after authentication: a POST counts each JSON-RPC message
+   * it carries (`count`), a stream open counts one. Admitted: the RateLimit headers of the
+   * tightest limit, to merge into whatever the transport writes.
    */
-  async admitRequest(principal: LimitPrincipal, res: ServerResponse): Promise<boolean> {
-    const decision = await this.limiter.consumeRequest(principal);
-    if (decision.allowed) {
-      if (decision.state) for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.setHeader(name, value);
-      return true;
-    }
-    this.refuseHttp(res, decision);
-    return false;
+  async admitRequest(principal: LimitPrincipal, count = 1): Promise<{ ok: true; headers: Record<string, string> | undefined } | { ok: false; refusal: Refusal }> {
+    const decision = await this.limiter.consumeRequest(principal, count);
+    if (decision.allowed) return { ok: true, headers: decision.state ? rateLimitHeaders(decision) : undefined };
+    return { ok: false, refusal: this.httpRefusal(decision) };
   }
 
   /**
-   * Before a session's stream opens: takes a slot of the concurrent-sessions cap, or writes the
-   * 429 and returns undefined. The caller hands the release to `sessionStarted` (or calls it if
-   * the session never starts).
+   * Before a session's stream opens: takes a slot of the concurrent-sessions cap. The caller
+   * hands the release to `sessionStarted` (or calls it if the session never starts).
    */
-  async acquireSession(principal: LimitPrincipal, leaseId: string, res: ServerResponse): Promise<LeaseRelease | undefined> {
+  async acquireSession(principal: LimitPrincipal, leaseId: string): Promise<{ ok: true; release: LeaseRelease } | { ok: false; refusal: Refusal }> {
     const decision = await this.limiter.acquireSession(principal, leaseId);
-    if (decision.allowed) return decision.release ?? noRelease;
-    this.refuseHttp(res, decision);
-    return undefined;
+    if (decision.allowed) return { ok: true, release: decision.release ?? noRelease };
+    return { ok: false, refusal: this.httpRefusal(decision) };
   }
 
   /**
@@ -72,14 +65,11 @@ export class GatewayLimits {
     return decision.release ?? noRelease;
   }
 
-  private refuseHttp(res: ServerResponse, rejection: LimitRejection): void {
+  private httpRefusal(rejection: LimitRejection): Refusal {
     this.telemetry.limitRejected(rejection.scope, rejection.limit);
     const headers = rateLimitHeaders(rejection);
-    if (rejection.reason === 'store-unavailable') {
-      refuse(res, 'unavailable', { message: 'Service Unavailable: limits cannot be checked', headers });
-      return;
-    }
-    refuse(res, 'rate_limited', { message: refusalMessage(rejection), headers });
+    if (rejection.reason === 'store-unavailable') return { code: 'unavailable', message: 'Service Unavailable: limits cannot be checked', headers };
+    return { code: 'rate_limited', message: refusalMessage(rejection), headers };
   }
 
   private toolCallError(rejection: LimitRejection): McpError {

@@ -32,11 +32,10 @@ import {
   type ToolContext,
   type ToolReturn,
 } from '@switchboard/plugin-sdk';
-import type { FinishedToolCall, ToolCallAccounting } from '../metering/tool-call-accounting';
+import { approximateJsonBytes, type FinishedToolCall, type ToolCallAccounting } from '../metering/tool-call-accounting';
 import type { McpSession } from '../sessions/mcp-session';
-import type { InFlightCalls } from '../sessions/in-flight-calls';
 import type { ActivePlugin, PluginConfig } from '../tenants/session-catalog';
-import { HandlerTimeoutError, runAbortable } from './tool-timeout';
+import { CallCancelledByShutdownError, HandlerTimeoutError, runAbortable } from './tool-timeout';
 
 /** MCP's "resource not found" (specification, server/resources#error-handling). */
 export const RESOURCE_NOT_FOUND = -32002;
@@ -57,7 +56,6 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface SessionServerDeps {
   defaultTimeoutMs: number;
-  inFlight: InFlightCalls;
   logger: Logger;
   /** Limits before each tool call, usage event and metrics after it. */
   toolCalls: ToolCallAccounting;
@@ -140,6 +138,9 @@ async function callTool(
   params: { name: string; arguments?: Record<string, unknown> },
   extra: Extra,
 ): Promise<CallToolResult> {
+  // Taken first, so the entry goes whatever happens next. Without one (the endpoint did not note
+  // this request), an estimate of the params.
+  const bytesIn = session.takeRequestBytes(extra.requestId) ?? approximateJsonBytes(params);
   const entry = session.catalog.tools.get(params.name);
   if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
   const args = entry.tool.input.safeParse(params.arguments ?? {});
@@ -151,9 +152,8 @@ async function callTool(
   const tool = entry.tool.name;
   const release = await deps.toolCalls.admit(session.binding, plugin, tool);
   const startedAt = performance.now();
-  let result: CallToolResult;
-  let outcome: FinishedToolCall['outcome'] = 'ok';
-  deps.inFlight.begin();
+  let result: CallToolResult | undefined;
+  let outcome: FinishedToolCall['outcome'] = 'error';
   try {
     result = toCallToolResult(
       await runAbortable(
@@ -163,34 +163,43 @@ async function callTool(
         entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
       ),
     );
-    if (result.isError) outcome = 'error';
+    outcome = result.isError ? 'error' : 'ok';
+    return result;
   } catch (error) {
+    // Shutdown: a JSON-RPC error rather than a result, so the client knows the call may not have run.
+    if (error instanceof CallCancelledByShutdownError) throw error;
     if (error instanceof HandlerTimeoutError) {
       outcome = 'timeout';
       result = errorResult(`Tool ${params.name} ${error.message} and was aborted`);
-    } else {
-      outcome = 'error';
-      deps.logger.debug({ sessionId: session.id, tool: params.name, err: error }, 'tool handler failed');
-      result = errorResult(error instanceof Error ? error.message : String(error));
+      return result;
     }
+    deps.logger.debug({ sessionId: session.id, tool: params.name, err: error }, 'tool handler failed');
+    result = errorResult(messageOf(error));
+    return result;
   } finally {
-    deps.inFlight.end();
     void release();
+    // Every call that ran is accounted, however it ended; sizes are measured, never re-serialised.
+    try {
+      deps.toolCalls.finished(session.binding, {
+        plugin,
+        tool,
+        outcome,
+        durationMs: performance.now() - startedAt,
+        bytesIn,
+        bytesOut: result === undefined ? 0 : approximateJsonBytes(result),
+      });
+    } catch (error) {
+      deps.logger.warn({ sessionId: session.id, tool: params.name, err: error }, 'could not account a tool call');
+    }
   }
-  deps.toolCalls.finished(session.binding, {
-    plugin,
-    tool,
-    outcome,
-    durationMs: performance.now() - startedAt,
-    bytesIn: jsonBytes(params.arguments ?? {}),
-    bytesOut: jsonBytes(result),
-  });
-  return result;
 }
 
-/** Size of a value as the JSON it travels as, for the usage records' bytes in and out. */
-function jsonBytes(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value) ?? '');
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'the tool failed';
+  }
 }
 
 /** Runs a prompt, resource or completion handler with the plugin's timeout and context. */
@@ -209,9 +218,9 @@ async function runPluginCall<T>(
       plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
     );
   } catch (error) {
-    if (error instanceof McpError) throw error;
+    if (error instanceof McpError || error instanceof CallCancelledByShutdownError) throw error;
     if (error instanceof PluginNotFoundError) throw new McpError(RESOURCE_NOT_FOUND, error.message);
-    throw new McpError(ErrorCode.InternalError, error instanceof Error ? error.message : String(error));
+    throw new McpError(ErrorCode.InternalError, messageOf(error));
   }
 }
 

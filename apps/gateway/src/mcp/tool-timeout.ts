@@ -1,8 +1,33 @@
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
+
 /** A plugin handler ran past its plugin's timeout; the call is answered with an error result. */
 export class HandlerTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`timed out after ${timeoutMs} ms`);
     this.name = 'HandlerTimeoutError';
+  }
+}
+
+/**
+ * What a call still running at the shutdown grace deadline is answered with. The SDK's
+ * ConnectionClosed code (-32000): the session's connection ends right after. The outcome is
+ * unknown because the handler may have done its work before it saw the abort.
+ */
+export const SHUTDOWN_CANCELLATION = {
+  code: ErrorCode.ConnectionClosed,
+  message: 'The gateway node is shutting down: the call was cancelled and its outcome is unknown; retry on a new session',
+} as const;
+
+/**
+ * The abort reason of a call cancelled by shutdown. Its `code` and `message` are what the SDK
+ * writes as the JSON-RPC error (a plain Error, not McpError, which would prefix the message).
+ */
+export class CallCancelledByShutdownError extends Error {
+  readonly code = SHUTDOWN_CANCELLATION.code;
+
+  constructor() {
+    super(SHUTDOWN_CANCELLATION.message);
+    this.name = 'CallCancelledByShutdownError';
   }
 }
 

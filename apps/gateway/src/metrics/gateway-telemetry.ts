@@ -52,6 +52,11 @@ export class GatewayTelemetry {
     this.activeSessions[transport].dec();
   }
 
+  /** A session was closed because its client stopped reading its answers (backpressure). */
+  sessionClosedSlowReader(): void {
+    this.metrics.sessionsClosed.inc({ reason: 'slow_reader' });
+  }
+
   /**
    * Hook for multi-node routing: call it with the response of a request that was forwarded to the
    * session's owner node, and the request is counted as `route="forwarded"` instead of `local`.

@@ -1,4 +1,7 @@
-/** Counts handler calls in progress, so a graceful shutdown can wait for them. */
+/**
+ * Counts the node's client requests awaiting their answer (sessions report arrival and answer,
+ * see `McpSession.watch`), so a graceful shutdown can wait until every client has its answer.
+ */
 export class InFlightCalls {
   private count = 0;
   private waiters: (() => void)[] = [];

@@ -1,10 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { LogLevel } from '@switchboard/plugin-sdk';
 import type { CredentialBinding } from '../auth/credential-binding';
 import type { CatalogScope } from '../tenants/tenant-plugins.service';
 import type { SessionCatalog } from '../tenants/session-catalog';
+import type { InFlightCalls } from './in-flight-calls';
 
 export type TransportKind = 'sse' | 'streamable-http';
 
@@ -44,6 +46,11 @@ export class McpSession {
   private readonly lifetime = new AbortController();
   /** Aborts of running handlers (`runAbortable`): a Set entry per call is cheaper than a listener each. */
   private running: Set<(reason: unknown) => void> | undefined;
+  /** Client requests received and not yet answered (see `watch`); created on the first one. */
+  private unanswered: Set<RequestId> | undefined;
+  /** Byte sizes of request messages as the endpoint read them, until the handler takes them. */
+  private requestBytes: Map<RequestId, number> | undefined;
+  private inFlight: InFlightCalls | undefined;
   private closing: Promise<void> | undefined;
   private readonly onClosed: (session: McpSession) => void;
 
@@ -75,16 +82,97 @@ export class McpSession {
     this.lastActivityAt = Date.now();
   }
 
-  /** Ends the session once: aborts its handlers, closes server and transport (ending its streams). */
-  close(): Promise<void> {
+  /** Requests of this session still waiting for their answer. */
+  get unansweredCount(): number {
+    return this.unanswered?.size ?? 0;
+  }
+
+  /** The endpoint records the size of a request message it read, for the handler's usage record. */
+  noteRequestBytes(id: RequestId, bytes: number): void {
+    (this.requestBytes ??= new Map()).set(id, bytes);
+  }
+
+  /** The size noted for request `id`, once; undefined when none was noted. */
+  takeRequestBytes(id: RequestId): number | undefined {
+    const bytes = this.requestBytes?.get(id);
+    if (bytes !== undefined) this.requestBytes!.delete(id);
+    return bytes;
+  }
+
+  /**
+   * Follows the connected transport's traffic: a client request counts as in flight (here and in
+   * `inFlight`) from its arrival until its response is sent, so a shutdown can wait for answers
+   * rather than for handlers. Call once, after `server.connect(transport)`.
+   */
+  watch(inFlight: InFlightCalls): void {
+    this.inFlight = inFlight;
+    const transport = this.transport;
+    const deliver = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if (isRequest(message)) this.requestArrived(message.id);
+      // The SDK never answers a request the client cancelled (specification, utilities/cancellation).
+      else if ('method' in message && message.method === 'notifications/cancelled') this.requestAnswered(message.params?.['requestId'] as RequestId);
+      deliver?.(message, extra);
+    };
+    const send = transport.send.bind(transport);
+    transport.send = async (message, options) => {
+      try {
+        await send(message, options);
+      } finally {
+        if (isResponse(message)) this.requestAnswered(message.id);
+      }
+    };
+  }
+
+  /** Aborts the running plugin handlers with `reason` (their calls then answer with it); the session stays open. */
+  abortCalls(reason: unknown): void {
+    if (this.running) for (const abort of [...this.running]) abort(reason);
+  }
+
+  /**
+   * Ends the session once: aborts its handlers, closes server and transport (ending its streams).
+   * With `answer`, requests still unanswered get it as their JSON-RPC error first.
+   */
+  close(answer?: { code: number; message: string }): Promise<void> {
     this.closing ??= (async () => {
+      // Before the transport closes: after that, nothing reaches the client.
+      if (answer && this.unanswered) {
+        const error = { code: answer.code, message: answer.message };
+        await Promise.all([...this.unanswered].map((id) => this.transport.send({ jsonrpc: '2.0', id, error }).catch(() => undefined)));
+      }
       const reason = new Error('session closed');
       this.lifetime.abort(reason);
-      if (this.running) for (const abort of [...this.running]) abort(reason);
+      this.abortCalls(reason);
       this.onClosed(this);
-      // Server.close() closes the transport, which ends the SSE response or GET stream.
+      // Server.close() closes the transport, which ends the SSE response or GET stream; the SDK
+      // then drops the answers of handlers still running.
       await this.server?.close().catch(() => undefined);
+      for (const id of [...(this.unanswered ?? [])]) this.requestAnswered(id);
+      this.requestBytes = undefined;
     })();
     return this.closing;
   }
+
+  private requestArrived(id: RequestId): void {
+    const unanswered = (this.unanswered ??= new Set());
+    if (unanswered.has(id)) return;
+    unanswered.add(id);
+    this.inFlight?.begin();
+  }
+
+  private requestAnswered(id: RequestId): void {
+    this.requestBytes?.delete(id);
+    if (!this.unanswered?.delete(id)) return;
+    this.inFlight?.end();
+  }
+}
+
+// Shape checks only: the endpoint already checked the envelope, and the SDK's zod guards cost a
+// parse per message.
+function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } {
+  return 'method' in message && 'id' in message && message.id !== undefined;
+}
+
+function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
+  return !('method' in message) && 'id' in message && message.id !== undefined && message.id !== null;
 }

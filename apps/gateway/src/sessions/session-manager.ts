@@ -1,27 +1,31 @@
 import type { ServerResponse } from 'node:http';
 import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { ApiKeyResolver, Principal } from '@switchboard/api-keys';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { systemClock, type ApiKeyResolver, type Clock, type Principal } from '@switchboard/api-keys';
 import type { ControlEvent } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
 import { KEEP_ALIVE_FRAME } from '../http/web-exchange';
 import { bindingOf } from '../auth/credential-binding';
-import type { HttpRefusalCode } from '../http/jsonrpc-errors';
+import type { HttpRefusalCode, Refusal } from '../http/jsonrpc-errors';
 import { newSessionId } from '../cluster/session-ids';
 import { createSessionServer, type SessionServerDeps } from '../mcp/session-server';
+import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from '../mcp/tool-timeout';
 import type { ToolCallAccounting } from '../metering/tool-call-accounting';
 import type { TenantPluginsService } from '../tenants/tenant-plugins.service';
 import { InFlightCalls } from './in-flight-calls';
 import { McpSession } from './mcp-session';
 import type { SessionRegistry } from './session-registry';
 
-/** SSE comment frame: ignored by clients, keeps proxies from closing an idle stream. */
 /**
- * A handler's result is written by the SDK a few ticks after the handler returns (and, for
- * Streamable HTTP, piped through a web stream), so shutdown waits this long after the last call
- * before closing streams. Measured in single-digit milliseconds here; generous on purpose.
+ * After the grace deadline aborted the running handlers, how long shutdown waits at most for the
+ * SDK to write their errors (a few ticks; generous on purpose). Requests still unanswered then
+ * (a handler outside the abortable part, such as a limit check waiting on Redis) get the same
+ * error written directly as their session closes.
  */
-const RESPONSE_FLUSH_MS = 100;
+const CANCEL_ANSWER_MS = 1_000;
+/** A draining node's answer to requests: the client re-initializes, on another node. */
+const SHUTTING_DOWN: Refusal = { code: 'shutting_down', headers: { 'retry-after': '1' } };
 /** Idle sessions are looked for at least this often, whatever the keep-alive interval. */
 const MAX_SWEEP_INTERVAL_MS = 5_000;
 
@@ -35,6 +39,8 @@ export interface SessionManagerOptions {
   /** Cluster mode: where a session's GET-stream events are kept for resumption on any node. */
   eventStoreFor?: (sessionId: string) => EventStore;
   toolCalls: ToolCallAccounting;
+  /** Time for idle and credential-expiry checks; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface OpenRequest {
@@ -52,8 +58,9 @@ export class SessionManager {
   readonly inFlight = new InFlightCalls();
   private draining = false;
   private sweeper: NodeJS.Timeout | undefined;
-  private lastKeepAliveAt = Date.now();
+  private lastKeepAliveAt: number;
   private readonly serverDeps: SessionServerDeps;
+  private readonly clock: Clock;
 
   constructor(
     readonly registry: SessionRegistry,
@@ -62,13 +69,25 @@ export class SessionManager {
     private readonly logger: Logger,
     private readonly options: SessionManagerOptions,
   ) {
-    this.serverDeps = { defaultTimeoutMs: options.defaultTimeoutMs, inFlight: this.inFlight, logger, toolCalls: options.toolCalls };
+    this.serverDeps = { defaultTimeoutMs: options.defaultTimeoutMs, logger, toolCalls: options.toolCalls };
+    this.clock = options.clock ?? systemClock;
+    this.lastKeepAliveAt = this.clock.now();
   }
 
   /** Why a new session cannot open on this node right now, if it cannot. */
   refusalForNewSession(): HttpRefusalCode | undefined {
     if (this.draining) return 'shutting_down';
     if (this.registry.size >= this.options.maxPerNode) return 'node_full';
+    return undefined;
+  }
+
+  /**
+   * Why messages POSTed to an open session are refused, if they are. While draining, requests
+   * are refused so the client re-initializes on another node; notifications and responses (to
+   * sampling or elicitation) still go in, so calls in flight can finish.
+   */
+  refusalForMessages(messages: readonly JSONRPCMessage[]): Refusal | undefined {
+    if (this.draining && messages.some((message) => 'method' in message && 'id' in message)) return SHUTTING_DOWN;
     return undefined;
   }
 
@@ -142,23 +161,34 @@ export class SessionManager {
     this.sweeper.unref();
   }
 
-  /** Stops new sessions, waits for in-flight calls up to `graceMs`, then closes every stream. */
+  /**
+   * Stops new sessions and new requests, waits up to `graceMs` for every request in flight to be
+   * answered, then answers those still running with a JSON-RPC error (aborting their handlers)
+   * and closes every session. No client is left waiting for an answer that never comes.
+   */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
     clearInterval(this.sweeper);
+    await this.inFlight.drained(graceMs);
     if (this.inFlight.size > 0) {
-      await this.inFlight.drained(graceMs);
-      await new Promise((resolve) => setTimeout(resolve, RESPONSE_FLUSH_MS));
+      const cancelled = new CallCancelledByShutdownError();
+      for (const session of this.registry.values()) session.abortCalls(cancelled);
+      await this.inFlight.drained(CANCEL_ANSWER_MS);
     }
-    await Promise.all([...this.registry.values()].map((session) => session.close()));
+    await Promise.all([...this.registry.values()].map((session) => session.close(SHUTDOWN_CANCELLATION)));
   }
 
   private sweep(): void {
-    const now = Date.now();
+    const now = this.clock.now();
     const keepAliveDue = now - this.lastKeepAliveAt >= this.options.keepAliveMs;
     if (keepAliveDue) this.lastKeepAliveAt = now;
     for (const session of this.registry.values()) {
-      if (now - session.lastActivityAt > this.options.idleTimeoutMs && this.inFlight.size === 0) {
+      const { expiresAt } = session.binding;
+      if (expiresAt !== undefined && expiresAt <= now) {
+        // As for a revoked key: its requests are refused already (401), its streams end now.
+        this.logger.debug({ sessionId: session.id }, 'closing session: its credential expired');
+        void session.close();
+      } else if (now - session.lastActivityAt > this.options.idleTimeoutMs && session.unansweredCount === 0) {
         this.logger.debug({ sessionId: session.id }, 'closing idle session');
         void session.close();
       } else if (keepAliveDue && session.stream && !session.stream.writableEnded) {
@@ -190,6 +220,7 @@ export class SessionManager {
     // The transport closes when the client disconnects or DELETEs: end the session with it.
     session.server.onclose = () => void session.close();
     await session.server.connect(transport);
+    session.watch(this.inFlight);
   }
 
   private async closeWhere(predicate: (session: McpSession) => boolean): Promise<void> {

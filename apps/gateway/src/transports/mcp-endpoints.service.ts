@@ -7,17 +7,19 @@ import type { Logger } from '@switchboard/logger';
 import { sameBinding, type Caller } from '../auth/credential-binding';
 import type { ClusterForwarder, ForwardedRequest } from '../cluster/cluster-forwarder';
 import { ownerOfSessionId, SSE_NODE_PARAM, validNodeId } from '../cluster/session-ids';
-import { isInitializeRequest, parseJsonRpcBody } from '../http/json-body';
-import { refuse, refusalResponse, type HttpRefusalCode } from '../http/jsonrpc-errors';
-import type { EndpointAddress, RequestGate } from '../http/request-gate';
-import { transportRequestOf, webRequestOf, writeWebResponse, type TransportRequest } from '../http/web-exchange';
+import { countJsonRpcMessages, isInitializeRequest, parseJsonRpcBody, requestIds, type ParsedMessages } from '../http/json-body';
+import { refuse, refusalResponse, type Refusal } from '../http/jsonrpc-errors';
+import type { EndpointAddress } from '../http/request-gate';
+import { transportRequestOf, webRequestOf, writeWebResponse, type StreamOptions, type TransportRequest } from '../http/web-exchange';
 import type { GatewayLimits, LeaseRelease } from '../limits/gateway-limits';
 import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
 import type { McpSession, TransportKind } from '../sessions/mcp-session';
+import type { RequestTracker } from '../sessions/request-tracker';
 import type { SessionManager } from '../sessions/session-manager';
 import type { TenantPluginsService } from '../tenants/tenant-plugins.service';
 
 const SESSION_HEADER = 'mcp-session-id';
+const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
 /** What the gateway answers to an accepted legacy-SSE message (the SDK's own answer). */
 const SSE_ACCEPTED = { status: 202, body: 'Accepted' };
 
@@ -32,38 +34,46 @@ function releasing(release: LeaseRelease) {
 /** The endpoint scope a session was opened through; requests must address the same one. */
 type Scope = Pick<ForwardedRequest, 'tenantSlug' | 'plugin'>;
 
+export interface McpEndpointsParts {
+  sessions: SessionManager;
+  tenantPlugins: TenantPluginsService;
+  limits: GatewayLimits;
+  telemetry: GatewayTelemetry;
+  /** Requests in progress per session and tenant: duplicate ids, tenant share, slow readers. */
+  requests: RequestTracker;
+  /** Unread bytes a Streamable HTTP answer stream may pile up before it is cut. */
+  maxBufferedBytes: number;
+  logger: Logger;
+  /** Cluster mode only: requests for other nodes' sessions go through it, theirs for ours arrive from it. */
+  forwarder?: ClusterForwarder;
+}
+
 /**
- * The HTTP side of both MCP transports; the controller hands every route here with raw req/res.
- * Every request is authenticated on the node it reached. A request for a session held by another
- * node (cluster mode) is forwarded to that node with the caller's binding and endpoint scope; the
- * owner checks them exactly as it checks its own requests (`deliverSseMessage`, `streamableResponse`).
+ * The HTTP side of both MCP transports; the routes hand every request here with raw req/res and
+ * the principal the gate admitted before the body was read. A POST's messages are counted against
+ * the request limits where the request lands. A request for a session held by another node
+ * (cluster mode) is forwarded to that node with the caller's binding and endpoint scope; the owner
+ * checks them exactly as it checks its own requests (`deliverSseMessage`, `streamableResponse`).
+ * Checks return refusals; only this class and the routes write them.
  */
 export class McpEndpointsService {
-  /** Cluster mode only: requests for other nodes' sessions go through it. */
-  private forwarder: ClusterForwarder | undefined;
+  private readonly sessions: SessionManager;
+  private readonly forwarder: ClusterForwarder | undefined;
 
-  constructor(
-    private readonly gate: RequestGate,
-    private readonly sessions: SessionManager,
-    private readonly tenantPlugins: TenantPluginsService,
-    private readonly logger: Logger,
-    private readonly limits: GatewayLimits,
-    private readonly telemetry: GatewayTelemetry,
-  ) {}
-
-  /** Cluster mode: forward requests for sessions of other nodes, and answer theirs for ours. */
-  enableForwarding(forwarder: ClusterForwarder): void {
-    this.forwarder = forwarder;
-    forwarder.serve((forwarded) => this.serveForwarded(forwarded));
+  constructor(private readonly parts: McpEndpointsParts) {
+    this.sessions = parts.sessions;
+    this.forwarder = parts.forwarder;
+    this.forwarder?.serve((forwarded) => this.serveForwarded(forwarded));
   }
 
   /** `GET …/sse`: legacy HTTP+SSE stream; its first event names the POST endpoint. */
-  async openSse(req: IncomingMessage, res: ServerResponse, address: EndpointAddress): Promise<void> {
-    const principal = await this.admitNewSession(req, res, address);
-    if (!principal) return;
+  async openSse(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress): Promise<void> {
+    const refusal = (await this.admitRequest(principal, 1, res)) ?? (await this.newSessionRefusal(principal, address));
+    if (refusal) return refuse(res, refusal.code, refusal);
     // The session cap is taken before the stream opens, so a refusal is a plain 429.
-    const release = await this.limits.acquireSession(principal, randomUUID(), res);
-    if (!release) return;
+    const slot = await this.parts.limits.acquireSession(principal, randomUUID());
+    if (!slot.ok) return refuse(res, slot.refusal.code, slot.refusal);
+    const { release } = slot;
     const messagesPath = address.path.replace(/\/sse$/, '/messages');
     // The SDK keeps the endpoint's query: clients POST to `…/messages?n=<node>&sessionId=…`, so
     // whichever node the balancer picks knows the session's node without a lookup.
@@ -71,42 +81,46 @@ export class McpEndpointsService {
     const session = await this.sessions
       .openSse({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin }, res, endpoint)
       .catch(releasing(release));
-    this.limits.sessionStarted(session, release);
-    this.logger.debug({ sessionId: session.id, tenant: address.tenantSlug, transport: 'sse' }, 'session opened');
+    this.parts.limits.sessionStarted(session, release);
+    this.parts.logger.debug({ sessionId: session.id, tenant: address.tenantSlug, transport: 'sse' }, 'session opened');
   }
 
   /** `POST …/messages?sessionId=`: one message (or batch) into a legacy session; answered 202. */
   async postSseMessage(
     req: IncomingMessage,
     res: ServerResponse,
+    principal: Principal,
     address: EndpointAddress,
     sessionId: unknown,
     node: unknown,
     body: unknown,
   ): Promise<void> {
-    const principal = await this.gate.admit(req, res, address);
-    if (!principal) return;
     if (typeof sessionId !== 'string' || sessionId === '') return refuse(res, 'missing_session', { message: 'Bad Request: sessionId query parameter is required' });
+    const admitted = await this.admitBody(principal, body, res);
+    if (admitted) return refuse(res, admitted.code, admitted);
     const owner = this.remoteOwner(validNodeId(node));
     if (owner) return this.forward(owner, this.forwardedRequest('sse', sessionId, principal, address, req, body), res);
-    const refusal = await this.deliverSseMessage(sessionId, principal, address, body, req.headers);
-    if (refusal) return refuse(res, refusal);
+    const parsed = parseJsonRpcBody(body);
+    if (!parsed.ok) return refuse(res, parsed.refusal, parsed);
+    const refusal = await this.deliverSseMessage(sessionId, principal, address, parsed, req.headers);
+    if (refusal) return refuse(res, refusal.code, refusal);
     res.writeHead(SSE_ACCEPTED.status).end(SSE_ACCEPTED.body);
   }
 
   /** `POST …/mcp`: Streamable HTTP; initialize opens a session, everything else needs its header. */
-  async streamablePost(req: IncomingMessage, res: ServerResponse, address: EndpointAddress, body: unknown): Promise<void> {
+  async streamablePost(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress, body: unknown): Promise<void> {
+    const admitted = await this.admitBody(principal, body, res);
+    if (admitted) return refuse(res, admitted.code, admitted);
     const sessionId = req.headers[SESSION_HEADER];
-    const principal = await this.gate.admit(req, res, address);
-    if (!principal) return;
     if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, body);
-    const parsed = parseJsonRpcBody(body);
-    if (!parsed.ok) return refuse(res, parsed.refusal);
+    const parsed = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
+    if (!parsed.ok) return refuse(res, parsed.refusal, parsed);
     if (!isInitializeRequest(parsed.messages)) return refuse(res, 'missing_session');
     const refusal = await this.newSessionRefusal(principal, address);
-    if (refusal) return refusal(res);
-    const release = await this.limits.acquireSession(principal, randomUUID(), res);
-    if (!release) return;
+    if (refusal) return refuse(res, refusal.code, refusal);
+    const slot = await this.parts.limits.acquireSession(principal, randomUUID());
+    if (!slot.ok) return refuse(res, slot.refusal.code, slot.refusal);
+    const { release } = slot;
     // The node that answers initialize owns the session; its id names this node.
     const session = await this.sessions.createStreamable({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin }).catch(releasing(release));
     const transport = session.transport as WebStandardStreamableHTTPServerTransport;
@@ -114,15 +128,16 @@ export class McpEndpointsService {
       .handleRequest(webRequestOf(transportRequestOf(req)), { parsedBody: parsed.batch ? parsed.messages : parsed.messages[0] })
       .catch(releasing(release));
     // The SDK names the session only once it accepted the initialization.
-    if (transport.sessionId !== undefined) this.limits.sessionStarted(session, release);
+    if (transport.sessionId !== undefined) this.parts.limits.sessionStarted(session, release);
     else void release();
-    await writeWebResponse(response, res, this.sessions.keepAliveMs);
+    await writeWebResponse(response, res, this.streamOptions(session));
   }
 
   /** `GET …/mcp` (server-initiated stream, resumable) and `DELETE …/mcp` (end the session). */
-  async streamableSession(req: IncomingMessage, res: ServerResponse, address: EndpointAddress): Promise<void> {
-    const principal = await this.gate.admit(req, res, address);
-    if (!principal) return;
+  async streamableSession(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress): Promise<void> {
+    // A DELETE is never limited: ending a session must stay possible for a client over its limit.
+    const admitted = req.method === 'GET' ? await this.admitRequest(principal, 1, res) : undefined;
+    if (admitted) return refuse(res, admitted.code, admitted);
     const sessionId = req.headers[SESSION_HEADER];
     if (typeof sessionId !== 'string') return refuse(res, 'missing_session');
     return this.streamableExisting(req, res, address, principal, sessionId, undefined);
@@ -138,64 +153,131 @@ export class McpEndpointsService {
   ): Promise<void> {
     const owner = this.remoteOwner(ownerOfSessionId(sessionId));
     if (owner) return this.forward(owner, this.forwardedRequest('streamable-http', sessionId, principal, address, req, body), res);
-    const response = await this.streamableResponse(sessionId, principal, address, transportRequestOf(req), body);
-    await writeWebResponse(response, res, this.sessions.keepAliveMs);
+    let parsed: ParsedMessages | undefined;
+    if (req.method === 'POST') {
+      const result = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
+      if (!result.ok) return refuse(res, result.refusal, result);
+      parsed = result;
+    }
+    const { response, session } = await this.streamableResponse(sessionId, principal, address, transportRequestOf(req), parsed);
+    await writeWebResponse(response, res, this.streamOptions(session));
   }
 
-  /** Owner side of forwarding: the same checks and handling as a request that arrived here. */
+  /** Owner side of forwarding: the same checks and handling as a request that arrived here (its limits were counted there). */
   private async serveForwarded(forwarded: ForwardedRequest): Promise<Response> {
-    if (forwarded.transport === 'streamable-http') {
-      return this.streamableResponse(forwarded.sessionId, forwarded.binding, forwarded, forwarded.request, forwarded.body);
+    let parsed: ParsedMessages | undefined;
+    if (forwarded.request.method === 'POST') {
+      const result = parseJsonRpcBody(forwarded.body, forwarded.request.headers[PROTOCOL_VERSION_HEADER]);
+      if (!result.ok) return refusalResponse(result.refusal, result);
+      parsed = result;
     }
-    const refusal = await this.deliverSseMessage(forwarded.sessionId, forwarded.binding, forwarded, forwarded.body, forwarded.request.headers);
-    if (refusal) return refusalResponse(refusal);
+    if (forwarded.transport === 'streamable-http') {
+      return (await this.streamableResponse(forwarded.sessionId, forwarded.binding, forwarded, forwarded.request, parsed)).response;
+    }
+    const refusal = parsed ? await this.deliverSseMessage(forwarded.sessionId, forwarded.binding, forwarded, parsed, forwarded.request.headers) : { code: 'invalid_request' as const };
+    if (refusal) return refusalResponse(refusal.code, refusal);
     return new Response(SSE_ACCEPTED.body, { status: SSE_ACCEPTED.status });
   }
 
-  /** Feeds a legacy-SSE message into a session of this node; a refusal code when it cannot. */
+  /** Feeds legacy-SSE messages into a session of this node; a refusal when it cannot. */
   private async deliverSseMessage(
     sessionId: string,
     caller: Caller,
     scope: Scope,
-    body: unknown,
+    parsed: ParsedMessages,
     headers: IncomingMessage['headers'],
-  ): Promise<HttpRefusalCode | undefined> {
+  ): Promise<Refusal | undefined> {
     const session = this.boundSession(sessionId, caller, scope, 'sse');
-    if (!session) return 'session_not_found';
-    const parsed = parseJsonRpcBody(body);
-    if (!parsed.ok) return parsed.refusal;
-    session.touch();
+    if (!session) return { code: 'session_not_found' };
+    const ids = requestIds(parsed.messages);
+    const refusal = this.takeRequests(session, parsed, ids);
+    if (refusal) return refusal;
     const transport = session.transport as SSEServerTransport;
     try {
       for (const message of parsed.messages) await transport.handleMessage(message, { requestInfo: { headers } });
     } catch {
-      return 'invalid_request';
+      this.parts.requests.forget(session, ids);
+      return { code: 'invalid_request' };
     }
     return undefined;
   }
 
   /** A Streamable HTTP request (POST, GET, DELETE) to a session of this node, as a web Response. */
-  private async streamableResponse(sessionId: string, caller: Caller, scope: Scope, request: TransportRequest, body: unknown): Promise<Response> {
+  private async streamableResponse(
+    sessionId: string,
+    caller: Caller,
+    scope: Scope,
+    request: TransportRequest,
+    parsed: ParsedMessages | undefined,
+  ): Promise<{ response: Response; session?: McpSession }> {
     const session = this.boundSession(sessionId, caller, scope, 'streamable-http');
-    if (!session) return refusalResponse('session_not_found');
-    let parsedBody: unknown;
-    if (request.method === 'POST') {
-      const parsed = parseJsonRpcBody(body);
-      if (!parsed.ok) return refusalResponse(parsed.refusal);
-      parsedBody = parsed.batch ? parsed.messages : parsed.messages[0];
+    if (!session) return { response: refusalResponse('session_not_found') };
+    const ids = parsed ? requestIds(parsed.messages) : [];
+    if (parsed) {
+      const refusal = this.takeRequests(session, parsed, ids);
+      if (refusal) return { response: refusalResponse(refusal.code, refusal), session };
     }
-    session.touch();
     const transport = session.transport as WebStandardStreamableHTTPServerTransport;
-    return transport.handleRequest(webRequestOf(request), { parsedBody });
+    const parsedBody = parsed && (parsed.batch ? parsed.messages : parsed.messages[0]);
+    const response = await transport.handleRequest(webRequestOf(request), { parsedBody });
+    // Refused by the SDK (headers, protocol version): none of the requests will be answered.
+    if (!response.ok) this.parts.requests.forget(session, ids);
+    return { response, session };
+  }
+
+  /**
+   * The session is taking these messages: refused as a whole if one of its request ids is
+   * already in progress or the tenant is over its share of this node.
+   */
+  private takeRequests(session: McpSession, parsed: ParsedMessages, ids: (string | number)[]): Refusal | undefined {
+    const draining = this.sessions.refusalForMessages(parsed.messages);
+    if (draining) return draining;
+    const refusal = this.parts.requests.admit(session, ids);
+    if (refusal) return refusal;
+    this.parts.requests.observe(session, parsed.messages);
+    // Metering's bytes in: each request's size as read, never a re-serialisation.
+    parsed.messages.forEach((message, i) => {
+      if ('method' in message && 'id' in message) session.noteRequestBytes(message.id, parsed.sizes[i]!);
+    });
+    session.touch();
+    return undefined;
+  }
+
+  /** Counts `count` messages against the caller's request limits; their RateLimit headers go on `res`. */
+  private async admitRequest(principal: Principal, count: number, res: ServerResponse): Promise<Refusal | undefined> {
+    const decision = await this.parts.limits.admitRequest(principal, count);
+    if (!decision.ok) return decision.refusal;
+    if (decision.headers) for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
+    return undefined;
+  }
+
+  /**
+   * A POST's messages counted against the limits where it lands, from the body's shape alone:
+   * before any parse (a caller over its limit costs no JSON.parse), and before forwarding (the
+   * owner parses it).
+   */
+  private async admitBody(principal: Principal, body: unknown, res: ServerResponse): Promise<Refusal | undefined> {
+    const counted = countJsonRpcMessages(body);
+    if (!counted.ok) return { code: counted.refusal, ...(counted.message !== undefined ? { message: counted.message } : {}) };
+    return this.admitRequest(principal, counted.count, res);
+  }
+
+  /** Bounds and keep-alive of an answer stream; a client that stops reading loses its session. */
+  private streamOptions(session: McpSession | undefined): StreamOptions {
+    return {
+      keepAliveMs: this.sessions.keepAliveMs,
+      maxBufferedBytes: this.parts.maxBufferedBytes,
+      ...(session ? { onSlowReader: () => this.parts.requests.closeSlowReader(session) } : {}),
+    };
   }
 
   /** Hands a request to the session's owner node; counted as a forwarded message and timed. */
   private async forward(owner: string, forwarded: ForwardedRequest, res: ServerResponse): Promise<void> {
-    this.telemetry.markForwarded(res);
+    this.parts.telemetry.markForwarded(res);
     const started = performance.now();
     await this.forwarder!.forward(owner, forwarded, res);
     // A GET stream lasts as long as the client keeps it open: only request–answer exchanges are timed.
-    if (forwarded.request.method !== 'GET') this.telemetry.forwardFinished((performance.now() - started) / 1000);
+    if (forwarded.request.method !== 'GET') this.parts.telemetry.forwardFinished((performance.now() - started) / 1000);
   }
 
   /** The node to forward to, when the client names one other than this node (cluster mode only). */
@@ -214,8 +296,13 @@ export class McpEndpointsService {
     return {
       transport,
       sessionId,
-      // Identity only: the owner compares it with the session's binding.
-      binding: { tenantId: principal.tenantId, keyId: principal.keyId, ...(principal.subject !== undefined ? { subject: principal.subject } : {}) },
+      // Identity and grant only: the owner compares them with the session's binding.
+      binding: {
+        tenantId: principal.tenantId,
+        keyId: principal.keyId,
+        plugins: principal.plugins,
+        ...(principal.subject !== undefined ? { subject: principal.subject } : {}),
+      },
       tenantSlug: address.tenantSlug,
       ...(address.plugin !== undefined ? { plugin: address.plugin } : {}),
       request: transportRequestOf(req),
@@ -226,7 +313,7 @@ export class McpEndpointsService {
 
   /**
    * The session, if it exists on this node, was opened through this endpoint, and belongs to
-   * this credential. Every other case looks the same to the caller: not found.
+   * this credential with a grant that covers it. Every other case looks the same to the caller: not found.
    */
   private boundSession(id: string, caller: Caller, scope: Scope, kind: TransportKind): McpSession | undefined {
     const session = this.sessions.registry.get(id);
@@ -235,23 +322,15 @@ export class McpEndpointsService {
     return session;
   }
 
-  private async admitNewSession(req: IncomingMessage, res: ServerResponse, address: EndpointAddress): Promise<Principal | undefined> {
-    const principal = await this.gate.admit(req, res, address);
-    if (!principal) return undefined;
-    const refusal = await this.newSessionRefusal(principal, address);
-    if (refusal) {
-      refusal(res);
-      return undefined;
-    }
-    return principal;
-  }
-
-  private async newSessionRefusal(principal: Principal, address: EndpointAddress): Promise<((res: ServerResponse) => void) | undefined> {
+  private async newSessionRefusal(principal: Principal, address: EndpointAddress): Promise<Refusal | undefined> {
     const nodeRefusal = this.sessions.refusalForNewSession();
-    if (nodeRefusal) return (res) => refuse(res, nodeRefusal, { headers: { 'retry-after': '1' } });
-    if (address.plugin !== undefined && !(await this.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) {
-      return (res) => refuse(res, 'not_found');
-    }
+    if (nodeRefusal) return { code: nodeRefusal, headers: { 'retry-after': '1' } };
+    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return { code: 'not_found' };
     return undefined;
   }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : undefined;
 }
