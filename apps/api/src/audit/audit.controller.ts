@@ -1,9 +1,8 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { ApiZodQuery } from '../openapi/zod-openapi';
+import { ZodQuery } from '../common/zod-request.decorators';
 import { TenantsService } from '../tenants/tenants.service';
 import { platformAuditQuerySchema, tenantAuditQuerySchema, type PlatformAuditQuery, type TenantAuditQuery } from './audit.schemas';
 import { AuditService } from './audit.service';
@@ -18,18 +17,16 @@ export class AuditController {
 
   @Get('audit')
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodQuery(platformAuditQuerySchema)
-  list(@Query(new ZodValidationPipe(platformAuditQuerySchema)) query: PlatformAuditQuery) {
+  list(@ZodQuery(platformAuditQuerySchema) query: PlatformAuditQuery) {
     return this.audit.list({ tenantId: query.tenantId, action: query.action }, query);
   }
 
   @Get('tenants/:tenant/audit')
   @Authenticated(Access.TenantAdmin)
-  @ApiZodQuery(tenantAuditQuerySchema)
   async listForTenant(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenantRef: string,
-    @Query(new ZodValidationPipe(tenantAuditQuerySchema)) query: TenantAuditQuery,
+    @ZodQuery(tenantAuditQuerySchema) query: TenantAuditQuery,
   ) {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
     return this.audit.list({ tenantId: tenant.id, action: query.action }, query);

@@ -3,27 +3,21 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   ConfigError,
-  commaList,
-  databaseUrl,
+  clusterRedis,
+  configuredKeys,
   httpUrl,
-  key32,
-  key32List,
   logLevel,
-  parseEnv,
-  port,
-  redisUrl,
-  type Env,
   metricsPort,
-  redisPrefix,
+  parseEnv,
+  platformEnvSchema,
+  port,
+  type ClusterRedis,
+  type Env,
 } from '@switchboard/config';
 import type { ConfiguredSecrets } from '@switchboard/secrets';
-import { DEFAULT_REDIS_PREFIX } from '@switchboard/coordination';
 import { DEFAULT_API_METRICS_PORT } from '@switchboard/metrics';
 
 export const DEFAULT_API_PORT = 3000;
-export const DEFAULT_GATEWAY_PORT = 8080;
-export const DEFAULT_DATA_DIR = './.data';
-export const DEFAULT_HOST = '127.0.0.1';
 /** Admin payloads are small JSON documents; anything bigger is a mistake or an attack (413). */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 /** A client gets this long to send the request line and headers (slowloris), then 408. */
@@ -43,19 +37,11 @@ export const DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_ADMIN_TOKEN_MAX_TTL_SECONDS = 90 * 24 * 3600;
 /** Shortest accepted ADMIN_JWT_SECRET: HS256 is only as strong as its secret. */
 export const MIN_ADMIN_JWT_SECRET_LENGTH = 32;
-const apiEnvSchema = z.object({
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  CLUSTER_SECRET: key32.optional(),
-  /** Prefix of the cluster's Redis names; the same on the API and every gateway (`sb`). */
-  REDIS_PREFIX: redisPrefix(DEFAULT_REDIS_PREFIX),
-  DATA_DIR: z.string().default(DEFAULT_DATA_DIR),
-  HOST: z.string().default(DEFAULT_HOST),
+/** The platform's shared variables (libs/config) and the API's own. */
+const apiEnvSchema = platformEnvSchema.extend({
   API_PORT: port(DEFAULT_API_PORT),
   API_METRICS_PORT: metricsPort(DEFAULT_API_METRICS_PORT),
   API_METRICS_HOST: z.string().optional(),
-  GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
-  PUBLIC_GATEWAY_URL: httpUrl.optional(),
   ADMIN_JWT_SECRET: z
     .string()
     .min(MIN_ADMIN_JWT_SECRET_LENGTH, `must be at least ${MIN_ADMIN_JWT_SECRET_LENGTH} characters (openssl rand -base64 32)`)
@@ -64,14 +50,6 @@ const apiEnvSchema = z.object({
   ADMIN_JWT_ISSUER: z.string().optional(),
   ADMIN_JWT_AUDIENCE: z.string().optional(),
   ADMIN_TOKEN_MAX_TTL_SECONDS: z.coerce.number().int().min(60).max(MAX_ADMIN_TOKEN_MAX_TTL_SECONDS).default(DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS),
-  SECRETS_KEY: key32.optional(),
-  SECRETS_KEY_PREVIOUS: key32List,
-  KEY_PEPPER: key32.optional(),
-  KEY_PEPPER_PREVIOUS: key32List,
-  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)').optional(),
-  LOG_LEVEL: logLevel,
-  PLUGINS: commaList,
-  PLUGINS_DIR: z.string().optional(),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BODY_BYTES),
   API_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_HEADERS_TIMEOUT_MS),
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
@@ -103,7 +81,7 @@ export interface ApiConfig {
    * Cluster mode when set: control events over Redis pub/sub, usage worker on BullMQ. Unset is
    * embedded mode: in-process bus and usage sink, shared with a gateway in the same process.
    */
-  redis: { url: string; clusterSecret: Buffer; prefix: string } | undefined;
+  redis: ClusterRedis | undefined;
   /** The Prometheus endpoint on a port of its own; undefined with API_METRICS_PORT=off. */
   metrics: { host: string; port: number } | undefined;
   /** `secret` is filled from ADMIN_JWT_SECRET, or by loadPlatformSecrets in embedded mode. */
@@ -128,16 +106,10 @@ export function loadApiConfig(env: Env): ApiConfig {
     http: httpConfig(vars),
     publicGatewayUrl: vars.PUBLIC_GATEWAY_URL ?? `http://localhost:${vars.GATEWAY_PORT}`,
     database: { url: vars.DATABASE_URL, dataDir: path.resolve(vars.DATA_DIR) },
-    redis: redisConfig(vars),
+    redis: clusterRedis(vars),
     metrics: vars.API_METRICS_PORT === null ? undefined : { host: vars.API_METRICS_HOST ?? vars.HOST, port: vars.API_METRICS_PORT },
     adminAuth: adminAuthConfig(vars),
-    secrets: {
-      secretsKey: vars.SECRETS_KEY,
-      secretsKeyPrevious: vars.SECRETS_KEY_PREVIOUS,
-      keyPepper: vars.KEY_PEPPER,
-      keyPepperPrevious: vars.KEY_PEPPER_PREVIOUS,
-      allowGenerate: !vars.DATABASE_URL,
-    },
+    secrets: { ...configuredKeys(vars), allowGenerate: !vars.DATABASE_URL },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS },
   };
@@ -156,15 +128,6 @@ function httpConfig(vars: z.output<typeof apiEnvSchema>): ApiConfig['http'] {
     requestTimeoutMs: vars.API_REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: vars.API_KEEP_ALIVE_TIMEOUT_MS,
   };
-}
-
-function redisConfig(vars: z.output<typeof apiEnvSchema>): ApiConfig['redis'] {
-  if (!vars.REDIS_URL) return undefined;
-  // Control events are signed with it: without a shared secret a gateway would accept forged revocations or ignore real ones.
-  if (!vars.CLUSTER_SECRET) {
-    throw new ConfigError([{ variable: 'CLUSTER_SECRET', message: 'required with REDIS_URL: the same 32-byte key on every node (openssl rand -base64 32)' }]);
-  }
-  return { url: vars.REDIS_URL, clusterSecret: vars.CLUSTER_SECRET, prefix: vars.REDIS_PREFIX };
 }
 
 function adminAuthConfig(vars: z.output<typeof apiEnvSchema>): AdminAuthConfig {

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { ApiZodBody, ApiZodResponse } from '../openapi/zod-openapi';
+import { ZodBody } from '../common/zod-request.decorators';
+import { ApiZodResponse } from '../openapi/zod-openapi';
 import {
   patchPluginSchema,
   pluginCatalogEntrySchema,
@@ -47,26 +47,24 @@ export class PluginsController {
 
   @Put('tenants/:tenant/plugins/:plugin')
   @Authenticated(Access.TenantAdmin)
-  @ApiZodBody(putPluginSchema)
   @ApiZodResponse(200, pluginInstallationViewSchema, 'Installed or reconfigured')
   put(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenant: string,
     @Param('plugin') plugin: string,
-    @Body(new ZodValidationPipe(putPluginSchema)) body: PutPluginInput,
+    @ZodBody(putPluginSchema) body: PutPluginInput,
   ) {
     return this.plugins.put(admin, tenant, plugin, body);
   }
 
   @Patch('tenants/:tenant/plugins/:plugin')
   @Authenticated(Access.TenantAdmin)
-  @ApiZodBody(patchPluginSchema)
   @ApiZodResponse(200, pluginInstallationViewSchema)
   patch(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenant: string,
     @Param('plugin') plugin: string,
-    @Body(new ZodValidationPipe(patchPluginSchema)) body: PatchPluginInput,
+    @ZodBody(patchPluginSchema) body: PatchPluginInput,
   ) {
     return this.plugins.patch(admin, tenant, plugin, body);
   }

@@ -1,10 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { ApiZodBody, ApiZodResponse } from '../openapi/zod-openapi';
+import { ZodBody } from '../common/zod-request.decorators';
+import { ApiZodResponse } from '../openapi/zod-openapi';
 import {
   createServerTemplateSchema,
   serverTemplateViewSchema,
@@ -22,9 +22,8 @@ export class ServerTemplatesController {
 
   @Post()
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodBody(createServerTemplateSchema)
   @ApiZodResponse(201, serverTemplateViewSchema, 'The new template')
-  create(@CurrentAdmin() admin: AdminPrincipal, @Body(new ZodValidationPipe(createServerTemplateSchema)) body: CreateServerTemplateInput) {
+  create(@CurrentAdmin() admin: AdminPrincipal, @ZodBody(createServerTemplateSchema) body: CreateServerTemplateInput) {
     return this.templates.create(admin, body);
   }
 
@@ -44,12 +43,11 @@ export class ServerTemplatesController {
 
   @Patch(':name')
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodBody(updateServerTemplateSchema)
   @ApiZodResponse(200, serverTemplateViewSchema)
   update(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('name') name: string,
-    @Body(new ZodValidationPipe(updateServerTemplateSchema)) body: UpdateServerTemplateInput,
+    @ZodBody(updateServerTemplateSchema) body: UpdateServerTemplateInput,
   ) {
     return this.templates.update(admin, name, body);
   }

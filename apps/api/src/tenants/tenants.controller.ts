@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
 import { pageQuerySchema, type PageQuery } from '../common/pagination';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { ApiZodBody, ApiZodQuery, ApiZodResponse } from '../openapi/zod-openapi';
+import { ZodBody, ZodQuery } from '../common/zod-request.decorators';
+import { ApiZodResponse } from '../openapi/zod-openapi';
 import { createTenantSchema, tenantViewSchema, updateTenantSchema, type CreateTenantInput, type UpdateTenantInput } from './tenants.schemas';
 import { TenantsService } from './tenants.service';
 
@@ -16,17 +16,15 @@ export class TenantsController {
 
   @Post()
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodBody(createTenantSchema)
   @ApiZodResponse(201, tenantViewSchema, 'The new tenant')
-  create(@CurrentAdmin() admin: AdminPrincipal, @Body(new ZodValidationPipe(createTenantSchema)) body: CreateTenantInput) {
+  create(@CurrentAdmin() admin: AdminPrincipal, @ZodBody(createTenantSchema) body: CreateTenantInput) {
     return this.tenants.create(admin, body);
   }
 
   @Get()
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodQuery(pageQuerySchema)
   @ApiZodResponse(200, z.object({ items: z.array(tenantViewSchema), nextCursor: z.string().nullable() }))
-  list(@Query(new ZodValidationPipe(pageQuerySchema)) query: PageQuery) {
+  list(@ZodQuery(pageQuerySchema) query: PageQuery) {
     return this.tenants.list(query);
   }
 
@@ -39,12 +37,11 @@ export class TenantsController {
 
   @Patch(':tenant')
   @Authenticated(Access.PlatformAdmin)
-  @ApiZodBody(updateTenantSchema)
   @ApiZodResponse(200, tenantViewSchema)
   update(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenant: string,
-    @Body(new ZodValidationPipe(updateTenantSchema)) body: UpdateTenantInput,
+    @ZodBody(updateTenantSchema) body: UpdateTenantInput,
   ) {
     return this.tenants.update(admin, tenant, body);
   }

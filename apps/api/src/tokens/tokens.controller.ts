@@ -1,9 +1,9 @@
-import { Body, Controller, Post } from '@nestjs/common';
+import { Controller, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@switchboard/api-keys';
 import { Access, Authenticated, CurrentCaller } from '../auth/access.decorator';
-import { ZodValidationPipe } from '../common/zod-validation.pipe';
-import { ApiZodBody, ApiZodResponse } from '../openapi/zod-openapi';
+import { ZodBody } from '../common/zod-request.decorators';
+import { ApiZodResponse } from '../openapi/zod-openapi';
 import { mintedTokenSchema, mintTokenSchema, type MintTokenInput } from './tokens.schemas';
 import { TokensService } from './tokens.service';
 
@@ -14,9 +14,11 @@ export class TokensController {
 
   @Post()
   @Authenticated(Access.ApiKey)
-  @ApiZodBody(mintTokenSchema, 'Authenticate with the tenant API key: Authorization: Bearer sbk_…')
   @ApiZodResponse(201, mintedTokenSchema, 'A short-lived token for an end user of the tenant')
-  mint(@CurrentCaller() caller: Principal, @Body(new ZodValidationPipe(mintTokenSchema)) body: MintTokenInput) {
+  mint(
+    @CurrentCaller() caller: Principal,
+    @ZodBody(mintTokenSchema, 'Authenticate with the tenant API key: Authorization: Bearer sbk_…') body: MintTokenInput,
+  ) {
     return this.tokens.mint(caller, body);
   }
 }

@@ -4,27 +4,20 @@ import path from 'node:path';
 import { z } from 'zod';
 import {
   booleanFlag,
+  clusterRedis,
   commaList,
-  databaseUrl,
-  httpUrl,
-  key32,
-  key32List,
+  configuredKeys,
   logLevel,
-  parseEnv,
-  port,
-  redisUrl,
-  ConfigError,
-  type Env,
   metricsPort,
-  redisPrefix,
+  parseEnv,
+  platformEnvSchema,
+  type Env,
 } from '@switchboard/config';
 import type { ConfiguredSecrets } from '@switchboard/secrets';
 import { TENANT_TOKEN_MAX_TTL_SECONDS } from '@switchboard/api-keys';
-import { DEFAULT_REDIS_PREFIX } from '@switchboard/coordination';
 import { limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
 import { DEFAULT_GATEWAY_METRICS_PORT } from '@switchboard/metrics';
 
-export const DEFAULT_GATEWAY_PORT = 8080;
 /** The MCP SDK's own default (sseKeepAlive.ts): proxies commonly drop streams idle for 30-60 s. */
 export const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
 /** A session with no request for this long is closed; clients re-initialize. */
@@ -73,27 +66,11 @@ const cidrList = commaList.refine(
   'comma-separated CIDR ranges, e.g. 10.1.0.0/16',
 );
 
-const gatewayEnvSchema = z.object({
-  DATABASE_URL: databaseUrl,
-  REDIS_URL: redisUrl,
-  /** Signs messages between nodes (and control events); the same 32 bytes on every node and the API. */
-  CLUSTER_SECRET: key32.optional(),
-  REDIS_PREFIX: redisPrefix(DEFAULT_REDIS_PREFIX),
+/** The platform's shared variables (libs/config) and the gateway's own. */
+const gatewayEnvSchema = platformEnvSchema.extend({
   FORWARD_TIMEOUT_MS: positiveMs(DEFAULT_FORWARD_TIMEOUT_MS),
-  DATA_DIR: z.string().default('./.data'),
-  HOST: z.string().default('127.0.0.1'),
-  GATEWAY_PORT: port(DEFAULT_GATEWAY_PORT),
-  PUBLIC_GATEWAY_URL: httpUrl.optional(),
-  SECRETS_KEY: key32.optional(),
-  SECRETS_KEY_PREVIOUS: key32List,
-  KEY_PEPPER: key32.optional(),
-  KEY_PEPPER_PREVIOUS: key32List,
   /** Longest `exp - iat` of an accepted tenant token; above mint's maximum would only admit tokens the API never makes. */
   TENANT_TOKEN_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(TENANT_TOKEN_MAX_TTL_SECONDS).default(TENANT_TOKEN_MAX_TTL_SECONDS),
-  NODE_ID: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only (at most 64)').optional(),
-  LOG_LEVEL: logLevel,
-  PLUGINS: commaList,
-  PLUGINS_DIR: z.string().optional(),
   ALLOWED_ORIGINS: commaList,
   SSE_KEEPALIVE_MS: positiveMs(DEFAULT_SSE_KEEP_ALIVE_MS),
   SESSION_IDLE_TIMEOUT_MS: positiveMs(DEFAULT_SESSION_IDLE_TIMEOUT_MS),
@@ -170,10 +147,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
     database: { url: vars.DATABASE_URL, dataDir: path.resolve(vars.DATA_DIR) },
     cluster: clusterConfig(vars),
     secrets: {
-      secretsKey: vars.SECRETS_KEY,
-      secretsKeyPrevious: vars.SECRETS_KEY_PREVIOUS,
-      keyPepper: vars.KEY_PEPPER,
-      keyPepperPrevious: vars.KEY_PEPPER_PREVIOUS,
+      ...configuredKeys(vars),
       // Generated secrets only make sense for the single-node embedded database.
       allowGenerate: vars.GENERATE_SECRETS && !vars.DATABASE_URL,
     },
@@ -202,9 +176,6 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
 }
 
 function clusterConfig(vars: z.output<typeof gatewayEnvSchema>): GatewayConfig['cluster'] {
-  if (!vars.REDIS_URL) return undefined;
-  if (!vars.CLUSTER_SECRET) {
-    throw new ConfigError([{ variable: 'CLUSTER_SECRET', message: 'required with REDIS_URL: the same 32-byte key on every node (openssl rand -base64 32)' }]);
-  }
-  return { redisUrl: vars.REDIS_URL, secret: vars.CLUSTER_SECRET, prefix: vars.REDIS_PREFIX, forwardTimeoutMs: vars.FORWARD_TIMEOUT_MS };
+  const redis = clusterRedis(vars);
+  return redis && { redisUrl: redis.url, secret: redis.clusterSecret, prefix: redis.prefix, forwardTimeoutMs: vars.FORWARD_TIMEOUT_MS };
 }
