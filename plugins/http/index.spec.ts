@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ToolResult } from '@switchboard/plugin-sdk';
-import http, { createHttpPlugin } from './index';
+import { outboundNetwork } from '@switchboard/plugin-net';
+import type { PluginSetupContext, ToolResult } from '@switchboard/plugin-sdk';
+import http from './index';
 
 // Live servers on loopback only. Refusals of other ranges are unit-tested on the guard itself
 // (libs/plugin-net), never by sending traffic there.
@@ -15,9 +16,14 @@ function serve(host: string, handler: Parameters<typeof createServer>[1]): Promi
   );
 }
 
-const call = async (plugin: ReturnType<typeof createHttpPlugin>, url: string, format?: 'markdown' | 'text'): Promise<ToolResult> => {
-  const tool = plugin.tools.find((t) => t.name === 'fetch')!;
-  return (await tool.handler(tool.input.parse({ url, format }), { signal: AbortSignal.timeout(5_000) } as never)) as ToolResult;
+const logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** The plugin as a gateway sets it up, with the platform's outbound policy on the setup context. */
+const platform = (allow: string[] = []): PluginSetupContext => ({ logger, outbound: outboundNetwork({ allow }) });
+type Running = Awaited<ReturnType<NonNullable<typeof http.setup>>>;
+
+const call = async (state: Running, url: string, format?: 'markdown' | 'text'): Promise<ToolResult> => {
+  const tool = http.tools.find((t) => t.name === 'fetch')!;
+  return (await tool.handler(tool.input.parse({ url, format }), { signal: AbortSignal.timeout(5_000), state } as never)) as ToolResult;
 };
 const text = (result: ToolResult) => (result.content[0] as { text: string }).text;
 
@@ -25,7 +31,10 @@ describe('http plugin', () => {
   let v4: { server: Server; origin: string };
   let v6: { server: Server; origin: string };
   let hits = 0;
+  // The published plugin on a platform that opened no range, as every gateway runs it by default.
+  let published: Running;
   beforeAll(async () => {
+    published = await http.setup!(platform());
     const handler: Parameters<typeof createServer>[1] = (req, res) => {
       hits++;
       if (req.url === '/page') {
@@ -45,13 +54,14 @@ describe('http plugin', () => {
     v6 = await serve('::1', handler);
   });
   afterAll(async () => {
+    await http.close!(published);
     await new Promise((resolve) => v4.server.close(resolve));
     await new Promise((resolve) => v6.server.close(resolve));
   });
 
   it('refuses a live server on 127.0.0.1 without sending it a request', async () => {
     const before = hits;
-    const result = await call(http, `${v4.origin}/page`);
+    const result = await call(published, `${v4.origin}/page`);
     expect(result.isError).toBe(true);
     expect(text(result)).toMatch(/Refusing to connect.*loopback/);
     expect(hits).toBe(before);
@@ -59,18 +69,22 @@ describe('http plugin', () => {
 
   it('refuses a live server on ::1 and "localhost" resolved to loopback', async () => {
     const before = hits;
-    expect(text(await call(http, `${v6.origin}/page`))).toMatch(/Refusing to connect.*loopback/);
+    expect(text(await call(published, `${v6.origin}/page`))).toMatch(/Refusing to connect.*loopback/);
     const port = new URL(v4.origin).port;
-    expect(text(await call(http, `http://localhost:${port}/page`))).toMatch(/Refusing to connect to localhost \(.*\): loopback/);
+    expect(text(await call(published, `http://localhost:${port}/page`))).toMatch(/Refusing to connect to localhost \(.*\): loopback/);
     expect(hits).toBe(before);
   });
 
   it('refuses schemes other than http and https', async () => {
-    expect(text(await call(http, 'file:///etc/passwd'))).toMatch(/scheme file: is not allowed/);
+    expect(text(await call(published, 'file:///etc/passwd'))).toMatch(/scheme file: is not allowed/);
   });
 
-  describe('with 127.0.0.1 allowed for the test', () => {
-    const allowed = createHttpPlugin({ allow: ['127.0.0.1/32'] });
+  describe('with 127.0.0.1 allowed by the platform for the test', () => {
+    let allowed: Running;
+    beforeAll(async () => {
+      allowed = await http.setup!(platform(['127.0.0.1/32']));
+    });
+    afterAll(() => http.close!(allowed));
 
     it('returns HTML as markdown without scripts', async () => {
       const result = await call(allowed, `${v4.origin}/page`);
@@ -97,5 +111,15 @@ describe('http plugin', () => {
     it('reports an error status as an error result', async () => {
       expect((await call(allowed, `${v4.origin}/nope`)).isError).toBe(true);
     });
+  });
+
+  it('closes its connection pool in close: nothing is fetched with it afterwards', async () => {
+    const closed = await http.setup!(platform(['127.0.0.1/32']));
+    expect((await call(closed, `${v4.origin}/page`)).isError).toBeFalsy();
+    await http.close!(closed);
+    const before = hits;
+    const after = await call(closed, `${v4.origin}/page`);
+    expect(after.isError).toBe(true);
+    expect(hits).toBe(before);
   });
 });

@@ -1,19 +1,12 @@
 import { z } from 'zod';
-import {
-  definePlugin,
-  defineTool,
-  MAX_NOTE_BODY_LENGTH,
-  MAX_NOTE_TAGS,
-  MAX_NOTE_TITLE_LENGTH,
-  PluginNotFoundError,
-  type Note,
-  type ToolResult,
-} from '@switchboard/plugin-sdk';
+import { definePlugin, defineTool, PluginNotFoundError, type ToolResult } from '@switchboard/plugin-sdk';
+import { MAX_NOTE_BODY_LENGTH, MAX_NOTE_TAGS, MAX_NOTE_TITLE_LENGTH, notesOf, type Note } from './note-store';
 
 /**
  * Tenant-scoped notes with full-text search. The example of tenant-isolated storage: every read
- * and write goes through `ctx.storage.notes`, which the gateway binds to the caller's tenant, so
- * this file never names a tenant and cannot reach another tenant's notes.
+ * and write goes through `ctx.storage` (a NoteStore, see ./note-store.ts), which the gateway binds
+ * to the caller's tenant and to this plugin, so this file never names a tenant and cannot reach
+ * another tenant's notes.
  */
 const noteUri = (id: string) => `note://${id}`;
 
@@ -47,7 +40,7 @@ export default definePlugin({
       }),
       // Not idempotent: a retried add stores a second note.
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
-      handler: async (note, ctx) => noteResult(await ctx.storage.notes.add(note)),
+      handler: async (note, ctx) => noteResult(await notesOf(ctx).add(note)),
     }),
     defineTool({
       name: 'get',
@@ -55,7 +48,7 @@ export default definePlugin({
       input: z.object({ id: z.string() }),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
       handler: async ({ id }, ctx) => {
-        const note = await ctx.storage.notes.get(id);
+        const note = await notesOf(ctx).get(id);
         return note ? noteResult(note) : notFound(id);
       },
     }),
@@ -64,21 +57,21 @@ export default definePlugin({
       description: 'Lists notes, newest first, optionally only those with a tag.',
       input: z.object({ tag: z.string().optional(), limit }),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-      handler: async (options, ctx) => listResult(await ctx.storage.notes.list(options), 'No notes yet.'),
+      handler: async (options, ctx) => listResult(await notesOf(ctx).list(options), 'No notes yet.'),
     }),
     defineTool({
       name: 'search',
       description: 'Full-text search over titles and bodies (web-search syntax: words, "exact phrase", -excluded, or).',
       input: z.object({ query: z.string().min(1).max(500), limit }),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
-      handler: async ({ query, limit }, ctx) => listResult(await ctx.storage.notes.search(query, { limit }), `No note matches "${query}".`),
+      handler: async ({ query, limit }, ctx) => listResult(await notesOf(ctx).search(query, { limit }), `No note matches "${query}".`),
     }),
     defineTool({
       name: 'delete',
       description: 'Deletes a note by id.',
       input: z.object({ id: z.string() }),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
-      handler: async ({ id }, ctx) => ((await ctx.storage.notes.delete(id)) ? `Deleted note ${id}` : notFound(id)),
+      handler: async ({ id }, ctx) => ((await notesOf(ctx).delete(id)) ? `Deleted note ${id}` : notFound(id)),
     }),
   ],
   resourceTemplates: [
@@ -88,12 +81,12 @@ export default definePlugin({
       description: 'A note as markdown',
       mimeType: 'text/markdown',
       read: async (uri, { id }, ctx) => {
-        const note = await ctx.storage.notes.get(id);
+        const note = await notesOf(ctx).get(id);
         if (!note) throw new PluginNotFoundError(`Resource not found: ${uri}`);
         return [{ uri, mimeType: 'text/markdown', text: `# ${note.title}\n\n${note.body}` }];
       },
       complete: {
-        id: async (value, ctx) => (await ctx.storage.notes.list({ limit: 100 })).map((n) => n.id).filter((id) => id.startsWith(value)),
+        id: async (value, ctx) => (await notesOf(ctx).list({ limit: 100 })).map((n) => n.id).filter((id) => id.startsWith(value)),
       },
     },
   ],

@@ -1,24 +1,33 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { outboundNetwork } from '@switchboard/plugin-net';
 import { isSecretSchema } from '@switchboard/plugin-sdk';
-import remote from './index';
+import remote, { Upstreams } from './index';
+
+const logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 // Federation against a real gateway is tested in apps/gateway/test/remote-mcp.int-spec.ts.
-// Here: the published plugin, with no private range opened, refuses loopback and metadata URLs.
+// Here: the published plugin, on a platform that opened no private range, refuses loopback and
+// metadata URLs; and what its setup opens, its close releases.
 describe('remote-mcp plugin', () => {
   let server: Server;
   let hits = 0;
+  let upstreams: Upstreams;
   beforeAll(async () => {
     server = createServer((_req, res) => {
       hits++;
       res.writeHead(500).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    upstreams = await remote.setup!({ logger, outbound: outboundNetwork() });
   });
-  afterAll(() => new Promise((resolve) => server.close(resolve)));
+  afterAll(async () => {
+    await remote.close!(upstreams);
+    await new Promise((resolve) => server.close(resolve));
+  });
 
-  const listTools = (url: string) =>
-    remote.listTools!({ tenant: { id: 't1' }, config: { url, transport: 'streamable-http' }, signal: AbortSignal.timeout(5_000), listChanged: () => undefined });
+  const listTools = (url: string, state = upstreams) =>
+    remote.listTools!({ tenant: { id: 't1' }, config: { url, transport: 'streamable-http' }, state, signal: AbortSignal.timeout(5_000), listChanged: () => undefined });
 
   it('refuses an upstream on 127.0.0.1 without connecting to it', async () => {
     await expect(listTools(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)).rejects.toThrow(/Refusing to connect.*loopback/);
@@ -35,5 +44,14 @@ describe('remote-mcp plugin', () => {
 
   it('declares the bearer token secret, so it is stored encrypted and never returned', () => {
     expect(isSecretSchema(remote.config!.shape.bearerToken)).toBe(true);
+  });
+
+  it('keeps its upstream connections in the state setup made, and connects nowhere once closed', async () => {
+    const own = await remote.setup!({ logger, outbound: outboundNetwork({ allow: ['127.0.0.1/32'] }) });
+    expect(own).not.toBe(upstreams);
+    await remote.close!(own);
+    expect(own.size).toBe(0);
+    await expect(listTools(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, own)).rejects.toThrow(/shutting down/);
+    expect(hits).toBe(0);
   });
 });

@@ -6,7 +6,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { definePlugin, secret, type ListedToolDefinition, type ToolAnnotations, type ToolContext, type ToolResult } from '@switchboard/plugin-sdk';
-import { BlockedAddressError, createGuardedFetch } from '@switchboard/plugin-net';
+import { BlockedAddressError, type GuardedFetchHandle } from '@switchboard/plugin-net';
 
 /** How long an upstream tool list is reused; `notifications/tools/list_changed` drops it sooner. */
 export const TOOLS_CACHE_TTL_MS = 60_000;
@@ -41,31 +41,28 @@ interface Upstream {
   listChanged: (() => void) | undefined;
 }
 
-export interface RemoteMcpPluginOptions {
-  /** Private ranges reachable for this instance (tests); otherwise the platform's OUTBOUND_ALLOW_CIDRS. */
-  allow?: string[];
-}
-
-/** Builds the plugin; the default export is `createRemoteMcpPlugin()`. */
-export function createRemoteMcpPlugin(options: RemoteMcpPluginOptions = {}) {
-  let fetcher: FetchLike | undefined;
-  // Created on first use, after the gateway applied the platform's outbound policy.
-  const guardedFetch = (): FetchLike => (fetcher ??= createGuardedFetch({ allow: options.allow }).fetch as unknown as FetchLike);
-  /** One upstream connection per tenant and configuration (a new token or URL connects anew). */
-  const upstreams = new Map<string, Promise<Upstream>>();
-
+/**
+ * The plugin's state on one gateway, opened by `setup` and released by `close`: one guarded
+ * connection pool under the platform's outbound policy, and one upstream connection per tenant
+ * and configuration (a new token or URL connects anew).
+ */
+export class Upstreams {
+  private readonly connections = new Map<string, Promise<Upstream>>();
   /** Tenants and configurations whose last listing failed: the next success tells their sessions. */
-  const failedListings = new Set<string>();
+  private readonly failedListings = new Set<string>();
+  private closed = false;
 
-  const upstreamKey = (tenantId: string, config: RemoteConfig) => createHash('sha256').update(JSON.stringify([tenantId, config])).digest('hex');
+  constructor(private readonly outbound: GuardedFetchHandle) {}
 
-  async function upstream(tenantId: string, config: RemoteConfig, signal: AbortSignal): Promise<Upstream> {
+  /** The connected upstream of this tenant and configuration, connecting on first use. */
+  async get(tenantId: string, config: RemoteConfig, signal: AbortSignal): Promise<Upstream> {
+    if (this.closed) throw new Error('the gateway is shutting down');
     const key = upstreamKey(tenantId, config);
-    let pending = upstreams.get(key);
+    let pending = this.connections.get(key);
     if (!pending) {
-      pending = connect(config, signal, () => upstreams.delete(key));
-      upstreams.set(key, pending);
-      pending.catch(() => upstreams.get(key) === pending && upstreams.delete(key));
+      pending = this.connect(config, signal, () => this.connections.get(key) === pending && this.connections.delete(key));
+      this.connections.set(key, pending);
+      pending.catch(() => this.connections.get(key) === pending && this.connections.delete(key));
     }
     const connected = await pending;
     clearTimeout(connected.idle);
@@ -74,13 +71,45 @@ export function createRemoteMcpPlugin(options: RemoteMcpPluginOptions = {}) {
     return connected;
   }
 
-  async function connect(config: RemoteConfig, signal: AbortSignal, onClosed: () => void): Promise<Upstream> {
+  /** Records a listing's outcome; true when it succeeded after a failure (its sessions list again). */
+  listed(tenantId: string, config: RemoteConfig, ok: boolean): boolean {
+    const key = upstreamKey(tenantId, config);
+    if (!ok) {
+      this.failedListings.add(key);
+      return false;
+    }
+    return this.failedListings.delete(key);
+  }
+
+  /** Upstream connections open now (for tests and logs). */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Closes every upstream connection, its idle timer, and the connection pool. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = [...this.connections.values()];
+    this.connections.clear();
+    await Promise.all(
+      pending.map(async (connecting) => {
+        const upstream = await connecting.catch(() => undefined);
+        if (!upstream) return;
+        clearTimeout(upstream.idle);
+        await upstream.client.close().catch(() => undefined);
+      }),
+    );
+    await this.outbound.close();
+  }
+
+  private async connect(config: RemoteConfig, signal: AbortSignal, onClosed: () => void): Promise<Upstream> {
     const url = new URL(config.url);
+    const fetch = this.outbound.fetch as unknown as FetchLike;
     const requestInit = config.bearerToken ? { headers: { authorization: `Bearer ${config.bearerToken}` } } : undefined;
     const transport =
       config.transport === 'sse'
-        ? new SSEClientTransport(url, { requestInit, fetch: guardedFetch(), eventSourceInit: { fetch: guardedFetch() as never } })
-        : new StreamableHTTPClientTransport(url, { requestInit, fetch: guardedFetch() });
+        ? new SSEClientTransport(url, { requestInit, fetch, eventSourceInit: { fetch: fetch as never } })
+        : new StreamableHTTPClientTransport(url, { requestInit, fetch });
     const client = new Client({ name: 'switchboard-remote-mcp', version: '1.0.0' }, { capabilities: {} });
     const state: Upstream = { client, tools: undefined, idle: undefined, listChanged: undefined };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -91,68 +120,72 @@ export function createRemoteMcpPlugin(options: RemoteMcpPluginOptions = {}) {
     await client.connect(transport, { timeout: UPSTREAM_TIMEOUT_MS, signal });
     return state;
   }
-
-  async function toolsOf(state: Upstream, signal: AbortSignal): Promise<UpstreamTool[]> {
-    if (state.tools && Date.now() - state.tools.at < TOOLS_CACHE_TTL_MS) return state.tools.list;
-    const { tools } = await state.client.listTools({}, { timeout: UPSTREAM_TIMEOUT_MS, signal });
-    const list = tools.slice(0, MAX_UPSTREAM_TOOLS).map((t) => ({
-      name: t.name,
-      title: t.title,
-      description: t.description,
-      inputSchema: t.inputSchema as Record<string, unknown>,
-      outputSchema: t.outputSchema as Record<string, unknown> | undefined,
-      annotations: t.annotations as ToolAnnotations | undefined,
-    }));
-    state.tools = { at: Date.now(), list };
-    return list;
-  }
-
-  async function callUpstream(name: string, args: Record<string, unknown>, ctx: ToolContext<RemoteConfig>): Promise<ToolResult> {
-    try {
-      const state = await upstream(ctx.tenant.id, ctx.config, ctx.signal);
-      const result = await state.client.callTool({ name, arguments: args }, undefined, {
-        timeout: UPSTREAM_TIMEOUT_MS,
-        signal: ctx.signal,
-        onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
-      });
-      // The upstream's own tool errors (isError) pass through as they are.
-      return result as ToolResult;
-    } catch (error) {
-      return { content: [{ type: 'text', text: upstreamErrorMessage(error) }], isError: true };
-    }
-  }
-
-  return definePlugin({
-    name: 'remote-mcp',
-    version: '2.0.0',
-    description: 'Federates an upstream MCP server (Streamable HTTP or SSE) with the tenant\'s own bearer token: its tools are listed as this plugin\'s.',
-    config: configSchema,
-    tools: [],
-    async listTools(ctx): Promise<ListedToolDefinition<RemoteConfig>[]> {
-      const key = upstreamKey(ctx.tenant.id, ctx.config);
-      let tools: UpstreamTool[];
-      try {
-        const state = await upstream(ctx.tenant.id, ctx.config, ctx.signal);
-        state.listChanged = ctx.listChanged;
-        tools = await toolsOf(state, ctx.signal);
-      } catch (error) {
-        failedListings.add(key);
-        throw new Error(upstreamErrorMessage(error));
-      }
-      // Sessions opened while the upstream was away have none of its tools: they list again now.
-      if (failedListings.delete(key)) ctx.listChanged();
-      return tools.map((tool) => ({
-        name: tool.name,
-        ...(tool.title ? { title: tool.title } : {}),
-        description: tool.description ?? '',
-        inputSchema: tool.inputSchema,
-        ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
-        ...(tool.annotations ? { annotations: tool.annotations } : {}),
-        handler: (args, toolCtx) => callUpstream(tool.name, args, toolCtx),
-      }));
-    },
-  });
 }
+
+const upstreamKey = (tenantId: string, config: RemoteConfig) => createHash('sha256').update(JSON.stringify([tenantId, config])).digest('hex');
+
+async function toolsOf(state: Upstream, signal: AbortSignal): Promise<UpstreamTool[]> {
+  if (state.tools && Date.now() - state.tools.at < TOOLS_CACHE_TTL_MS) return state.tools.list;
+  const { tools } = await state.client.listTools({}, { timeout: UPSTREAM_TIMEOUT_MS, signal });
+  const list = tools.slice(0, MAX_UPSTREAM_TOOLS).map((t) => ({
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: t.inputSchema as Record<string, unknown>,
+    outputSchema: t.outputSchema as Record<string, unknown> | undefined,
+    annotations: t.annotations as ToolAnnotations | undefined,
+  }));
+  state.tools = { at: Date.now(), list };
+  return list;
+}
+
+async function callUpstream(name: string, args: Record<string, unknown>, ctx: ToolContext<RemoteConfig, Upstreams>): Promise<ToolResult> {
+  try {
+    const state = await ctx.state.get(ctx.tenant.id, ctx.config, ctx.signal);
+    const result = await state.client.callTool({ name, arguments: args }, undefined, {
+      timeout: UPSTREAM_TIMEOUT_MS,
+      signal: ctx.signal,
+      onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+    });
+    // The upstream's own tool errors (isError) pass through as they are.
+    return result as ToolResult;
+  } catch (error) {
+    return { content: [{ type: 'text', text: upstreamErrorMessage(error) }], isError: true };
+  }
+}
+
+export default definePlugin({
+  name: 'remote-mcp',
+  version: '2.0.0',
+  description: 'Federates an upstream MCP server (Streamable HTTP or SSE) with the tenant\'s own bearer token: its tools are listed as this plugin\'s.',
+  config: configSchema,
+  setup: (ctx) => new Upstreams(ctx.outbound.createFetch()),
+  close: (upstreams) => upstreams.close(),
+  tools: [],
+  async listTools(ctx): Promise<ListedToolDefinition<RemoteConfig, Upstreams>[]> {
+    const upstreams = ctx.state;
+    let tools: UpstreamTool[];
+    try {
+      const state = await upstreams.get(ctx.tenant.id, ctx.config, ctx.signal);
+      state.listChanged = ctx.listChanged;
+      tools = await toolsOf(state, ctx.signal);
+    } catch (error) {
+      upstreams.listed(ctx.tenant.id, ctx.config, false);
+      throw new Error(upstreamErrorMessage(error));
+    }
+    // Sessions opened while the upstream was away have none of its tools: they list again now.
+    if (upstreams.listed(ctx.tenant.id, ctx.config, true)) ctx.listChanged();
+    return tools.map((tool) => ({
+      name: tool.name,
+      ...(tool.title ? { title: tool.title } : {}),
+      description: tool.description ?? '',
+      inputSchema: tool.inputSchema,
+      ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
+      ...(tool.annotations ? { annotations: tool.annotations } : {}),
+      handler: (args, toolCtx) => callUpstream(tool.name, args, toolCtx),
+    }));
+  },
+});
 
 /** Connection refusals, HTTP errors, timeouts and JSON-RPC errors of the upstream, as a tool error says them. */
 function upstreamErrorMessage(error: unknown): string {
@@ -160,5 +193,3 @@ function upstreamErrorMessage(error: unknown): string {
   const blocked = error instanceof BlockedAddressError ? error : cause instanceof BlockedAddressError ? cause : undefined;
   return blocked ? blocked.message : `Upstream MCP server error: ${error instanceof Error ? error.message : String(error)}`;
 }
-
-export default createRemoteMcpPlugin();

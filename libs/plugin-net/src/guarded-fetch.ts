@@ -40,17 +40,6 @@ export function guardedLookup(guard: AddressGuard): LookupFunction {
   };
 }
 
-/**
- * Ranges the platform operator opened for every plugin (gateway OUTBOUND_ALLOW_CIDRS), set once
- * at start-up by the gateway. Process-wide on purpose: tenants configure plugins, never this.
- */
-let platformAllow: readonly string[] = [];
-
-export function configureOutboundNetwork(policy: { allow: readonly string[] }): void {
-  new AddressGuard({ allow: policy.allow }); // throws on a malformed range, at start-up
-  platformAllow = [...policy.allow];
-}
-
 export interface GuardedFetchOptions extends AddressGuardOptions {
   /** Redirects followed, each re-checked; more is an error. */
   maxRedirects?: number;
@@ -58,13 +47,20 @@ export interface GuardedFetchOptions extends AddressGuardOptions {
 
 export type GuardedFetch = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
+/** A guarded fetch and the connection pool behind it, which its owner closes. */
+export interface GuardedFetchHandle {
+  fetch: GuardedFetch;
+  /** Closes the pool; requests still running fail. */
+  close(): Promise<void>;
+}
+
 /**
  * `fetch` that only reaches public http(s) addresses: the scheme, an IP-literal host and every
  * resolved address are checked on the first request and on every redirect, which it follows
  * itself (`redirect: 'manual'`) so that a public page cannot bounce it to 127.0.0.1.
  */
-export function createGuardedFetch(options: GuardedFetchOptions = {}): { fetch: GuardedFetch; close(): Promise<void> } {
-  const guard = new AddressGuard({ allow: options.allow ?? platformAllow });
+export function createGuardedFetch(options: GuardedFetchOptions = {}): GuardedFetchHandle {
+  const guard = new AddressGuard({ allow: options.allow });
   const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(guard) } });
 

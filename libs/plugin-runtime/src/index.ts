@@ -21,3 +21,5 @@ export {
 } from './plugin-validation';
 export { withListedTools, MAX_LISTED_TOOLS, MAX_LISTED_DESCRIPTION_CHARS } from './listed-tools';
 export type { ListedTools } from './listed-tools';
+export { startPlugins, PLUGIN_SETUP_TIMEOUT_MS, PLUGIN_CLOSE_TIMEOUT_MS } from './plugin-lifecycle';
+export type { PluginPlatform, RunningPlugins } from './plugin-lifecycle';

@@ -48,7 +48,7 @@ export function withListedTools(descriptor: PluginDescriptor, listed: readonly L
     });
   }
   if (listed.length > MAX_LISTED_TOOLS) skipped.push({ name: `(${listed.length - MAX_LISTED_TOOLS} more)`, reason: `more than ${MAX_LISTED_TOOLS} tools listed` });
-  const plugin = definePlugin<ObjectSchema>({ ...descriptor.plugin, tools: [...descriptor.plugin.tools, ...definitions] });
+  const plugin = definePlugin<ObjectSchema, unknown>({ ...descriptor.plugin, tools: [...descriptor.plugin.tools, ...definitions] });
   return { descriptor: { ...descriptor, tools: [...descriptor.tools, ...described], plugin }, skipped };
 }
 

@@ -69,6 +69,8 @@ export function describePlugin(candidate: unknown, source: string): PluginDescri
   }
   if (plugin.config !== undefined && !isObjectSchema(plugin.config)) problems.push('config must be a zod object schema');
   if (plugin.listTools !== undefined && typeof plugin.listTools !== 'function') problems.push('listTools must be a function');
+  if (plugin.setup !== undefined && typeof plugin.setup !== 'function') problems.push('setup must be a function');
+  if (plugin.close !== undefined && typeof plugin.close !== 'function') problems.push('close must be a function');
   if (!Array.isArray(plugin.tools)) {
     problems.push('tools must be an array');
     throw fail();

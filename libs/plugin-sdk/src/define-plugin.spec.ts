@@ -28,3 +28,25 @@ describe('definePlugin', () => {
     expect(z.toJSONSchema(z.object({ token }))).toMatchObject({ properties: { token: { writeOnly: true } } });
   });
 });
+
+describe('plugin lifecycle in the definition', () => {
+  it('keeps setup and close, and types the state handlers and close receive from what setup returns', async () => {
+    const plugin = definePlugin({
+      name: 'p',
+      version: '1',
+      description: 'd',
+      setup: () => ({ opened: true }),
+      close: (state) => {
+        // Typed from setup: a wrong property would not compile.
+        expect(state.opened).toBe(true);
+      },
+      tools: [],
+      async listTools(ctx) {
+        return ctx.state.opened ? [] : [];
+      },
+    });
+    const state = await plugin.setup!({} as never);
+    await plugin.close!(state);
+    expect(Object.isFrozen(plugin)).toBe(true);
+  });
+});

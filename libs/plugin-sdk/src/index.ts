@@ -13,9 +13,9 @@ export type {
   Completer,
   ObjectSchema,
 } from './define-plugin';
-export type { PluginContext, ToolContext, ToolListingContext, PluginLogger } from './plugin-context';
-export { MAX_NOTE_TITLE_LENGTH, MAX_NOTE_BODY_LENGTH, MAX_NOTE_TAGS } from './tenant-storage';
-export type { TenantStorage, NoteStore, Note, NewNote } from './tenant-storage';
+export type { PluginContext, PluginSetupContext, ToolContext, ToolListingContext, PluginLogger } from './plugin-context';
+export type { TenantStorage } from './tenant-storage';
+export type { OutboundNetwork, OutboundPolicy } from '@switchboard/plugin-net';
 export { ClientCapabilityError, PluginNotFoundError } from './plugin-errors';
 export { LOG_LEVELS } from './mcp-content';
 export type {

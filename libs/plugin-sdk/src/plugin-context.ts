@@ -1,3 +1,4 @@
+import type { OutboundNetwork } from '@switchboard/plugin-net';
 import type { TenantStorage } from './tenant-storage';
 import type { ElicitationRequest, ElicitationResult, LogLevel, SamplingRequest, SamplingResult } from './mcp-content';
 
@@ -9,8 +10,22 @@ export interface PluginLogger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
+/**
+ * What the platform gives a plugin's `setup`, once per gateway before any call: everything the
+ * plugin needs from the platform arrives here, never through a global.
+ */
+export interface PluginSetupContext {
+  /** The gateway's own log, tagged with the plugin. */
+  logger: PluginLogger;
+  /**
+   * Outbound HTTP under the platform's SSRF policy (`policy.allow` is the operator's
+   * OUTBOUND_ALLOW_CIDRS). A fetch from `createFetch()` is the plugin's: close it in `close()`.
+   */
+  outbound: OutboundNetwork;
+}
+
 /** What every handler (tool, resource, prompt, completion) is given about where it runs. */
-export interface PluginContext<Config> {
+export interface PluginContext<Config, State = unknown> {
   tenant: { id: string; slug: string };
   /** The tenant's configuration of this plugin: validated by the config schema, secrets decrypted. */
   config: Config;
@@ -22,12 +37,14 @@ export interface PluginContext<Config> {
    * `id` and released when `closed` aborts.
    */
   session: { id: string; closed: AbortSignal };
-  /** Storage bound to this tenant (see TenantStorage). */
+  /** Storage bound to this tenant and this plugin (see TenantStorage). */
   storage: TenantStorage;
+  /** What the plugin's `setup` returned on this gateway; undefined without `setup`. */
+  state: State;
 }
 
 /** Extra abilities of a tool call: it runs inside a client request, so it can talk back. */
-export interface ToolContext<Config> extends PluginContext<Config> {
+export interface ToolContext<Config, State = unknown> extends PluginContext<Config, State> {
   /** Sends `notifications/progress` when the client asked for progress; otherwise does nothing. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Sends `notifications/message` if `level` is at or above the level the session asked for. */
@@ -43,9 +60,11 @@ export interface ToolContext<Config> extends PluginContext<Config> {
 }
 
 /** What `listTools` is given: the tenant's configuration, before any session uses it. */
-export interface ToolListingContext<Config> {
+export interface ToolListingContext<Config, State = unknown> {
   tenant: { id: string };
   config: Config;
+  /** What the plugin's `setup` returned on this gateway; undefined without `setup`. */
+  state: State;
   /** Aborted when the gateway stops waiting for the list. */
   signal: AbortSignal;
   /** Tells the gateway this tenant's list changed: its sessions are told to list tools again. */
