@@ -1,6 +1,9 @@
 import type { ControlBus, ControlEvent, ControlEventHandler } from './control-events';
 
-/** One process, no Redis: API and gateway share this bus when they run together (`npm start`). */
+/**
+ * One process, no Redis: the launcher (`npm start`) builds one and hands it to both apps; an app
+ * started alone builds its own, which only reaches itself.
+ */
 export class InProcessControlBus implements ControlBus {
   private readonly handlers = new Set<ControlEventHandler>();
 
@@ -23,12 +26,4 @@ export class InProcessControlBus implements ControlBus {
   async close(): Promise<void> {
     this.handlers.clear();
   }
-}
-
-let shared: InProcessControlBus | undefined;
-
-/** The process-wide in-process bus, so the API and gateway modules loaded together see one bus. */
-export function sharedInProcessControlBus(): InProcessControlBus {
-  shared ??= new InProcessControlBus();
-  return shared;
 }

@@ -94,25 +94,3 @@ export class RedisSessionDirectory implements SessionDirectory {
     return hashes;
   }
 }
-
-let registered: SessionDirectory | undefined;
-
-/**
- * Embedded mode (no REDIS_URL): a gateway registers its in-process registry here, and the admin
- * API started in the same process (`npm start`) lists sessions through it. Returns the function
- * that withdraws it (the gateway calls it when it shuts down).
- */
-export function registerInProcessSessionDirectory(directory: SessionDirectory): () => void {
-  registered = directory;
-  return () => {
-    if (registered === directory) registered = undefined;
-  };
-}
-
-/** The directory of a gateway in this process; with none, a directory of no sessions. */
-export function sharedInProcessSessionDirectory(): SessionDirectory {
-  return {
-    listTenant: (tenantId) => registered?.listTenant(tenantId) ?? Promise.resolve([]),
-    find: (sessionId) => registered?.find(sessionId) ?? Promise.resolve(undefined),
-  };
-}

@@ -4,8 +4,7 @@ export { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS } fro
 export type { AggregationResult } from './usage-aggregator';
 export { InProcessUsageSink } from './in-process-usage-sink';
 export type { InProcessUsageSinkOptions } from './in-process-usage-sink';
-export { registerInProcessUsageSink, sharedInProcessUsageSink } from './shared-usage-sink';
-export type { SharedUsageSink } from './shared-usage-sink';
+export { SharedUsageSink } from './shared-usage-sink';
 export { BullMqUsageSink, USAGE_QUEUE_NAME, USAGE_JOB_OPTIONS, DEFAULT_USAGE_QUEUE_PREFIX } from './bullmq-usage-sink';
 export type { BullMqUsageSinkOptions } from './bullmq-usage-sink';
 export { createUsageWorker, failedUsageJobs, usageQueueStats } from './usage-worker';

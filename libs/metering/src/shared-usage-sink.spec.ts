@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { UsageAggregator } from './usage-aggregator';
 import { InProcessUsageSink } from './in-process-usage-sink';
-import { registerInProcessUsageSink, sharedInProcessUsageSink } from './shared-usage-sink';
+import { SharedUsageSink } from './shared-usage-sink';
 import { createUsageEvent, type UsageEvent } from './usage-event';
 
 /** An aggregator that remembers what it was given; the real one is tested against Postgres. */
@@ -14,21 +14,30 @@ function recordingAggregator(): { aggregator: UsageAggregator; applied: UsageEve
 const event = () =>
   createUsageEvent({ tenantId: randomUUID(), keyId: randomUUID(), plugin: 'echo', tool: 'echo', outcome: 'ok', durationMs: 1, bytesIn: 1, bytesOut: 1 });
 
-describe('sharedInProcessUsageSink', () => {
-  it('is undefined until a sink is registered, and again after it is withdrawn', () => {
-    expect(sharedInProcessUsageSink()).toBeUndefined();
-    const withdraw = registerInProcessUsageSink(new InProcessUsageSink(recordingAggregator().aggregator));
-    expect(sharedInProcessUsageSink()).toBeDefined();
-    withdraw();
-    expect(sharedInProcessUsageSink()).toBeUndefined();
-  });
-
-  it('hands events to the registered sink, and its close() flushes without closing the owner', async () => {
+describe('SharedUsageSink', () => {
+  it('delivers nothing until an owner is attached, and nothing again after it is withdrawn', async () => {
+    const shared = new SharedUsageSink();
     const { aggregator, applied } = recordingAggregator();
     const owner = new InProcessUsageSink(aggregator);
-    const withdraw = registerInProcessUsageSink(owner);
+    shared.record(event());
+    expect(shared.stats()).toEqual({ buffered: 0, delivered: 0, dropped: 1 });
+    const withdraw = shared.attach(owner);
+    const delivered = event();
+    shared.record(delivered);
+    await shared.flush();
+    withdraw();
+    shared.record(event());
+    await owner.close();
+    expect(applied).toEqual([delivered]);
+    expect(shared.stats()).toEqual({ buffered: 0, delivered: 0, dropped: 2 });
+  });
+
+  it('hands events to the attached owner, and its close() flushes without closing the owner', async () => {
+    const { aggregator, applied } = recordingAggregator();
+    const owner = new InProcessUsageSink(aggregator);
+    const shared = new SharedUsageSink();
+    const withdraw = shared.attach(owner);
     try {
-      const shared = sharedInProcessUsageSink()!;
       const first = event();
       shared.record(first);
       await shared.close();
@@ -44,12 +53,35 @@ describe('sharedInProcessUsageSink', () => {
     }
   });
 
-  it('does not let an older owner withdraw a newer registration', () => {
-    const older = registerInProcessUsageSink(new InProcessUsageSink(recordingAggregator().aggregator));
-    const newer = registerInProcessUsageSink(new InProcessUsageSink(recordingAggregator().aggregator));
+  it('does not let an older owner withdraw a newer attachment', async () => {
+    const shared = new SharedUsageSink();
+    const newerAggregator = recordingAggregator();
+    const olderOwner = new InProcessUsageSink(recordingAggregator().aggregator);
+    const newerOwner = new InProcessUsageSink(newerAggregator.aggregator);
+    const older = shared.attach(olderOwner);
+    const newer = shared.attach(newerOwner);
     older();
-    expect(sharedInProcessUsageSink()).toBeDefined();
+    const delivered = event();
+    shared.record(delivered);
+    await shared.flush();
+    expect(newerAggregator.applied).toEqual([delivered]);
     newer();
-    expect(sharedInProcessUsageSink()).toBeUndefined();
+    shared.record(event());
+    expect(shared.stats().dropped).toBe(1);
+    await Promise.all([olderOwner.close(), newerOwner.close()]);
+  });
+
+  it('keeps sinks apart: an owner attached to one is not reached through another', async () => {
+    const { aggregator, applied } = recordingAggregator();
+    const owner = new InProcessUsageSink(aggregator);
+    const mine = new SharedUsageSink();
+    const other = new SharedUsageSink();
+    const withdraw = mine.attach(owner);
+    other.record(event());
+    await other.flush();
+    await owner.flush();
+    expect(applied).toEqual([]);
+    withdraw();
+    await owner.close();
   });
 });

@@ -5,10 +5,13 @@
  * Prints "running" once the worker's blocking read runs; on any stdin input closes the worker,
  * prints "closed" and exits.
  */
+import { eventually } from '@switchboard/testing';
 import { UsageAggregator } from '../src/usage-aggregator';
 import { createUsageWorker } from '../src/usage-worker';
 
 const POLL_MS = 20;
+/** Below the spec's own timeout, so a worker that never runs fails here with a message. */
+const RUNNING_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<void> {
   const [redisUrl, queueName, prefix] = process.argv.slice(2);
@@ -16,7 +19,8 @@ async function main(): Promise<void> {
   // The queue stays empty, so the aggregator (and a database) is never used.
   const worker = createUsageWorker({ redisUrl, queueName, prefix, aggregator: new UsageAggregator(undefined as never) });
   await worker.worker.waitUntilReady();
-  while (!worker.worker.isRunning()) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  // BullMQ sets isRunning() inside run() and emits no event for it.
+  await eventually(() => worker.worker.isRunning(), RUNNING_TIMEOUT_MS, POLL_MS);
   process.stdout.write('running\n');
   process.stdin.once('data', () => {
     void worker.close().then(() => {

@@ -1,27 +1,11 @@
-// `npm start`: the admin API and the gateway in one process, on their two ports.
+// `npm start`: the admin API and the gateway in one process, on their two ports (startPlatform).
 // One process is what makes the embedded defaults work: PGlite is a single-connection
 // database per directory, and the in-process control bus only reaches code in this process.
 // Production runs the apps separately (`npm run start:api`, `npm run start:gateway`).
-import { startApi } from '@switchboard/api-app';
-import { startGateway } from '@switchboard/gateway-app';
-
-interface Running {
-  url: string;
-  /** Prometheus page on the app's own metrics port; undefined when turned off. */
-  metricsUrl: string | undefined;
-  close(): Promise<void>;
-}
+import { startPlatform } from './platform';
 
 async function main(): Promise<void> {
-  // The API runs migrations and creates the embedded secrets first; the gateway then reads them.
-  const api: Running = await startApi();
-  let gateway: Running;
-  try {
-    gateway = await startGateway();
-  } catch (error) {
-    await api.close();
-    throw error;
-  }
+  const { api, gateway, close } = await startPlatform();
 
   process.stdout.write(
     [
@@ -39,9 +23,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`${signal} received, shutting down\n`);
-    // Gateway first: it drains in-flight tool calls, which may still need the database.
-    await gateway.close().catch((error) => process.stderr.write(`gateway shutdown: ${String(error)}\n`));
-    await api.close().catch((error) => process.stderr.write(`api shutdown: ${String(error)}\n`));
+    await close().catch((error: Error) => process.stderr.write(`${error.message}\n`));
     process.exit(0);
   };
   process.once('SIGTERM', (signal) => void stop(signal));

@@ -7,6 +7,7 @@ import { startGateway, type RunningGateway } from '@switchboard/gateway-app';
 import { connectMcpClient, createTempDataDir, createTestDatabase, eventually, type McpTransportName, type TestDatabase, testRedisUrl } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
+import { startPlatform } from './platform';
 
 // The admin API and the gateway together, as deployed: tool calls made through the gateway come
 // back as totals from the usage API. Cluster mode runs both apps with Redis (usage events through
@@ -20,6 +21,8 @@ const PLUGIN_SECRET = `plugin-secret-${randomBytes(8).toString('hex')}`;
 const ECHO_CALLS = 5;
 const FAILING_CALLS = 2;
 const DAY_MS = 24 * 3600_000;
+/** How long usage may take to arrive through the pipeline; well inside the test's own timeout. */
+const USAGE_DELIVERY_TIMEOUT_MS = 30_000;
 
 type Json = Record<string, any>;
 
@@ -48,15 +51,19 @@ interface Platform {
 }
 
 /** The two apps as one platform; closing it stops the gateway, then the API, then removes the data. */
-function platformOf(api: RunningApi, gateway: RunningGateway, adminSecret: string, logs: { text(): string }, data: { remove(): void }): Platform {
+function platformOf(
+  apps: { api: RunningApi; gateway: RunningGateway; close(): Promise<void> },
+  adminSecret: string,
+  logs: { text(): string },
+  data: { remove(): void },
+): Platform {
   return {
-    api,
-    gateway,
+    api: apps.api,
+    gateway: apps.gateway,
     adminToken: adminToken(adminSecret),
     logs: logs.text,
     async close() {
-      await gateway.close();
-      await api.close();
+      await apps.close();
       data.remove();
     },
   };
@@ -95,17 +102,19 @@ async function makeCalls(platform: Platform, key: string): Promise<Client[]> {
   return [streamable, sse];
 }
 
-/** Usage totals by tool, polled until the pipeline delivered every call (or the test times out). */
+/** Usage totals by tool, polled until the pipeline delivered every call. */
 async function usageByTool(platform: Platform, expectedCalls: number): Promise<Json> {
   const from = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
   const to = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
-  for (;;) {
-    const usage = await admin(platform, 'GET', `/v1/tenants/acme/usage?from=${from}&to=${to}&groupBy=tool`);
-    expect(usage.status).toBe(200);
-    if (usage.body['totals'].calls >= expectedCalls) return usage.body;
-    // The worker or the in-process sink delivers in batches; nothing to await from out here.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let usage: Json = {};
+  // The worker or the in-process sink delivers in batches; nothing to await from out here.
+  await eventually(async () => {
+    const answer = await admin(platform, 'GET', `/v1/tenants/acme/usage?from=${from}&to=${to}&groupBy=tool`);
+    expect(answer.status).toBe(200);
+    usage = answer.body;
+    return usage['totals'].calls >= expectedCalls;
+  }, USAGE_DELIVERY_TIMEOUT_MS);
+  return usage;
 }
 
 function expectUsageMatchesCalls(usage: Json): void {
@@ -154,7 +163,11 @@ describe('usage metering through BullMQ, with the API and a gateway on Redis', (
       { ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', NODE_ID: `${redisPrefix}-gw` },
       { logDestination: logs.stream },
     );
-    platform = platformOf(api, gateway, adminSecret, logs, data);
+    const close = async () => {
+      await gateway.close();
+      await api.close();
+    };
+    platform = platformOf({ api, gateway, close }, adminSecret, logs, data);
     ({ key, keyId } = await setUpTenant(platform));
   });
   afterAll(async () => {
@@ -229,11 +242,19 @@ describe('usage metering in embedded mode (one process, no DATABASE_URL or REDIS
     const adminSecret = randomBytes(32).toString('base64');
     const logs = logSink();
     // What `npm start` does: the API first (migrations, generated secrets, the in-process sink),
-    // then the gateway on the same DATA_DIR.
-    const env = { DATA_DIR: data.dir, ADMIN_JWT_SECRET: adminSecret, PLUGINS: TESTKIT_PLUGIN, LOG_LEVEL: 'warn' };
-    const api = await startApi({ ...env, API_PORT: '0', API_METRICS_PORT: 'off' }, { logDestination: logs.stream, print: () => undefined });
-    const gateway = await startGateway({ ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: 'off' }, { logDestination: logs.stream });
-    platform = platformOf(api, gateway, adminSecret, logs, data);
+    // then the gateway on the same DATA_DIR, sharing the launcher's embedded hub.
+    const env = {
+      DATA_DIR: data.dir,
+      ADMIN_JWT_SECRET: adminSecret,
+      PLUGINS: TESTKIT_PLUGIN,
+      LOG_LEVEL: 'warn',
+      API_PORT: '0',
+      API_METRICS_PORT: 'off',
+      GATEWAY_PORT: '0',
+      GATEWAY_METRICS_PORT: 'off',
+    };
+    const apps = await startPlatform(env, { api: { logDestination: logs.stream, print: () => undefined }, gateway: { logDestination: logs.stream } });
+    platform = platformOf(apps, adminSecret, logs, data);
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));

@@ -3,9 +3,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startApi, type RunningApi } from '@switchboard/api-app';
 import { startGateway, type RunningGateway } from '@switchboard/gateway-app';
-import { connectMcpClient, createTempDataDir, createTestDatabase, type McpTransportName, type TestDatabase, testRedisUrl } from '@switchboard/testing';
+import { connectMcpClient, createTempDataDir, createTestDatabase, eventually, type McpTransportName, type TestDatabase, testRedisUrl } from '@switchboard/testing';
 import { Redis } from 'ioredis';
 import jwt from 'jsonwebtoken';
+import { startPlatform } from './platform';
 
 // The admin API's sessions endpoints over real gateways: embedded (one process, the gateway's
 // in-process registry) and cluster mode (two gateway nodes recording their sessions in Redis).
@@ -46,14 +47,17 @@ function connect(gateway: RunningGateway, key: string, transport: McpTransportNa
 
 /** Polls (nothing to await from out here) until the listing satisfies `done`. */
 async function listingWhere(world: World, done: (items: Json[]) => boolean): Promise<Json[]> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const listed = await admin(world, 'GET', '/v1/tenants/acme/sessions');
-    expect(listed.status).toBe(200);
-    if (done(listed.body['items'])) return listed.body['items'];
-    if (Date.now() > deadline) throw new Error(`sessions listing never matched: ${JSON.stringify(listed.body)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  let listed: Json = {};
+  const matches = async () => {
+    const answer = await admin(world, 'GET', '/v1/tenants/acme/sessions');
+    expect(answer.status).toBe(200);
+    listed = answer.body;
+    return done(listed['items']);
+  };
+  await eventually(matches).catch((error: unknown) => {
+    throw new Error(`sessions listing never matched: ${JSON.stringify(listed)}`, { cause: error });
+  });
+  return listed['items'];
 }
 
 async function listsAndTerminates(world: World, key: string): Promise<void> {
@@ -81,21 +85,21 @@ async function listsAndTerminates(world: World, key: string): Promise<void> {
 
 describe('sessions endpoints in embedded mode (npm start: one process, no REDIS_URL)', () => {
   let world: World;
+  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
   let removeData: () => void;
 
   beforeAll(async () => {
     const data = createTempDataDir('platform_sessions_embedded');
     removeData = data.remove;
     const adminSecret = randomBytes(32).toString('base64');
-    const env = { DATA_DIR: data.dir, ADMIN_JWT_SECRET: adminSecret, LOG_LEVEL: 'silent' };
-    const api = await startApi({ ...env, API_PORT: '0', API_METRICS_PORT: 'off' }, { print: () => undefined });
-    const gateway = await startGateway({ ...env, GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: 'off' });
-    world = { api, gateways: [gateway], adminToken: adminToken(adminSecret) };
+    const env = { DATA_DIR: data.dir, ADMIN_JWT_SECRET: adminSecret, LOG_LEVEL: 'silent', API_PORT: '0', API_METRICS_PORT: 'off', GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: 'off' };
+    platform = await startPlatform(env, { api: { print: () => undefined } });
+    world = { api: platform.api, gateways: [platform.gateway], adminToken: adminToken(adminSecret) };
   }, 60_000);
 
   afterAll(async () => {
-    for (const gateway of world?.gateways ?? []) await gateway.close();
-    await world?.api.close();
+    // Gateway first, then the API, as `npm start` stops.
+    await platform?.close();
     removeData?.();
   });
 
