@@ -1,6 +1,29 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+const APP_ALIASES = { group: ['@switchboard/api-app', '@switchboard/gateway-app'], message: 'Only tools/platform may import an app.' };
+
+// The gateway's floors, ground first (docs/architecture.md): a folder of apps/gateway/src imports
+// only from folders before it in this list; main.ts, the composition root, stands above them all.
+const GATEWAY_FLOORS = ['config', 'protocol', 'catalog', 'auth', 'hosted', 'tenants', 'sessions', 'cluster', 'accounting', 'transports'];
+const gatewayFloorRules = GATEWAY_FLOORS.map((floor, index) => {
+  const above = [...GATEWAY_FLOORS.slice(index + 1), 'main'];
+  return {
+    files: [`apps/gateway/src/${floor}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            APP_ALIASES,
+            { group: above.flatMap((upper) => [`../${upper}`, `../${upper}/**`]), message: `apps/gateway/src/${floor}/ may import only the floors below it: ${GATEWAY_FLOORS.slice(0, index).join(', ') || 'none'}.` },
+          ],
+        },
+      ],
+    },
+  };
+});
+
 // Module boundaries: projects are tagged by scope (api, gateway, shared, plugin, platform) and
 // type (app, feature, data-access, util, plugin, launcher) in their project.json. An app never
 // imports the other app; libraries never import apps; plugins see only the plugin SDK.
@@ -48,9 +71,11 @@ export default [
     // Only the launcher may use the app aliases that `allow` above opens up.
     files: ['apps/**/*.ts', 'libs/**/*.ts', 'plugins/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@switchboard/api-app', '@switchboard/gateway-app'], message: 'Only tools/platform may import an app.' }] }],
+      'no-restricted-imports': ['error', { patterns: [APP_ALIASES] }],
     },
   },
+  // After the block above: for these files the floor rule (which repeats APP_ALIASES) replaces it.
+  ...gatewayFloorRules,
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } },

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, type Env } from '@switchboard/config';
+import { ConfigError, isUuid, type Env } from '@switchboard/config';
 import { migrate, openDatabase } from '@switchboard/db';
 import { pluginSecretsAad, SecretBox } from '@switchboard/secrets';
 import { DEFAULT_ADMIN_TOKEN_TTL_SECONDS, mintAdminToken } from './auth/admin-jwt';
@@ -19,8 +19,6 @@ const USAGE = `Usage:
   npm run admin -- migrate
   npm run admin -- reencrypt-secrets
   npm run admin -- key-peppers`;
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class UsageError extends Error {}
 
@@ -47,7 +45,7 @@ function tokenCommand(args: string[], env: Env): string {
     options: { tenant: { type: 'string' }, ttl: { type: 'string' }, subject: { type: 'string' } },
     strict: true,
   });
-  if (values.tenant !== undefined && !UUID_PATTERN.test(values.tenant)) throw new UsageError('--tenant must be a tenant id (uuid)');
+  if (values.tenant !== undefined && !isUuid(values.tenant)) throw new UsageError('--tenant must be a tenant id (uuid)');
   const config = loadApiConfig(env);
   // Never longer than the API accepts (ADMIN_TOKEN_MAX_TTL_SECONDS): such a token would be refused anyway.
   const maxTtl = config.adminAuth.maxTokenTtlSeconds;

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyResolver, systemClock, type Clock } from '@switchboard/api-keys';
-import { ConfigError, type Env } from '@switchboard/config';
-import { ClusterKeys } from '@switchboard/coordination';
+import { ConfigError, urlHost, type Env } from '@switchboard/config';
+import { ClusterKeys, InProcessSessionDirectory, type ControlBus, type SessionDirectory } from '@switchboard/coordination';
 import { migrate, openDatabase } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
+import type { InProcessUsageSink } from '@switchboard/metering';
 import { createMetricsRegistry, startMetricsServer, type ApiMetrics } from '@switchboard/metrics';
 import { loadPluginCatalog } from '@switchboard/plugin-runtime';
 import type { PlatformSecrets } from '@switchboard/secrets';
@@ -41,7 +42,22 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
+/**
+ * What the admin API shares with a gateway started in the same process (`npm start` builds these
+ * parts and hands them to both apps). Used in embedded mode only: on Redis, the cluster's are used.
+ */
+export interface ApiEmbedding {
+  /** Where control events go to the gateway; not closed by the API. */
+  controlBus: ControlBus;
+  /** Where the gateway records usage: the API attaches its in-process sink while it runs. */
+  usage: { attach(sink: InProcessUsageSink): () => void };
+  /** The gateway's live sessions, for the sessions endpoints. */
+  sessions: SessionDirectory;
+}
+
 export interface StartApiOptions {
+  /** Shared with the gateway in this process; without it an embedded API builds its own parts. */
+  embedded?: ApiEmbedding;
   /** Where logs go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
   /** Where the first-start admin token is printed; stdout by default. */
@@ -78,7 +94,7 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
     const catalog = await loadPluginCatalog({ pluginsDir: config.plugins.dir, packages: config.plugins.packages });
 
-    const controlBus = await openControlBus(config, logger, options.redisNamespace?.controlChannel);
+    const controlBus = await openControlBus(config, logger, options.redisNamespace?.controlChannel, options.embedded?.controlBus);
     cleanups.unshift(() => controlBus.close());
     const usage = startUsagePipeline({
       db,
@@ -86,6 +102,7 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
       nodeId: config.nodeId,
       redisUrl: config.redis?.url,
       queuePrefix: options.redisNamespace?.usageQueuePrefix ?? (config.redis && new ClusterKeys(config.redis.prefix).usageQueuePrefix()),
+      embedded: options.embedded?.usage,
     });
     // Closed before the database: the last buffered usage events still need it.
     cleanups.unshift(() => usage.close());
@@ -110,6 +127,8 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
       apiKeys,
       usage,
       redisReady: () => controlBus.ready() && usage.redisReady(),
+      // Alone, a directory nothing attaches to: no sessions.
+      inProcessSessions: options.embedded?.sessions ?? new InProcessSessionDirectory(),
     };
     const app = await createApp(context, metrics);
     cleanups.unshift(() => app.close());
@@ -200,11 +219,6 @@ function printFirstStartToken(config: ApiConfig, secrets: PlatformSecrets, url: 
       '',
     ].join('\n'),
   );
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function runAll(steps: (() => Promise<unknown> | unknown)[]): Promise<void> {

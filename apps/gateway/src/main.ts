@@ -1,41 +1,59 @@
 import 'reflect-metadata';
+import { EventEmitter } from 'node:events';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiKeyResolver, TenantTokens } from '@switchboard/api-keys';
 import type { Env } from '@switchboard/config';
-import { ClusterKeys, registerInProcessSessionDirectory, sharedInProcessControlBus, type ControlBus } from '@switchboard/coordination';
+import { ClusterKeys, InProcessControlBus, type ControlBus, type ControlEvent, type SessionDirectory } from '@switchboard/coordination';
 import { migrate, openDatabase, pendingMigrations } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
-import { configureOutboundNetwork } from '@switchboard/plugin-net';
-import { loadPluginCatalog } from '@switchboard/plugin-runtime';
+import type { UsageSink } from '@switchboard/metering';
+import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
 import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
 import { BearerAuthenticator } from './auth/bearer-authenticator';
-import { TenantTokenVerifier } from './auth/tenant-token.strategy';
+import { TenantTokenVerifier } from './auth/tenant-token-verifier';
 import { openClusterNode } from './cluster/cluster-node';
 import { loadGatewayConfig } from './config/gateway-config';
-import { GatewayModule } from './gateway.module';
-import { GatewayStatus } from './gateway-runtime';
-import { UNSUPPORTED_BODY } from './http/json-body';
-import { OriginPolicy } from './http/origin-policy';
-import { registerMcpRoutes } from './http/mcp-routes';
-import { RequestGate } from './http/request-gate';
-import { observeRequests, requestIdFor } from './http/request-log';
-import { startLimitsAndMetering, type LimitsAndMetering } from './limits-and-metering';
-import { GATEWAY_SERVER_INFO } from './mcp/session-server';
+import { GatewayModule } from './transports/gateway.module';
+import { GatewayStatus } from './transports/gateway-status';
+import { UNSUPPORTED_BODY } from './protocol/json-rpc-body';
+import { OriginPolicy } from './transports/origin-policy';
+import { registerMcpRoutes } from './transports/mcp-routes';
+import { RequestGate } from './transports/request-gate';
+import { observeRequests, requestIdFor } from './transports/request-log';
+import { startLimitsAndMetering, type LimitsAndMetering } from './accounting/limits-and-metering';
+import { GATEWAY_SERVER_INFO } from './sessions/session-server';
 import { SessionManager } from './sessions/session-manager';
 import { localSessionDirectory } from './sessions/session-directory-view';
 import { LocalSessionRegistry } from './sessions/session-registry';
-import { TenantPluginsService } from './tenants/tenant-plugins.service';
+import { TenantPluginsService } from './tenants/tenant-plugins';
+import { platformPluginStores } from './tenants/plugin-stores';
+import { startGatewayPlugins } from './catalog/gateway-plugins';
 import { startHostedServers, type HostedRuntime } from './hosted/hosted-runtime';
 import type { HostedServerInfo } from './hosted/hosted-server-pool';
-import { hostedServerMetrics } from './metrics/hosted-server-metrics';
-import { McpEndpointsService } from './transports/mcp-endpoints.service';
+import { hostedServerMetrics } from './accounting/hosted-server-metrics';
+import { McpEndpointsService } from './transports/mcp-endpoints';
 import { RequestTracker } from './sessions/request-tracker';
-import { timedHttpServer } from './http/http-server';
+import { timedHttpServer } from './transports/http-server';
 
+
+/**
+ * What a gateway shares with an admin API started in the same process (`npm start` builds these
+ * parts and hands them to both apps). Used in embedded mode only: on Redis, nodes share the cluster.
+ */
+export interface GatewayEmbedding {
+  /** Control events the API publishes. */
+  controlBus: ControlBus;
+  /** Usage events, into the in-process sink the API owns; closing it only flushes. */
+  usage: UsageSink;
+  /** Where the API lists sessions: the gateway attaches its registry while it runs. */
+  sessions: { attach(directory: SessionDirectory): () => void };
+}
 
 export interface StartGatewayOptions {
-  /** Control events from the API; defaults to the process-wide in-process bus (`npm start`). */
+  /** Shared with the API in this process; without it an embedded gateway builds its own parts. */
+  embedded?: GatewayEmbedding;
+  /** Control events from elsewhere (tests); by default the cluster's, the embedding's, or a bus of its own. */
   bus?: ControlBus;
   /** Apply pending migrations instead of refusing to start (embedded first run, tests). */
   migrate?: boolean;
@@ -69,36 +87,38 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     destination: options.logDestination as never,
   });
   const catalog = await loadPluginCatalog({ pluginsDir: config.plugins.dir, packages: config.plugins.packages });
-  configureOutboundNetwork({ allow: config.outbound.allowCidrs });
   const secrets = loadPlatformSecrets({ ...config.secrets, dataDir: config.database.dataDir });
   const db = openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   // Cluster mode (REDIS_URL): sessions recorded in Redis, requests forwarded between nodes.
   const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions) : undefined;
-  const bus = options.bus ?? cluster?.bus ?? sharedInProcessControlBus();
+  const bus = options.bus ?? cluster?.bus ?? options.embedded?.controlBus ?? new InProcessControlBus();
   const unsubscribers: (() => void)[] = [];
   let accounting: LimitsAndMetering | undefined;
   let hosted: HostedRuntime | undefined;
+  let plugins: RunningPlugins | undefined;
   try {
+    // Each plugin's setup, with the platform's outbound policy on its context (no process-wide state).
+    plugins = await startGatewayPlugins(catalog, config.outbound, logger);
     await ensureMigrated(db, options.migrate === true, logger);
     accounting = await startLimitsAndMetering(config, db, logger, {
       redis: config.cluster ? { url: config.cluster.redisUrl, limitsKeyPrefix: `${config.cluster.prefix}:limits:` } : undefined,
       usageQueuePrefix: options.usageQueuePrefix ?? (config.cluster && new ClusterKeys(config.cluster.prefix).usageQueuePrefix()),
+      embeddedUsage: options.embedded?.usage,
     });
     const redisUp = accounting.metrics.redisConnectionUp;
     cluster?.onRedisStatus((connection, ready) => redisUp.labels(connection).set(ready ? 1 : 0));
 
     const keys = new ApiKeyResolver(db.prisma, secrets.keyPeppers);
-    // A hosted server's list_changed reaches the tenant's sessions like an admin change would.
-    hosted = startHostedServers(
-      config,
-      db.prisma,
-      logger,
-      (tenantId) => void sessions.onControlEvent({ type: 'plugins.changed', tenantId }),
-      hostedServerMetrics(accounting.metrics),
-    );
+    // A hosted server's list_changed, or a plugin's, reaches the tenant's sessions like an admin
+    // change would: both report here, and the session manager subscribes once it exists.
+    const pluginChanges = new EventEmitter<{ changed: [tenantId: string] }>();
+    const pluginsChanged = (tenantId: string) => void pluginChanges.emit('changed', tenantId);
+    hosted = startHostedServers(config, db.prisma, logger, pluginsChanged, hostedServerMetrics(accounting.metrics));
     const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
+      plugins,
+      stores: platformPluginStores(db.prisma),
       hosted: hosted.templates,
-      onListChanged: (tenantId) => void sessions.onControlEvent({ type: 'plugins.changed', tenantId }),
+      onListChanged: pluginsChanged,
     });
     const sessions = new SessionManager(cluster?.registry ?? new LocalSessionRegistry(), tenantPlugins, keys, logger, {
       keepAliveMs: config.sessions.keepAliveMs,
@@ -109,13 +129,15 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       eventStoreFor: cluster?.eventStoreFor,
       toolCalls: accounting.toolCalls,
     });
+    const applyToSessions = (event: ControlEvent) => {
+      sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
+    };
+    const onPluginsChanged = (tenantId: string) => applyToSessions({ type: 'plugins.changed', tenantId });
+    pluginChanges.on('changed', onPluginsChanged);
+    unsubscribers.push(() => pluginChanges.off('changed', onPluginsChanged));
     // The resolver's caches first, so sessions re-checking a key see the change.
     unsubscribers.push(keys.attach(bus));
-    unsubscribers.push(
-      bus.subscribe((event) => {
-        sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
-      }),
-    );
+    unsubscribers.push(bus.subscribe(applyToSessions));
     const gate = new RequestGate(
       new OriginPolicy(config.http.allowedOrigins),
       new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds })),
@@ -140,7 +162,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       ...(cluster ? { forwarder: cluster.forwarder } : {}),
     });
     const status = new GatewayStatus(config.nodeId, GATEWAY_SERVER_INFO.version, config.http.publicUrl, sessions, db, logger, cluster?.health, accounting.warnings);
-    if (!cluster) unsubscribers.push(registerInProcessSessionDirectory(localSessionDirectory(sessions.registry, config.nodeId)));
+    if (!cluster && options.embedded) unsubscribers.push(options.embedded.sessions.attach(localSessionDirectory(sessions.registry, config.nodeId)));
 
     const app = await NestFactory.create<NestFastifyApplication>(
       GatewayModule.with({ status }),
@@ -166,6 +188,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     logger.info({ url, metricsUrl: accounting.metricsUrl, plugins: catalog.list().map((p) => p.name) }, 'gateway listening');
     const running = accounting;
     const runningHosted = hosted;
+    const runningPlugins = plugins;
 
     let closing: Promise<void> | undefined;
     return {
@@ -190,6 +213,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
           await runningHosted.close();
           for (const unsubscribe of unsubscribers) unsubscribe();
           await app.close();
+          // After the last call: what each plugin's setup opened (clients, pools, timers).
+          await runningPlugins.close();
           await cluster?.close();
           // After the drain: the last calls' usage events and key last-use times still go out.
           await running.close();
@@ -201,6 +226,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     await cluster?.close().catch(() => undefined);
     await accounting?.close().catch(() => undefined);
     await hosted?.close().catch(() => undefined);
+    await plugins?.close();
     await db.close().catch(() => undefined);
     throw error;
   }

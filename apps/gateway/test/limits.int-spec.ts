@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { LimitOverrides } from '@switchboard/limits';
-import { JSON_RPC_LIMIT_EXCEEDED } from '../src/http/jsonrpc-errors';
+import { JSON_RPC_LIMIT_EXCEEDED } from '../src/protocol/jsonrpc-errors';
 import { latch } from './fixtures/latch-plugin';
 import { connectClient, disconnect, eventually, LATCH_PLUGIN, startHarness, type GatewayHarness, type TransportName } from './gateway-harness';
 

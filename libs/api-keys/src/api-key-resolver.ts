@@ -1,3 +1,4 @@
+import { isUuid } from '@switchboard/config';
 import type { ControlBus, ControlEvent } from '@switchboard/coordination';
 import type { PrismaClient } from '@switchboard/db';
 import { limitOverridesSchema, type LimitOverrides } from '@switchboard/limits';
@@ -221,7 +222,7 @@ export class ApiKeyResolver {
     const publicId = this.publicIdByKeyId.get(keyId);
     const cached = publicId === undefined ? undefined : this.fromCache(publicId);
     if (cached) return cached;
-    if (!UUID_PATTERN.test(keyId)) return null;
+    if (!isUuid(keyId)) return null;
     const generation = this.generation;
     const row = await this.prisma.apiKey.findUnique({ where: { id: keyId }, include: KEY_WITH_TENANT });
     if (!row) return null;
@@ -259,8 +260,6 @@ export class ApiKeyResolver {
     this.cache.delete(publicId);
   }
 }
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface KeyRow {
   id: string;

@@ -11,6 +11,7 @@ export {
   CHECKSUM_LENGTH,
 } from './api-key-format';
 export type { GeneratedApiKey, ParsedApiKey } from './api-key-format';
+export { bearerTokenOf } from './bearer-credentials';
 export { systemClock } from './principal';
 export type { Principal, ResolveResult, ResolveFailure, Clock } from './principal';
 export { ApiKeyResolver, DEFAULT_CACHE_TTL_MS, DEFAULT_NEGATIVE_CACHE_TTL_MS, DEFAULT_MAX_CACHE_ENTRIES } from './api-key-resolver';

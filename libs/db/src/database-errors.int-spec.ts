@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { createTempDataDir, createTestDatabase, startTcpProxy, testAdminDatabaseUrl, type TcpProxy, type TestDatabase } from '@switchboard/testing';
+import { createTempDataDir, createTestDatabase, eventually, startTcpProxy, testAdminDatabaseUrl, type TcpProxy, type TestDatabase } from '@switchboard/testing';
 import { isDatabaseUnavailable, migrate, openDatabase, type Database } from './index';
 
 /** Provokes each failure for real, so a Prisma or pg upgrade that changes an error's shape fails here. */
@@ -70,13 +70,16 @@ describe('isDatabaseUnavailable on Postgres', () => {
   const sleepQuery = (marker: string) => `SELECT pg_sleep(5)::text AS "${marker}"`;
 
   async function waitForActiveSleep(marker: string): Promise<number> {
-    for (;;) {
+    let pid: number | undefined;
+    await eventually(async () => {
       const rows = await adminQuery<{ pid: number }>(
         "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%' || $2 || '%'",
         [test.name, marker],
       );
-      if (rows[0]) return rows[0].pid;
-    }
+      pid = rows[0]?.pid;
+      return pid !== undefined;
+    });
+    return pid!;
   }
 });
 

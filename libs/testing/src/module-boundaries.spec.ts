@@ -44,3 +44,32 @@ describe('module boundaries', () => {
     expect(messages).toEqual([]);
   });
 });
+
+describe("the gateway's floors", () => {
+  jest.setTimeout(60_000);
+
+  it('stops a lower floor from importing a higher one', async () => {
+    const messages = await lintAs('apps/gateway/src/protocol/probe.ts', "import { McpSession } from '../sessions/mcp-session';\nexport const x = McpSession;\n");
+    expect(messages.join('\n')).toMatch(/no-restricted-imports: .*protocol\/ may import only the floors below it/);
+  });
+
+  it('stops sessions from importing the accounting above them, and any floor from importing main', async () => {
+    const upward = await lintAs('apps/gateway/src/sessions/probe.ts', "import { GatewayLimits } from '../accounting/gateway-limits';\nexport const x = GatewayLimits;\n");
+    expect(upward.join('\n')).toMatch(/no-restricted-imports/);
+    const root = await lintAs('apps/gateway/src/transports/probe.ts', "import { startGateway } from '../main';\nexport const x = startGateway;\n");
+    expect(root.join('\n')).toMatch(/no-restricted-imports/);
+  });
+
+  it('lets a floor import the floors below it and its own folder', async () => {
+    const messages = await lintAs(
+      'apps/gateway/src/cluster/probe.ts',
+      "import { McpSession } from '../sessions/mcp-session';\nimport { refuse } from '../protocol/jsonrpc-errors';\nimport { NodeLink } from './node-link';\nexport const x = [McpSession, refuse, NodeLink];\n",
+    );
+    expect(messages).toEqual([]);
+  });
+
+  it('still keeps the app aliases out of the gateway floors', async () => {
+    const messages = await lintAs('apps/gateway/src/sessions/probe.ts', "import { startApi } from '@switchboard/api-app';\nexport const x = startApi;\n");
+    expect(messages.join('\n')).toMatch(/Only tools\/platform may import an app/);
+  });
+});

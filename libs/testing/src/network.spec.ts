@@ -24,9 +24,8 @@ describe('waitForHttp', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['-e', 'process.exit(3)'], { stdio: 'ignore' });
     await new Promise((resolve) => child.once('exit', resolve));
-    const started = Date.now();
+    // The deadline would fail with a timeout message, not this one.
     await expect(waitForHttp(`http://127.0.0.1:${port}/healthz`, { process: child, timeoutMs: 20_000 })).rejects.toThrow('its process exited (3)');
-    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('resolves once the url answers 2xx', async () => {

@@ -1,13 +1,16 @@
 import { ApiKeyResolver, parseApiKey } from '@switchboard/api-keys';
-import { sharedInProcessControlBus, type ControlEvent } from '@switchboard/coordination';
+import { InProcessControlBus, InProcessSessionDirectory, type ControlEvent } from '@switchboard/coordination';
 import { openDatabase } from '@switchboard/db';
+import { SharedUsageSink } from '@switchboard/metering';
 import { keyIdOf } from '@switchboard/secrets';
 import { PUBLIC_GATEWAY_URL, startTestApi, type TestApi } from '../testing/api-test-harness';
 
 describe('API keys API', () => {
   let t: TestApi;
+  // The bus a gateway started in the same process (`npm start`) would share with the API.
+  const bus = new InProcessControlBus();
   beforeAll(async () => {
-    t = await startTestApi('api_keys_api');
+    t = await startTestApi('api_keys_api', {}, { embedded: { controlBus: bus, usage: new SharedUsageSink(), sessions: new InProcessSessionDirectory() } });
     await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'acme', name: 'Acme' } });
   });
   afterAll(async () => {
@@ -178,13 +181,13 @@ describe('API keys API', () => {
   });
 
   it('tells gateways about revocations and rotations, so a gateway cache drops the key at once', async () => {
-    // A gateway in the same process: its own resolver with a long cache, attached to the shared bus.
+    // A gateway in the same process: its own resolver with a long cache, attached to the bus it shares with the API.
     const db = openDatabase({ url: t.databaseUrl, dataDir: '' });
     const pepper = Buffer.from(t.keyPepper, 'base64');
     const gateway = new ApiKeyResolver(db.prisma, { current: { id: keyIdOf(pepper), key: pepper }, previous: [] }, { cacheTtlMs: 3_600_000 });
     const events: ControlEvent[] = [];
-    const unsubscribe = sharedInProcessControlBus().subscribe((event) => events.push(event));
-    const detach = gateway.attach(sharedInProcessControlBus());
+    const unsubscribe = bus.subscribe((event) => events.push(event));
+    const detach = gateway.attach(bus);
     try {
       const { body } = await issue({ name: 'gateway-cached' });
       expect((await gateway.resolve(body.secret)).ok).toBe(true);

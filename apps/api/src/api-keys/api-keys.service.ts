@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { generateApiKey, type Clock } from '@switchboard/api-keys';
+import { isUuid } from '@switchboard/config';
 import { Prisma, PrismaClient, type ApiKey, type Tenant } from '@switchboard/db';
 import { limitOverridesSchema } from '@switchboard/limits';
 import type { PluginCatalog } from '@switchboard/plugin-runtime';
@@ -11,7 +12,6 @@ import { ApiError, ApiErrorCode } from '../common/api-error';
 import { ControlEventsPublisher } from '../common/control-events.publisher';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../common/pagination';
 import type { ApiConfig } from '../config/api-config';
-import { isUuid } from '../tenants/tenants.schemas';
 import { TenantsService } from '../tenants/tenants.service';
 import type { ApiKeyView, IssueApiKeyInput, IssuedApiKey, RotateApiKeyInput } from './api-keys.schemas';
 import { clientSnippets, gatewayUrls, serverNameFor } from './client-snippets';

@@ -4,6 +4,7 @@ import { passportJwtSecret } from 'jwks-rsa';
 import passport from 'passport';
 import { Strategy as JwtStrategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
 import type { Clock } from '@switchboard/api-keys';
+import { isUuid } from '@switchboard/config';
 import type { AdminAuthConfig } from '../config/api-config';
 import { PLATFORM_ADMIN_ROLE, type AdminPrincipal } from './admin-principal';
 import { bearerToken } from './bearer-token';
@@ -26,7 +27,6 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 /** jwks-rsa fetches keys at most this often, so bad tokens with random `kid`s cannot flood the IdP. */
 const JWKS_REQUESTS_PER_MINUTE = 10;
 export const DEFAULT_ADMIN_TOKEN_TTL_SECONDS = 3600;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AdminJwtVerifier {
   private readonly authenticator = new passport.Authenticator();
@@ -95,7 +95,7 @@ export function adminFromClaims(payload: unknown, policy: TokenLifetimePolicy): 
   const actor = typeof claims['sub'] === 'string' && claims['sub'] !== '' ? claims['sub'] : undefined;
   const tenant = claims['tenant'];
   if (tenant !== undefined) {
-    if (typeof tenant !== 'string' || !UUID_PATTERN.test(tenant)) return null;
+    if (typeof tenant !== 'string' || !isUuid(tenant)) return null;
     return { kind: 'tenant-admin', actor: actor ?? `tenant-admin:${tenant}`, tenantId: tenant.toLowerCase() };
   }
   const role = claims['role'];

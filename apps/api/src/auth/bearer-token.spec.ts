@@ -6,7 +6,7 @@ describe('bearerToken', () => {
   it('reads one b64token after the scheme, whatever its case', () => {
     expect(bearerToken(`Bearer ${JWT}`)).toBe(JWT);
     expect(bearerToken(`bearer ${JWT}`)).toBe(JWT);
-    expect(bearerToken(`BEARER  ${JWT}`)).toBe(JWT);
+    expect(bearerToken(`BEARER ${JWT}`)).toBe(JWT);
     expect(bearerToken('Bearer sbk_abc.def~ghi+/==')).toBe('sbk_abc.def~ghi+/==');
   });
 
@@ -18,6 +18,8 @@ describe('bearerToken', () => {
     ['a scheme glued to the token', `Bearer${JWT}`],
     ['no token', 'Bearer '],
     ['a tab instead of a space', `Bearer\t${JWT}`],
+    // One space exactly, as the gateway: no proxy or library in front can read another token.
+    ['two spaces after the scheme', `Bearer  ${JWT}`],
     ['characters outside b64token', 'Bearer abc"def'],
     ['padding in the middle', 'Bearer ab=cd'],
     ['the token alone', JWT],

@@ -1,6 +1,6 @@
 import type { PluginCatalog } from '@switchboard/plugin-runtime';
 import type { ApiKeyResolver, Clock } from '@switchboard/api-keys';
-import type { ControlBus } from '@switchboard/coordination';
+import type { ControlBus, SessionDirectory } from '@switchboard/coordination';
 import type { Database } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import type { PlatformSecrets } from '@switchboard/secrets';
@@ -22,6 +22,8 @@ export interface ApiContext {
   usage: UsagePipeline;
   /** False while Redis is unreachable (cluster mode only): /readyz reports it. */
   redisReady(): boolean;
+  /** Embedded mode: the sessions of a gateway in this process (`npm start`); none when the API runs alone. */
+  inProcessSessions: SessionDirectory;
 }
 
 // Injection tokens for the parts that are interfaces (classes are injected by class).
@@ -34,3 +36,4 @@ export const CLOCK = Symbol('Clock');
 export const PLATFORM_SECRETS = Symbol('PlatformSecrets');
 export const USAGE_PIPELINE = Symbol('UsagePipeline');
 export const REDIS_READY = Symbol('RedisReady');
+export const IN_PROCESS_SESSIONS = Symbol('InProcessSessions');

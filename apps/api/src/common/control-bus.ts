@@ -1,13 +1,7 @@
-import { ClusterKeys, RedisControlBus, sharedInProcessControlBus, type ControlBus } from '@switchboard/coordination';
+import { waitForRedisAtStartup } from '@switchboard/config';
+import { ClusterKeys, InProcessControlBus, RedisControlBus, type ControlBus } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
 import type { ApiConfig } from '../config/api-config';
-
-/**
- * How long start-up waits for Redis before serving anyway. The admin API works without Redis
- * (control events are then late, see ControlEventsPublisher), so a Redis outage must not stop it
- * from starting; it reports the degradation on /readyz instead.
- */
-export const REDIS_STARTUP_WAIT_MS = 5_000;
 
 export interface ApiControlBus {
   bus: ControlBus;
@@ -18,13 +12,15 @@ export interface ApiControlBus {
 
 /**
  * The bus that carries revocations to gateways. Cluster mode: Redis pub/sub, signed with
- * CLUSTER_SECRET. Embedded mode: the process-wide in-process bus, which reaches a gateway
- * started in the same process (`npm start`) and nothing else.
+ * CLUSTER_SECRET. Embedded mode: the in-process bus shared with a gateway started in the same
+ * process (`npm start`), or with none, one of our own that reaches nothing else.
  */
-export async function openControlBus(config: ApiConfig, logger: Logger, channel?: string): Promise<ApiControlBus> {
+export async function openControlBus(config: ApiConfig, logger: Logger, channel?: string, embedded?: ControlBus): Promise<ApiControlBus> {
   if (!config.redis) {
-    // Not ours to close: a gateway in this process may still be using it.
-    return { bus: sharedInProcessControlBus(), ready: () => true, close: async () => undefined };
+    // The shared bus is not ours to close: the gateway in this process may still be using it.
+    if (embedded) return { bus: embedded, ready: () => true, close: async () => undefined };
+    const own = new InProcessControlBus();
+    return { bus: own, ready: () => true, close: () => own.close() };
   }
   const bus = new RedisControlBus({
     redisUrl: config.redis.url,
@@ -37,12 +33,8 @@ export async function openControlBus(config: ApiConfig, logger: Logger, channel?
   bus.onStatus((status) =>
     status.ready ? logger.info('control bus connected to Redis') : logger.warn({ publisher: status.publisher, subscriber: status.subscriber }, 'control bus lost Redis'),
   );
-  let timer: NodeJS.Timeout | undefined;
-  const connected = await Promise.race([
-    bus.ready().then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), REDIS_STARTUP_WAIT_MS).unref())),
-  ]);
-  clearTimeout(timer);
-  if (!connected) logger.warn({ waitedMs: REDIS_STARTUP_WAIT_MS }, 'Redis not reachable at start-up; serving without control events until it is');
+  // The admin API works without Redis (control events are then late, see ControlEventsPublisher),
+  // so an outage must not stop it from starting; /readyz reports the degradation instead.
+  await waitForRedisAtStartup(bus.ready(), logger, 'Redis not reachable at start-up; serving without control events until it is');
   return { bus, ready: () => bus.status().ready, close: () => bus.close() };
 }

@@ -2,7 +2,19 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { TenantTokens } from '@switchboard/api-keys';
 import { PrismaClient } from '@switchboard/db';
 import { SecretBox } from '@switchboard/secrets';
-import { API_CONFIG, CLOCK, CONTROL_BUS, DATABASE, LOGGER, PLATFORM_SECRETS, PLUGIN_CATALOG, REDIS_READY, USAGE_PIPELINE, type ApiContext } from './api-context';
+import {
+  API_CONFIG,
+  CLOCK,
+  CONTROL_BUS,
+  DATABASE,
+  IN_PROCESS_SESSIONS,
+  LOGGER,
+  PLATFORM_SECRETS,
+  PLUGIN_CATALOG,
+  REDIS_READY,
+  USAGE_PIPELINE,
+  type ApiContext,
+} from './api-context';
 import { ControlEventsPublisher } from './control-events.publisher';
 
 /** Shared infrastructure from the ApiContext, injectable everywhere. */
@@ -21,6 +33,7 @@ export class CoreModule {
       { provide: PLATFORM_SECRETS, useValue: context.secrets },
       { provide: USAGE_PIPELINE, useValue: context.usage },
       { provide: REDIS_READY, useValue: context.redisReady },
+      { provide: IN_PROCESS_SESSIONS, useValue: context.inProcessSessions },
       { provide: SecretBox, useValue: new SecretBox(context.secrets.secretsKeys) },
       { provide: TenantTokens, useValue: new TenantTokens(context.secrets.keyPeppers, context.clock) },
       ControlEventsPublisher,

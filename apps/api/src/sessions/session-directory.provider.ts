@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { ClusterKeys, RedisSessionDirectory, sharedInProcessSessionDirectory, type SessionDirectory } from '@switchboard/coordination';
+import { ClusterKeys, RedisSessionDirectory, type SessionDirectory } from '@switchboard/coordination';
 import { Redis } from 'ioredis';
-import { API_CONFIG } from '../common/api-context';
+import { API_CONFIG, IN_PROCESS_SESSIONS } from '../common/api-context';
 import type { ApiConfig } from '../config/api-config';
 
 /**
@@ -13,9 +13,9 @@ export class SessionDirectoryProvider implements OnModuleDestroy {
   readonly directory: SessionDirectory;
   private readonly redis: Redis | undefined;
 
-  constructor(@Inject(API_CONFIG) config: ApiConfig) {
+  constructor(@Inject(API_CONFIG) config: ApiConfig, @Inject(IN_PROCESS_SESSIONS) inProcess: SessionDirectory) {
     if (!config.redis) {
-      this.directory = sharedInProcessSessionDirectory();
+      this.directory = inProcess;
       return;
     }
     // Fails fast while Redis is away: the listing answers 503 rather than hanging.

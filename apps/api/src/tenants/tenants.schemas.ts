@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { isUuid } from '@switchboard/config';
 import { limitOverridesSchema } from '@switchboard/limits';
 
 /** Slugs appear in MCP URLs (/t/{slug}/mcp): lowercase letters, digits and inner hyphens. */
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 export const SLUG_MIN_LENGTH = 3;
 export const SLUG_MAX_LENGTH = 40;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const tenantSlugSchema = z
   .string()
@@ -13,7 +13,7 @@ export const tenantSlugSchema = z
   .max(SLUG_MAX_LENGTH)
   .regex(SLUG_PATTERN, 'use lowercase letters, digits and hyphens, starting and ending with a letter or digit')
   // Tenants are addressed by id or slug in the same path segment, so a slug must not look like an id.
-  .refine((slug) => !UUID_PATTERN.test(slug), 'must not look like a tenant id');
+  .refine((slug) => !isUuid(slug), 'must not look like a tenant id');
 
 export const tenantNameSchema = z.string().trim().min(1).max(200);
 
@@ -42,7 +42,3 @@ export const tenantViewSchema = z.object({
 export type CreateTenantInput = z.output<typeof createTenantSchema>;
 export type UpdateTenantInput = z.output<typeof updateTenantSchema>;
 export type TenantView = z.output<typeof tenantViewSchema>;
-
-export function isUuid(value: string): boolean {
-  return UUID_PATTERN.test(value);
-}

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '@switchboard/config';
 import { Prisma, PrismaClient, type Tenant } from '@switchboard/db';
 import { limitOverridesSchema } from '@switchboard/limits';
 import type { AdminPrincipal } from '../auth/admin-principal';
@@ -7,7 +8,7 @@ import { ApiError, ApiErrorCode } from '../common/api-error';
 import { ControlEventsPublisher } from '../common/control-events.publisher';
 import { noteRequestTenant } from '../common/request-context';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../common/pagination';
-import { isUuid, SLUG_PATTERN, type CreateTenantInput, type TenantView, type UpdateTenantInput } from './tenants.schemas';
+import { SLUG_PATTERN, type CreateTenantInput, type TenantView, type UpdateTenantInput } from './tenants.schemas';
 
 /** Prisma's code for a unique-constraint violation. */
 const UNIQUE_VIOLATION = 'P2002';

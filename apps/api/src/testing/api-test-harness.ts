@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { createTempDataDir, createTestDatabase, startTcpProxy, testRedisUrl, type TcpProxy, type TestDatabase } from '@switchboard/testing';
 import { mintAdminToken } from '../auth/admin-jwt';
 import { DEFAULT_ADMIN_JWT_AUDIENCE, DEFAULT_ADMIN_JWT_ISSUER } from '../config/api-config';
-import { startApi, type RunningApi } from '../main';
+import { startApi, type ApiEmbedding, type RunningApi } from '../main';
 
 /** Test plugins (weather has a secret field); the real plugins/ folder belongs to the gateway's tests. */
 export const FIXTURE_PLUGINS_DIR = path.resolve(__dirname, '../../test-fixtures/plugins');
@@ -51,6 +51,8 @@ export interface TestApiOptions {
   redis?: boolean | { url: string };
   /** Connect the API to its database through a TCP relay the test can cut (a real outage). */
   databaseRelay?: boolean;
+  /** Embedded mode: the parts a gateway in the same process would share with the API. */
+  embedded?: ApiEmbedding;
 }
 
 /** Starts the API on port 0 (metrics too) against a fresh Postgres database of its own, logs captured. */
@@ -94,7 +96,7 @@ export async function startTestApi(label: string, env: Record<string, string> = 
       ...(cluster ? { REDIS_URL: cluster.redisUrl, CLUSTER_SECRET: cluster.secret.toString('base64') } : {}),
       ...env,
     },
-    { logDestination: destination, clock, redisNamespace: cluster },
+    { logDestination: destination, clock, redisNamespace: cluster, embedded: options.embedded },
   );
   const mint = (tenantId?: string) =>
     mintAdminToken({ secret: adminSecret, issuer: DEFAULT_ADMIN_JWT_ISSUER, audience: DEFAULT_ADMIN_JWT_AUDIENCE, tenantId });

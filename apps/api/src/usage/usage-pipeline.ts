@@ -8,7 +8,6 @@ import {
   failedUsageJobs,
   InProcessUsageSink,
   pruneUsageReceipts,
-  registerInProcessUsageSink,
   UsageAggregator,
   usageQueueStats,
   USAGE_QUEUE_NAME,
@@ -42,12 +41,14 @@ export interface UsagePipelineOptions {
   redisUrl?: string;
   /** BullMQ key prefix; tests set their own so parallel files never share jobs. */
   queuePrefix?: string;
+  /** Embedded mode: where a gateway in this process (`npm start`) records; the sink is attached to it. */
+  embedded?: { attach(sink: InProcessUsageSink): () => void };
 }
 
 /**
  * Cluster mode (REDIS_URL): a BullMQ worker aggregates the gateways' usage jobs into Postgres.
- * Embedded mode: an in-process sink and aggregator, registered process-wide so that a gateway
- * started in the same process (`npm start`) records into it (see sharedInProcessUsageSink).
+ * Embedded mode: an in-process sink and aggregator, attached to the shared sink a gateway started
+ * in the same process (`npm start`) records into (see SharedUsageSink).
  * Both prune old receipts daily.
  */
 export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline {
@@ -56,7 +57,7 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
   if (options.redisUrl) return bullMqPipeline(options, options.redisUrl, aggregator, stopPruning);
 
   const sink = new InProcessUsageSink(aggregator, { logger: options.logger });
-  const withdraw = registerInProcessUsageSink(sink);
+  const withdraw = options.embedded?.attach(sink);
   return {
     mode: 'embedded',
     failedJobs: async () => [],
@@ -64,7 +65,7 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
     redisReady: () => true,
     async close() {
       stopPruning();
-      withdraw();
+      withdraw?.();
       await sink.close();
     },
   };

@@ -1,6 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { BullMqUsageSink, createUsageEvent, sharedInProcessUsageSink, USAGE_QUEUE_NAME, type AggregationResult, type UsageEvent } from '@switchboard/metering';
+import { InProcessControlBus, InProcessSessionDirectory } from '@switchboard/coordination';
+import { BullMqUsageSink, createUsageEvent, SharedUsageSink, USAGE_QUEUE_NAME, type AggregationResult, type UsageEvent } from '@switchboard/metering';
 import { startTestApi, type Json, type TestApi } from '../testing/api-test-harness';
 
 const HOUR = '2026-11-20T10:00:00.000Z';
@@ -188,8 +189,10 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
 describe('usage API in embedded mode: the in-process sink a gateway in the same process records into', () => {
   let t: TestApi;
   let ids: Awaited<ReturnType<typeof setUpTenants>>;
+  // The sink a gateway started in the same process (`npm start`) would record into.
+  const sink = new SharedUsageSink();
   beforeAll(async () => {
-    t = await startTestApi('usage_embedded');
+    t = await startTestApi('usage_embedded', {}, { embedded: { controlBus: new InProcessControlBus(), usage: sink, sessions: new InProcessSessionDirectory() } });
     ids = await setUpTenants(t);
   });
   afterAll(async () => {
@@ -197,11 +200,11 @@ describe('usage API in embedded mode: the in-process sink a gateway in the same 
   });
 
   it('writes what is recorded into the shared sink and reports it', async () => {
-    const sink = sharedInProcessUsageSink();
-    expect(sink).toBeDefined();
     const events = acmeCalls(ids.acme.id, ids.laptop, ids.ci);
-    for (const event of events) sink!.record(event);
-    await sink!.flush();
+    for (const event of events) sink.record(event);
+    await sink.flush();
+    // Every event reached the API's own sink: none recorded while no owner was attached.
+    expect(sink.stats()).toMatchObject({ delivered: events.length, dropped: 0 });
     const res = await t.request('GET', `/v1/tenants/acme/usage?${RANGE}&groupBy=tool`, { token: t.platformToken });
     expect(res.body.groups).toEqual(expectedGroups(events, (e) => `${e.plugin}/${e.tool}`));
   });

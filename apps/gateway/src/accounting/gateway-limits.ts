@@ -1,7 +1,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { limitErrorData, rateLimitHeaders, type Limiter, type LimitPrincipal, type LimitRejection } from '@switchboard/limits';
-import { JSON_RPC_LIMIT_EXCEEDED, type Refusal } from '../http/jsonrpc-errors';
-import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
+import { JSON_RPC_LIMIT_EXCEEDED, type Refusal } from '../protocol/jsonrpc-errors';
+import type { GatewayTelemetry } from './gateway-telemetry';
 import type { McpSession } from '../sessions/mcp-session';
 
 /** Gives a concurrency slot back; safe to call twice. */

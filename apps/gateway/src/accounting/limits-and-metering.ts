@@ -1,18 +1,16 @@
 import { LastUsedTracker } from '@switchboard/api-keys';
+import { urlHost, waitForRedisAtStartup } from '@switchboard/config';
 import type { Database } from '@switchboard/db';
 import { Limiter, LIMITER_REDIS_OPTIONS } from '@switchboard/limits';
 import type { Logger } from '@switchboard/logger';
-import { BullMqUsageSink, InProcessUsageSink, sharedInProcessUsageSink, UsageAggregator, type UsageSink } from '@switchboard/metering';
+import { BullMqUsageSink, InProcessUsageSink, UsageAggregator, type UsageSink } from '@switchboard/metering';
 import { createMetricsRegistry, startMetricsServer, type GatewayMetrics } from '@switchboard/metrics';
 import { Redis } from 'ioredis';
-import type { GatewayConfig } from './config/gateway-config';
-import type { RequestGateAccounting } from './http/request-gate';
-import { GatewayLimits } from './limits/gateway-limits';
-import { ToolCallAccounting } from './metering/tool-call-accounting';
-import { GatewayTelemetry } from './metrics/gateway-telemetry';
+import type { GatewayConfig } from '../config/gateway-config';
+import { GatewayLimits } from './gateway-limits';
+import { ToolCallAccounting } from './tool-call-accounting';
+import { GatewayTelemetry } from './gateway-telemetry';
 
-/** How long start-up waits for the limiter's Redis before serving anyway (failing open or closed). */
-export const LIMITER_READY_TIMEOUT_MS = 5_000;
 const LIMITS_CONNECTION = 'limits';
 
 export interface LimitsAndMeteringOptions {
@@ -23,10 +21,17 @@ export interface LimitsAndMeteringOptions {
   redis?: { url: string; limitsKeyPrefix: string };
   /** BullMQ key prefix of the usage queue; tests give each file its own (the API's must match). */
   usageQueuePrefix?: string;
+  /**
+   * Embedded mode with the API in this process (`npm start`): the API's in-process sink, which
+   * aggregates into the shared database (closing it only flushes). Without it, a sink of our own.
+   */
+  embeddedUsage?: UsageSink;
 }
 
 /** Limits, usage metering and metrics of one gateway node, built once at start-up. */
-export interface LimitsAndMetering extends RequestGateAccounting {
+export interface LimitsAndMetering {
+  telemetry: GatewayTelemetry;
+  lastUsed: Pick<LastUsedTracker, 'touch'>;
   metrics: GatewayMetrics;
   limits: GatewayLimits;
   toolCalls: ToolCallAccounting;
@@ -113,8 +118,7 @@ function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, opti
     const sink = new BullMqUsageSink({ redisUrl: options.redis.url, prefix: options.usageQueuePrefix, connectionName: `${config.nodeId}:usage`, logger });
     return { sink, redisWarning: () => sink.redisWarning() };
   }
-  // `npm start`: the API in this process owns the sink and aggregates into the shared database.
-  return { sink: sharedInProcessUsageSink() ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger }) };
+  return { sink: options.embeddedUsage ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger }) };
 }
 
 /**
@@ -129,17 +133,8 @@ async function connectLimiterRedis(redisUrl: string, nodeId: string, metrics: Ga
   redis.on('close', () => up.set(0));
   // Reconnection is automatic; each failed check is counted and logged by the limiter.
   redis.on('error', () => undefined);
-  const ready = await new Promise<boolean>((resolve) => {
-    if (redis.status === 'ready') return resolve(true);
-    const timer = setTimeout(() => resolve(false), LIMITER_READY_TIMEOUT_MS);
-    timer.unref();
-    redis.once('ready', () => (clearTimeout(timer), resolve(true)));
-  });
-  if (!ready) logger.warn({ timeoutMs: LIMITER_READY_TIMEOUT_MS }, 'limits Redis not ready; serving anyway');
+  // Until it is ready every check fails, and the failure mode (open or closed) decides.
+  const ready = redis.status === 'ready' ? Promise.resolve() : new Promise<void>((resolve) => redis.once('ready', () => resolve()));
+  await waitForRedisAtStartup(ready, logger, 'limits Redis not ready; serving anyway');
   return redis;
-}
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return 'localhost';
-  return host.includes(':') ? `[${host}]` : host;
 }

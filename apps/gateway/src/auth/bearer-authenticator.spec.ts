@@ -1,6 +1,7 @@
 import type { ApiKeyResolver, Principal, ResolveResult, TenantTokenClaims } from '@switchboard/api-keys';
-import { BearerAuthenticator, bearerTokenOf } from './bearer-authenticator';
-import type { TenantTokenVerifier } from './tenant-token.strategy';
+import { bearerTokenOf } from '@switchboard/api-keys';
+import { BearerAuthenticator } from './bearer-authenticator';
+import type { TenantTokenVerifier } from './tenant-token-verifier';
 
 const KEY = 'sbk_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBCCCCCC';
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl';

@@ -9,7 +9,7 @@ import {
   TenantTokens,
 } from '@switchboard/api-keys';
 import { keyIdOf } from '@switchboard/secrets';
-import { TenantTokenVerifier } from './tenant-token.strategy';
+import { TenantTokenVerifier } from './tenant-token-verifier';
 
 const pepper = randomBytes(32);
 const tokens = new TenantTokens({ current: { id: keyIdOf(pepper), key: pepper }, previous: [] });

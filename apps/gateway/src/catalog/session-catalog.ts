@@ -9,8 +9,10 @@ export type PluginConfig = Record<string, unknown>;
 export interface ActivePlugin {
   descriptor: PluginDescriptor;
   config: PluginConfig;
-  /** Storage bound to the tenant whose installation this is (see TenantPluginsService). */
+  /** Storage bound to the tenant whose installation this is and to this plugin (see TenantPluginsService). */
   storage: TenantStorage;
+  /** What the plugin's `setup` returned on this gateway; absent for hosted servers and plugins without setup. */
+  state?: unknown;
 }
 
 export interface ToolEntry {

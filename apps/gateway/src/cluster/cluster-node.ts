@@ -1,3 +1,4 @@
+import { waitForRedisAtStartup } from '@switchboard/config';
 import { ClusterKeys, RedisControlBus, type ControlBus } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -5,12 +6,6 @@ import { ClusterForwarder } from './cluster-forwarder';
 import { ClusterSessionRegistry } from './cluster-session-registry';
 import { NodeLink } from './node-link';
 import { RedisEventStore } from './redis-event-store';
-
-/**
- * How long start-up waits for Redis before serving anyway: a node without Redis still serves
- * the sessions it opens (only cross-node requests fail), and reconnects by itself.
- */
-export const REDIS_STARTUP_WAIT_MS = 5_000;
 
 export interface ClusterNode {
   registry: ClusterSessionRegistry;
@@ -53,13 +48,8 @@ export async function openClusterNode(
   const registry = new ClusterSessionRegistry(link, keys, logger);
   const forwarder = new ClusterForwarder(link, cluster.forwardTimeoutMs, logger, streams);
 
-  let timer: NodeJS.Timeout | undefined;
-  const connected = await Promise.race([
-    Promise.all([link.whenReady(), bus.ready()]).then(() => true),
-    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), REDIS_STARTUP_WAIT_MS).unref())),
-  ]);
-  clearTimeout(timer);
-  if (!connected) logger.warn({ waitedMs: REDIS_STARTUP_WAIT_MS }, 'Redis not reachable at start-up; serving this node\'s own sessions until it is');
+  // A node without Redis still serves the sessions it opens (only cross-node requests fail).
+  await waitForRedisAtStartup(Promise.all([link.whenReady(), bus.ready()]), logger, 'Redis not reachable at start-up; serving this node\'s own sessions until it is');
 
   return {
     registry,

@@ -2,7 +2,7 @@ import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import type { GatewayConfig } from '../config/gateway-config';
 import { HostedServerPool, type HostedServerEvents, type HostedServerInfo } from './hosted-server-pool';
-import { HostedTemplatesService } from './hosted-templates.service';
+import { HostedTemplatesService } from './hosted-templates';
 import { OrphanGuard } from './orphan-guard';
 
 export interface HostedRuntime {

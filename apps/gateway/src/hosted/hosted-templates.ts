@@ -26,7 +26,7 @@ import {
   type ToolResult,
 } from '@switchboard/plugin-sdk';
 import { z } from 'zod';
-import type { ActivePlugin, PluginConfig } from '../tenants/session-catalog';
+import type { ActivePlugin, PluginConfig } from '../catalog/session-catalog';
 import type { HostedServer, HostedInstall } from './hosted-server';
 import type { HostedServerPool } from './hosted-server-pool';
 

@@ -1,4 +1,4 @@
-import { MAX_BATCH_MESSAGES, MAX_JSON_DEPTH, parseJsonRpcBody, requestIds, UNSUPPORTED_BODY } from './json-body';
+import { MAX_BATCH_MESSAGES, MAX_JSON_DEPTH, parseJsonRpcBody, requestIds, UNSUPPORTED_BODY } from './json-rpc-body';
 
 const ping = (id: number) => ({ jsonrpc: '2.0', id, method: 'ping' });
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 
 // The first error family: what the client sees. Every refusal the gateway answers itself (before
 // the MCP SDK sees a message) is an HTTP status with a JSON-RPC error body, as the SDK's own
-// transports answer. Local failures (gateway.errors.ts) never cross this line with their details.
+// transports answer. Local failures (protocol/gateway-errors.ts) never cross this line with their details.
 
 export const JSON_RPC_PARSE_ERROR = -32700;
 export const JSON_RPC_INVALID_REQUEST = -32600;

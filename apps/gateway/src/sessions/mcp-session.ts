@@ -4,8 +4,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { LogLevel } from '@switchboard/plugin-sdk';
 import type { CredentialBinding } from '../auth/credential-binding';
-import type { CatalogScope } from '../tenants/tenant-plugins.service';
-import type { SessionCatalog } from '../tenants/session-catalog';
+import type { CatalogScope } from '../tenants/tenant-plugins';
+import type { SessionCatalog } from '../catalog/session-catalog';
 import type { InFlightCalls } from './in-flight-calls';
 
 export type TransportKind = 'sse' | 'streamable-http';

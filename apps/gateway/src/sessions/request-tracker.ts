@@ -1,5 +1,5 @@
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import type { Refusal } from '../http/jsonrpc-errors';
+import type { Refusal } from '../protocol/jsonrpc-errors';
 import type { McpSession } from './mcp-session';
 
 export interface RequestTrackerOptions {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { isNodeId } from '@switchboard/config';
 
 // The owner of a session is written into what the client sends back, so a node receiving a
 // request for someone else's session knows where to forward it without asking Redis:
 // Streamable HTTP session ids are `<uuid>.<node>`, legacy SSE endpoints carry `?n=<node>`.
 
 const UUID_LENGTH = 36;
-/** Same rule as NODE_ID in the gateway config. */
-const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** The query parameter of a legacy-SSE message endpoint that names the session's node. */
 export const SSE_NODE_PARAM = 'n';
@@ -25,5 +24,5 @@ export function ownerOfSessionId(sessionId: string): string | undefined {
 }
 
 export function validNodeId(value: unknown): string | undefined {
-  return typeof value === 'string' && NODE_ID_PATTERN.test(value) ? value : undefined;
+  return isNodeId(value) ? value : undefined;
 }

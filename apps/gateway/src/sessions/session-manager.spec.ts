@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyResolver, Principal } from '@switchboard/api-keys';
 import { createLogger } from '@switchboard/logger';
-import type { ToolCallAccounting } from '../metering/tool-call-accounting';
-import { buildSessionCatalog } from '../tenants/session-catalog';
-import type { TenantPluginsService } from '../tenants/tenant-plugins.service';
+import type { ToolCalls } from './tool-calls';
+import { buildSessionCatalog } from '../catalog/session-catalog';
+import type { TenantPluginsService } from '../tenants/tenant-plugins';
 import { SessionManager } from './session-manager';
 import { LocalSessionRegistry } from './session-registry';
 
@@ -33,7 +33,7 @@ function manager() {
     maxPerNode: 100,
     defaultTimeoutMs: 1_000,
     nodeId: 'node-a',
-    toolCalls: {} as ToolCallAccounting,
+    toolCalls: {} as ToolCalls,
     clock,
   });
   /** A Streamable HTTP session as if its initialize had been accepted. */

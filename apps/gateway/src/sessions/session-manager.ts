@@ -5,14 +5,14 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { systemClock, type ApiKeyResolver, type Clock, type Principal } from '@switchboard/api-keys';
 import type { ControlEvent } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
-import { KEEP_ALIVE_FRAME } from '../http/web-exchange';
+import { KEEP_ALIVE_FRAME } from '../protocol/web-exchange';
 import { bindingOf } from '../auth/credential-binding';
-import type { HttpRefusalCode, Refusal } from '../http/jsonrpc-errors';
-import { newSessionId } from '../cluster/session-ids';
-import { createSessionServer, type SessionServerDeps } from '../mcp/session-server';
-import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from '../mcp/tool-timeout';
-import type { ToolCallAccounting } from '../metering/tool-call-accounting';
-import type { TenantPluginsService } from '../tenants/tenant-plugins.service';
+import type { HttpRefusalCode, Refusal } from '../protocol/jsonrpc-errors';
+import { newSessionId } from './session-ids';
+import { createSessionServer, type SessionServerDeps } from './session-server';
+import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
+import type { ToolCalls } from './tool-calls';
+import type { TenantPluginsService } from '../tenants/tenant-plugins';
 import { InFlightCalls } from './in-flight-calls';
 import { McpSession } from './mcp-session';
 import type { SessionRegistry } from './session-registry';
@@ -38,7 +38,7 @@ export interface SessionManagerOptions {
   nodeId: string;
   /** Cluster mode: where a session's GET-stream events are kept for resumption on any node. */
   eventStoreFor?: (sessionId: string) => EventStore;
-  toolCalls: ToolCallAccounting;
+  toolCalls: ToolCalls;
   /** Time for idle and credential-expiry checks; the system clock by default. */
   clock?: Clock;
 }

@@ -7,10 +7,10 @@ import { createLogger } from '@switchboard/logger';
 import { describePlugin } from '@switchboard/plugin-runtime';
 import { definePlugin, definePrompt, defineTool, type TenantStorage } from '@switchboard/plugin-sdk';
 import type { CredentialBinding } from '../auth/credential-binding';
-import type { FinishedToolCall, ToolCallAccounting } from '../metering/tool-call-accounting';
-import { InFlightCalls } from '../sessions/in-flight-calls';
-import { McpSession } from '../sessions/mcp-session';
-import { buildSessionCatalog } from '../tenants/session-catalog';
+import type { FinishedToolCall, ToolCalls } from './tool-calls';
+import { InFlightCalls } from './in-flight-calls';
+import { McpSession } from './mcp-session';
+import { buildSessionCatalog } from '../catalog/session-catalog';
 import { createSessionServer } from './session-server';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
 
@@ -92,7 +92,7 @@ async function connected() {
   session.server = createSessionServer(session, {
     defaultTimeoutMs: 30_000,
     logger: createLogger({ name: 'spec', level: 'silent' }),
-    toolCalls: toolCalls as unknown as ToolCallAccounting,
+    toolCalls: toolCalls as unknown as ToolCalls,
   });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   session.transport = serverSide;

@@ -32,9 +32,10 @@ import {
   type ToolContext,
   type ToolReturn,
 } from '@switchboard/plugin-sdk';
-import { approximateJsonBytes, type FinishedToolCall, type ToolCallAccounting } from '../metering/tool-call-accounting';
-import type { McpSession } from '../sessions/mcp-session';
-import type { ActivePlugin, PluginConfig } from '../tenants/session-catalog';
+import { approximateJsonBytes } from '../protocol/json-size';
+import type { FinishedToolCall, ToolCalls } from './tool-calls';
+import type { McpSession } from './mcp-session';
+import type { ActivePlugin, PluginConfig } from '../catalog/session-catalog';
 import { CallCancelledByShutdownError, HandlerTimeoutError, runAbortable } from './tool-timeout';
 
 /** MCP's "resource not found" (specification, server/resources#error-handling). */
@@ -58,7 +59,7 @@ export interface SessionServerDeps {
   defaultTimeoutMs: number;
   logger: Logger;
   /** Limits before each tool call, usage event and metrics after it. */
-  toolCalls: ToolCallAccounting;
+  toolCalls: ToolCalls;
 }
 
 const LEVEL_RANK = new Map<LogLevel, number>(LOG_LEVELS.map((level, rank) => [level, rank]));
@@ -232,6 +233,7 @@ function pluginContext(session: McpSession, plugin: ActivePlugin, deps: SessionS
     signal,
     session: { id: session.id, closed: session.signal },
     storage: plugin.storage,
+    state: plugin.state,
   };
 }
 

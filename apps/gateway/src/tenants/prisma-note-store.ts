@@ -1,9 +1,32 @@
+import { isUuid } from '@switchboard/config';
 import type { PrismaClient } from '@switchboard/db';
-import { MAX_NOTE_BODY_LENGTH, MAX_NOTE_TAGS, MAX_NOTE_TITLE_LENGTH, type NewNote, type Note, type NoteStore, type TenantStorage } from '@switchboard/plugin-sdk';
 
+// The store of the `notes` plugin on the platform's `notes` table. Its shape is the plugin's own
+// (plugins/notes/note-store.ts, which the gateway may not import); these types are what this
+// table stores, and apps/gateway/test/notes.int-spec.ts holds the two together.
+
+export interface Note {
+  id: string;
+  title: string;
+  body: string;
+  tags: string[];
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewNote {
+  title: string;
+  body: string;
+  tags?: string[];
+}
+
+/** The `title` column is varchar(200). */
+export const MAX_NOTE_TITLE_LENGTH = 200;
+export const MAX_NOTE_BODY_LENGTH = 100_000;
+export const MAX_NOTE_TAGS = 20;
 export const DEFAULT_NOTE_LIST_LIMIT = 20;
 export const MAX_NOTE_LIST_LIMIT = 100;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A note store input a plugin got wrong; the plugin shows it as a tool error. */
 export class NoteInputError extends Error {
@@ -20,7 +43,7 @@ type NoteRow = { id: string; title: string; body: string; tags: string[]; create
  * session's credential, and every query below filters on it (by id too: looking up another
  * tenant's note id finds nothing, exactly like an id that does not exist).
  */
-export class PrismaNoteStore implements NoteStore {
+export class PrismaNoteStore {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly tenantId: string,
@@ -36,7 +59,7 @@ export class PrismaNoteStore implements NoteStore {
   }
 
   async get(id: string): Promise<Note | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const row = await this.prisma.note.findFirst({ where: { id, tenantId: this.tenantId }, select: NOTE_FIELDS });
     return row ? toNote(row) : undefined;
   }
@@ -65,15 +88,10 @@ export class PrismaNoteStore implements NoteStore {
   }
 
   async delete(id: string): Promise<boolean> {
-    if (!UUID.test(id)) return false;
+    if (!isUuid(id)) return false;
     const { count } = await this.prisma.note.deleteMany({ where: { id, tenantId: this.tenantId } });
     return count > 0;
   }
-}
-
-/** Everything a plugin may store for one tenant. */
-export function tenantStorage(prisma: PrismaClient, tenantId: string): TenantStorage {
-  return { notes: new PrismaNoteStore(prisma, tenantId) };
 }
 
 const NOTE_FIELDS = { id: true, title: true, body: true, tags: true, createdAt: true, updatedAt: true } as const;

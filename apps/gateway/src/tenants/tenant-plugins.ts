@@ -1,11 +1,12 @@
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
-import { withListedTools, type PluginCatalog, type PluginDescriptor } from '@switchboard/plugin-runtime';
+import { withListedTools, type PluginCatalog, type PluginDescriptor, type RunningPlugins } from '@switchboard/plugin-runtime';
+import type { TenantStorage } from '@switchboard/plugin-sdk';
 import { pluginSecretsAad, type SecretBox } from '@switchboard/secrets';
-import { GatewayError } from '../gateway.errors';
-import type { HostedTemplatesService } from '../hosted/hosted-templates.service';
-import { tenantStorage } from '../storage/prisma-note-store';
-import { buildSessionCatalog, type ActivePlugin, type SessionCatalog } from './session-catalog';
+import { GatewayError } from '../protocol/gateway-errors';
+import type { HostedTemplatesService } from '../hosted/hosted-templates';
+import type { PluginStores } from './plugin-stores';
+import { buildSessionCatalog, type ActivePlugin, type SessionCatalog } from '../catalog/session-catalog';
 
 /**
  * How long a tenant's plugin installations are reused without asking Postgres. Control events
@@ -26,6 +27,10 @@ export interface CatalogScope {
 }
 
 export interface TenantPluginsOptions {
+  /** The catalog's plugins after `setup`: their state goes on every context. */
+  plugins: RunningPlugins;
+  /** The stores plugins get as `ctx.storage`, by plugin name. */
+  stores: PluginStores;
   /** Server templates installed like plugins; absent = code plugins only. */
   hosted?: HostedTemplatesService;
   /** A plugin said a tenant's listed tools changed (`listChanged`): tell its sessions. */
@@ -50,7 +55,7 @@ export class TenantPluginsService {
     private readonly catalog: PluginCatalog,
     private readonly secretBox: SecretBox,
     private readonly logger: Logger,
-    private readonly options: TenantPluginsOptions = {},
+    private readonly options: TenantPluginsOptions,
   ) {
     this.hosted = options.hosted;
     this.now = options.now ?? Date.now;
@@ -98,8 +103,6 @@ export class TenantPluginsService {
       orderBy: { plugin: 'asc' },
     });
     const active: ActivePlugin[] = [];
-    // Bound here, from the tenant this list is loaded for: plugins cannot choose a tenant.
-    const storage = tenantStorage(this.prisma, tenantId);
     // Hosted servers of installations still enabled; the others are stopped after this load.
     const hostedFingerprints = new Set<string>();
     for (const row of rows) {
@@ -108,7 +111,7 @@ export class TenantPluginsService {
       if (template && this.hosted) {
         try {
           const config = this.configOf(tenantId, row, this.hosted.descriptorOf(template));
-          const { plugin, fingerprint } = await this.hosted.activate(tenantId, template, config, storage);
+          const { plugin, fingerprint } = await this.hosted.activate(tenantId, template, config, this.storageFor(row.plugin, tenantId));
           active.push(plugin);
           hostedFingerprints.add(fingerprint);
         } catch (error) {
@@ -128,20 +131,27 @@ export class TenantPluginsService {
         this.logger.warn({ tenantId, plugin: row.plugin, err: error }, 'plugin configuration unusable; plugin skipped');
         continue;
       }
-      active.push({ descriptor: await this.listedToolsOf(tenantId, descriptor, config), config, storage });
+      const state = this.options.plugins.stateOf(descriptor.name);
+      active.push({ descriptor: await this.listedToolsOf(tenantId, descriptor, config, state), config, storage: this.storageFor(row.plugin, tenantId), state });
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
     return active;
   }
 
+  /** Bound here, from the tenant this list is loaded for, and per plugin: plugins cannot choose a tenant or read another plugin's store. */
+  private storageFor(plugin: string, tenantId: string): TenantStorage {
+    return this.options.stores.get(plugin)?.(tenantId);
+  }
+
   /** The plugin with the tools it lists for this tenant, or as declared when listing fails. */
-  private async listedToolsOf(tenantId: string, descriptor: PluginDescriptor, config: Record<string, unknown>): Promise<PluginDescriptor> {
+  private async listedToolsOf(tenantId: string, descriptor: PluginDescriptor, config: Record<string, unknown>, state: unknown): Promise<PluginDescriptor> {
     const listTools = descriptor.plugin.listTools;
     if (!listTools) return descriptor;
     try {
       const listed = await listTools({
         tenant: { id: tenantId },
         config,
+        state,
         signal: AbortSignal.timeout(LISTED_TOOLS_TIMEOUT_MS),
         listChanged: () => {
           this.invalidate(tenantId);

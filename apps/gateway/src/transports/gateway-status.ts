@@ -1,6 +1,6 @@
 import type { Database } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
-import type { SessionManager } from './sessions/session-manager';
+import type { SessionManager } from '../sessions/session-manager';
 
 /** A readiness probe must answer promptly even when the database does not. */
 const READINESS_DATABASE_TIMEOUT_MS = 2_000;

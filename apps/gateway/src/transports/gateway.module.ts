@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { GatewayStatus } from './gateway-runtime';
-import { HealthController } from './http/health.controller';
+import { GatewayStatus } from './gateway-status';
+import { HealthController } from './health.controller';
 
 /**
  * The gateway's Nest module. Its services are built by main.ts (they need the database, plugin

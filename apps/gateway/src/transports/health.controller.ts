@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata, publicBaseUrl } from '../auth/auth-challenge';
-import { GatewayStatus } from '../gateway-runtime';
+import { GatewayStatus } from './gateway-status';
 
 @Controller()
 export class HealthController {

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '@switchboard/db';
-import { SSE_NODE_PARAM } from '../cluster/session-ids';
-import type { McpEndpointsService } from '../transports/mcp-endpoints.service';
-import type { GatewayStatus } from '../gateway-runtime';
-import { refuse } from './jsonrpc-errors';
+import { SSE_NODE_PARAM } from '../sessions/session-ids';
+import type { McpEndpointsService } from './mcp-endpoints';
+import type { GatewayStatus } from './gateway-status';
+import { refuse } from '../protocol/jsonrpc-errors';
 import type { EndpointAddress, RequestGate } from './request-gate';
 import type { Principal } from '@switchboard/api-keys';
 

@@ -3,8 +3,8 @@ import type { LastUsedTracker, Principal } from '@switchboard/api-keys';
 import type { Logger } from '@switchboard/logger';
 import { publicBaseUrl, resourceMetadataUrl, wwwAuthenticate } from '../auth/auth-challenge';
 import type { BearerAuthenticator } from '../auth/bearer-authenticator';
-import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
-import type { Refusal } from './jsonrpc-errors';
+import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
+import type { Refusal } from '../protocol/jsonrpc-errors';
 import type { OriginPolicy } from './origin-policy';
 
 /** The endpoint a request addressed: `/t/{tenant}/…` or `/t/{tenant}/p/{plugin}/…`. */

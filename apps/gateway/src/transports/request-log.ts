@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from '@switchboard/logger';
-import type { GatewayTelemetry } from '../metrics/gateway-telemetry';
+import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
 
 /** A caller's X-Request-Id is kept only when it is short and plain; anything else could forge log lines. */
 const PLAIN_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
