@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { ApiKeyResolver, TenantTokens } from '@switchboard/api-keys';
 import type { Env } from '@switchboard/config';
 import { ClusterKeys, InProcessControlBus, type ControlBus, type ControlEvent, type SessionDirectory } from '@switchboard/coordination';
-import { migrate, openDatabase, pendingMigrations } from '@switchboard/db';
+import { migrate, openDatabase, pendingMigrations, type EmbeddedDatabases } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
 import type { UsageSink } from '@switchboard/metering';
 import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
@@ -48,6 +48,8 @@ export interface GatewayEmbedding {
   usage: UsageSink;
   /** Where the API lists sessions: the gateway attaches its registry while it runs. */
   sessions: { attach(directory: SessionDirectory): () => void };
+  /** Opens the database, sharing the embedded PGlite with the other app of this process (else the app opens its own). */
+  databases?: Pick<EmbeddedDatabases, 'openDatabase'>;
 }
 
 export interface StartGatewayOptions {
@@ -88,7 +90,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
   });
   const catalog = await loadPluginCatalog({ pluginsDir: config.plugins.dir, packages: config.plugins.packages });
   const secrets = loadPlatformSecrets({ ...config.secrets, dataDir: config.database.dataDir });
-  const db = openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  const db = (options.embedded?.databases ?? { openDatabase }).openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   // Cluster mode (REDIS_URL): sessions recorded in Redis, requests forwarded between nodes.
   const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions) : undefined;
   const bus = options.bus ?? cluster?.bus ?? options.embedded?.controlBus ?? new InProcessControlBus();
@@ -120,6 +122,12 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       hosted: hosted.templates,
       onListChanged: pluginsChanged,
     });
+    const telemetry = accounting.telemetry;
+    const requests = new RequestTracker({
+      maxInProgressPerTenant: config.sessions.maxInProgressPerTenant,
+      maxBufferedBytes: config.sessions.maxBufferedBytes,
+      onSlowReaderClosed: () => telemetry.sessionClosedSlowReader(),
+    });
     const sessions = new SessionManager(cluster?.registry ?? new LocalSessionRegistry(), tenantPlugins, keys, logger, {
       keepAliveMs: config.sessions.keepAliveMs,
       idleTimeoutMs: config.sessions.idleTimeoutMs,
@@ -128,6 +136,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       nodeId: config.nodeId,
       eventStoreFor: cluster?.eventStoreFor,
       toolCalls: accounting.toolCalls,
+      requests,
     });
     const applyToSessions = (event: ControlEvent) => {
       sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
@@ -145,12 +154,6 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       logger,
       accounting,
     );
-    const telemetry = accounting.telemetry;
-    const requests = new RequestTracker({
-      maxInProgressPerTenant: config.sessions.maxInProgressPerTenant,
-      maxBufferedBytes: config.sessions.maxBufferedBytes,
-      onSlowReaderClosed: () => telemetry.sessionClosedSlowReader(),
-    });
     const endpoints = new McpEndpointsService({
       sessions,
       tenantPlugins,

@@ -1,8 +1,10 @@
+import type { McpSession, SessionTraffic } from './mcp-session';
+
 /**
- * Counts the node's client requests awaiting their answer (sessions report arrival and answer,
- * see `McpSession.watch`), so a graceful shutdown can wait until every client has its answer.
+ * Counts the node's client requests awaiting their answer (sessions report them, see
+ * `McpSession.watch`), so a graceful shutdown can wait until every client has its answer.
  */
-export class InFlightCalls {
+export class InFlightCalls implements SessionTraffic {
   private count = 0;
   private waiters: (() => void)[] = [];
 
@@ -10,14 +12,16 @@ export class InFlightCalls {
     return this.count;
   }
 
-  begin(): void {
+  requestStarted(_session?: McpSession): void {
     this.count += 1;
   }
 
-  end(): void {
+  requestEnded(_session?: McpSession): void {
     this.count -= 1;
     if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
   }
+
+  messageSent(): void {}
 
   /** Resolves when no call is in flight, or after `timeoutMs`, whichever is first. */
   drained(timeoutMs: number): Promise<void> {

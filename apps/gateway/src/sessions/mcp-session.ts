@@ -6,9 +6,19 @@ import type { LogLevel } from '@switchboard/plugin-sdk';
 import type { CredentialBinding } from '../auth/credential-binding';
 import type { CatalogScope } from '../tenants/tenant-plugins';
 import type { SessionCatalog } from '../catalog/session-catalog';
-import type { InFlightCalls } from './in-flight-calls';
 
 export type TransportKind = 'sse' | 'streamable-http';
+
+/**
+ * Told of a session's traffic (see `McpSession.watch`): each client request from the moment it is
+ * taken until its answer is sent, and each message sent, so the node can count requests in
+ * progress (drain, each tenant's share) and watch for clients that stop reading.
+ */
+export interface SessionTraffic {
+  requestStarted(session: McpSession): void;
+  requestEnded(session: McpSession): void;
+  messageSent(session: McpSession): void;
+}
 
 export interface SessionInit {
   id: string;
@@ -50,7 +60,7 @@ export class McpSession {
   private unanswered: Set<RequestId> | undefined;
   /** Byte sizes of request messages as the endpoint read them, until the handler takes them. */
   private requestBytes: Map<RequestId, number> | undefined;
-  private inFlight: InFlightCalls | undefined;
+  private traffic: SessionTraffic | undefined;
   private closing: Promise<void> | undefined;
   private readonly onClosed: (session: McpSession) => void;
 
@@ -99,13 +109,29 @@ export class McpSession {
     return bytes;
   }
 
+  /** Whether request `id` of this session is waiting for its answer. */
+  isUnanswered(id: RequestId): boolean {
+    return this.unanswered?.has(id) ?? false;
+  }
+
+  /** Takes requests the endpoint admitted, before the transport sees them (a duplicate check holds from here). */
+  startRequests(ids: readonly RequestId[]): void {
+    for (const id of ids) this.requestArrived(id);
+  }
+
+  /** Requests that will get no answer through the transport (it refused the POST that carried them). */
+  endRequests(ids: readonly RequestId[]): void {
+    for (const id of ids) this.requestAnswered(id);
+  }
+
   /**
-   * Follows the connected transport's traffic: a client request counts as in flight (here and in
-   * `inFlight`) from its arrival until its response is sent, so a shutdown can wait for answers
-   * rather than for handlers. Call once, after `server.connect(transport)`.
+   * Follows the connected transport's traffic: a client request counts as unanswered (here and in
+   * `traffic`) from its arrival until its response is sent, so a shutdown can wait for answers
+   * rather than for handlers; every message sent is reported. Call once, after
+   * `server.connect(transport)`.
    */
-  watch(inFlight: InFlightCalls): void {
-    this.inFlight = inFlight;
+  watch(traffic: SessionTraffic): void {
+    this.traffic = traffic;
     const transport = this.transport;
     const deliver = transport.onmessage;
     transport.onmessage = (message, extra) => {
@@ -120,6 +146,7 @@ export class McpSession {
         await send(message, options);
       } finally {
         if (isResponse(message)) this.requestAnswered(message.id);
+        traffic.messageSent(this);
       }
     };
   }
@@ -157,13 +184,13 @@ export class McpSession {
     const unanswered = (this.unanswered ??= new Set());
     if (unanswered.has(id)) return;
     unanswered.add(id);
-    this.inFlight?.begin();
+    this.traffic?.requestStarted(this);
   }
 
   private requestAnswered(id: RequestId): void {
     this.requestBytes?.delete(id);
     if (!this.unanswered?.delete(id)) return;
-    this.inFlight?.end();
+    this.traffic?.requestEnded(this);
   }
 }
 

@@ -3,8 +3,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { McpSession } from './mcp-session';
 import { RequestTracker } from './request-tracker';
 
-/** A session over a transport that records what it sends; `unread` plays the stream's buffer. */
-function fakeSession(tenantId: string, unread = { bytes: 0 }) {
+/** A session over a transport that records what it sends, watched by `tracker`; `unread` plays the stream's buffer. */
+function fakeSession(tracker: RequestTracker, tenantId: string, unread = { bytes: 0 }) {
   const sent: JSONRPCMessage[] = [];
   const transport = { send: async (message: JSONRPCMessage) => void sent.push(message), start: async () => undefined, close: async () => undefined } as unknown as Transport;
   const stream = { get writableLength() { return unread.bytes; }, destroy: jest.fn() };
@@ -21,6 +21,7 @@ function fakeSession(tenantId: string, unread = { bytes: 0 }) {
     () => undefined,
   );
   session.transport = transport;
+  session.watch(tracker);
   return { session, sent, stream };
 }
 
@@ -32,7 +33,7 @@ describe('RequestTracker', () => {
 
   it('refuses an id already in progress on the session, and takes it again once answered', async () => {
     const t = tracker();
-    const { session } = fakeSession('a');
+    const { session } = fakeSession(t, 'a');
     expect(t.admit(session, [1])).toBeUndefined();
     expect(t.admit(session, [1])).toMatchObject({ code: 'invalid_request', message: expect.stringContaining('already in progress') });
     await session.transport.send(answer(1));
@@ -40,28 +41,42 @@ describe('RequestTracker', () => {
   });
 
   it('refuses a POST that repeats an id within itself', () => {
-    expect(tracker().admit(fakeSession('a').session, [5, 6, 5])).toMatchObject({ code: 'invalid_request' });
+    const t = tracker();
+    expect(t.admit(fakeSession(t, 'a').session, [5, 6, 5])).toMatchObject({ code: 'invalid_request' });
+  });
+
+  it('counts the node’s requests in progress for the drain', async () => {
+    const t = tracker();
+    const { session } = fakeSession(t, 'a');
+    t.admit(session, [1, 2]);
+    expect(t.inProgress).toBe(2);
+    const drained = t.drained(60_000);
+    await session.transport.send(answer(1));
+    await session.transport.send(answer(2));
+    await drained;
+    expect(t.inProgress).toBe(0);
   });
 
   it('refuses a tenant past its share of the node, but not another tenant', () => {
     const t = tracker();
-    const first = fakeSession('a').session;
+    const first = fakeSession(t, 'a').session;
     expect(t.admit(first, [1, 2])).toBeUndefined();
-    expect(t.admit(fakeSession('a').session, [1, 2])).toMatchObject({ code: 'tenant_busy', headers: { 'retry-after': '1' } });
+    expect(t.admit(fakeSession(t, 'a').session, [1, 2])).toMatchObject({ code: 'tenant_busy', headers: { 'retry-after': '1' } });
     expect(t.inProgressOf('a')).toBe(2);
-    expect(t.admit(fakeSession('b').session, [1, 2, 3])).toBeUndefined();
+    expect(t.admit(fakeSession(t, 'b').session, [1, 2, 3])).toBeUndefined();
   });
 
   it('gives the share back when requests are answered, cancelled, forgotten or their session ends', async () => {
     const t = tracker();
-    const { session } = fakeSession('a');
+    const { session } = fakeSession(t, 'a');
     t.admit(session, [1, 2, 3]);
     await session.transport.send(answer(1));
-    t.observe(session, [{ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } }]);
+    // The session hears the cancellation on its way to the SDK (which sends no answer then).
+    session.transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } });
     expect(t.inProgressOf('a')).toBe(1);
     t.forget(session, [3]);
     expect(t.inProgressOf('a')).toBe(0);
-    const other = fakeSession('a').session;
+    const other = fakeSession(t, 'a').session;
     t.admit(other, [7, 8]);
     await other.close();
     expect(t.inProgressOf('a')).toBe(0);
@@ -70,7 +85,7 @@ describe('RequestTracker', () => {
   it('closes a session whose client leaves more unread bytes than allowed', async () => {
     const t = tracker();
     const unread = { bytes: 0 };
-    const { session, stream } = fakeSession('a', unread);
+    const { session, stream } = fakeSession(t, 'a', unread);
     t.admit(session, [1, 2]);
     await session.transport.send(answer(1));
     expect(session.signal.aborted).toBe(false);

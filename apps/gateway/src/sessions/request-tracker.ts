@@ -1,6 +1,7 @@
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Refusal } from '../protocol/jsonrpc-errors';
-import type { McpSession } from './mcp-session';
+import { InFlightCalls } from './in-flight-calls';
+import type { McpSession, SessionTraffic } from './mcp-session';
 
 export interface RequestTrackerOptions {
   maxInProgressPerTenant: number;
@@ -10,49 +11,39 @@ export interface RequestTrackerOptions {
 }
 
 /**
- * The JSON-RPC requests this node's sessions are working on, from the POST that brought them to
- * the answer the SDK sends. It refuses what would hurt others before a handler runs: an id
- * already in progress on the session (the SDK would route both answers to one stream and leave
- * the other POST open for ever), and a tenant's requests beyond its share of the node. It also
- * watches the legacy SSE stream's unread bytes after each answer (backpressure).
+ * The node's view of the JSON-RPC requests its sessions are working on, from the POST that brought
+ * them to the answer the SDK sends (each session keeps its own unanswered ids and reports here,
+ * `McpSession.watch`). It refuses what would hurt others before a handler runs: an id already in
+ * progress on the session (the SDK would route both answers to one stream and leave the other
+ * POST open for ever), and a tenant's requests beyond its share of the node. It counts the
+ * node's requests for a graceful drain, and after each message sent checks the legacy SSE
+ * stream's unread bytes (backpressure).
  */
-export class RequestTracker {
-  private readonly inProgress = new Map<McpSession, Set<RequestId>>();
+export class RequestTracker implements SessionTraffic {
   private readonly perTenant = new Map<string, number>();
+  private readonly node = new InFlightCalls();
 
   constructor(private readonly options: RequestTrackerOptions) {}
 
   /** Takes the requests of one POST into `session`, or refuses the whole POST. */
   admit(session: McpSession, ids: readonly RequestId[]): Refusal | undefined {
     if (ids.length === 0) return undefined;
-    const pending = this.pendingOf(session);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (pending.has(id) || ids.indexOf(id) !== i) {
+      if (session.isUnanswered(id) || ids.indexOf(id) !== i) {
         return { code: 'invalid_request', message: `Invalid Request: request id ${JSON.stringify(id)} is already in progress on this session` };
       }
     }
-    const tenantId = session.binding.tenantId;
-    const busy = this.perTenant.get(tenantId) ?? 0;
-    if (busy + ids.length > this.options.maxInProgressPerTenant) return { code: 'tenant_busy', headers: { 'retry-after': '1' } };
-    for (const id of ids) pending.add(id);
-    this.perTenant.set(tenantId, busy + ids.length);
-    return undefined;
-  }
-
-  /** Messages the client sent besides requests: a cancellation ends its request (the SDK sends no answer then). */
-  observe(session: McpSession, messages: readonly JSONRPCMessage[]): void {
-    for (const message of messages) {
-      if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
-        const requestId = (message.params as { requestId?: unknown } | undefined)?.requestId;
-        if (typeof requestId === 'string' || typeof requestId === 'number') this.settle(session, requestId);
-      }
+    if (this.inProgressOf(session.binding.tenantId) + ids.length > this.options.maxInProgressPerTenant) {
+      return { code: 'tenant_busy', headers: { 'retry-after': '1' } };
     }
+    session.startRequests(ids);
+    return undefined;
   }
 
   /** Requests the transport refused after `admit` took them: they will get no answer through it. */
   forget(session: McpSession, ids: readonly RequestId[]): void {
-    for (const id of ids) this.settle(session, id);
+    session.endRequests(ids);
   }
 
   /**
@@ -66,50 +57,38 @@ export class RequestTracker {
     void session.close();
   }
 
-  /** Requests in progress for a tenant on this node (for tests and metrics). */
+  /** Requests in progress for a tenant on this node. */
   inProgressOf(tenantId: string): number {
     return this.perTenant.get(tenantId) ?? 0;
   }
 
-  private pendingOf(session: McpSession): Set<RequestId> {
-    let pending = this.inProgress.get(session);
-    if (pending) return pending;
-    pending = new Set();
-    this.inProgress.set(session, pending);
-    this.watch(session);
-    return pending;
+  /** Requests in progress on this node. */
+  get inProgress(): number {
+    return this.node.size;
   }
 
-  /**
-   * Once per session, on its first request: answers leaving through the transport settle their
-   * request, and the session's end settles all of them.
-   */
-  private watch(session: McpSession): void {
-    const transport = session.transport;
-    const send = transport.send.bind(transport);
-    transport.send = async (message, options) => {
-      if (!('method' in message) && 'id' in message && message.id !== undefined) this.settle(session, message.id);
-      await send(message, options);
-      // Legacy SSE writes the answer synchronously into the stream: what is still unread is here.
-      const stream = session.stream;
-      if (stream && stream.writableLength > this.options.maxBufferedBytes) this.closeSlowReader(session);
-    };
-    const ended = () => {
-      const pending = this.inProgress.get(session);
-      this.inProgress.delete(session);
-      if (pending) this.releaseTenant(session.binding.tenantId, pending.size);
-    };
-    if (session.signal.aborted) ended();
-    else session.signal.addEventListener('abort', ended, { once: true });
+  /** Resolves when no request is in progress on this node, or after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<void> {
+    return this.node.drained(timeoutMs);
   }
 
-  private settle(session: McpSession, id: RequestId): void {
-    if (this.inProgress.get(session)?.delete(id)) this.releaseTenant(session.binding.tenantId, 1);
+  requestStarted(session: McpSession): void {
+    const tenantId = session.binding.tenantId;
+    this.perTenant.set(tenantId, this.inProgressOf(tenantId) + 1);
+    this.node.requestStarted();
   }
 
-  private releaseTenant(tenantId: string, count: number): void {
-    const left = (this.perTenant.get(tenantId) ?? 0) - count;
+  requestEnded(session: McpSession): void {
+    const tenantId = session.binding.tenantId;
+    const left = this.inProgressOf(tenantId) - 1;
     if (left > 0) this.perTenant.set(tenantId, left);
     else this.perTenant.delete(tenantId);
+    this.node.requestEnded();
+  }
+
+  messageSent(session: McpSession): void {
+    // Legacy SSE writes each message synchronously into the stream: what is still unread is here.
+    const stream = session.stream;
+    if (stream && stream.writableLength > this.options.maxBufferedBytes) this.closeSlowReader(session);
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ApiKeyResolver, Principal } from '@switchboard/api-keys';
 import { createLogger } from '@switchboard/logger';
 import type { ToolCalls } from './tool-calls';
+import { RequestTracker } from './request-tracker';
 import { buildSessionCatalog } from '../catalog/session-catalog';
 import type { TenantPluginsService } from '../tenants/tenant-plugins';
 import { SessionManager } from './session-manager';
@@ -34,6 +35,7 @@ function manager() {
     defaultTimeoutMs: 1_000,
     nodeId: 'node-a',
     toolCalls: {} as ToolCalls,
+    requests: new RequestTracker({ maxInProgressPerTenant: 100, maxBufferedBytes: 1_000_000, onSlowReaderClosed: () => undefined }),
     clock,
   });
   /** A Streamable HTTP session as if its initialize had been accepted. */

@@ -13,8 +13,8 @@ import { createSessionServer, type SessionServerDeps } from './session-server';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
 import type { ToolCalls } from './tool-calls';
 import type { TenantPluginsService } from '../tenants/tenant-plugins';
-import { InFlightCalls } from './in-flight-calls';
 import { McpSession } from './mcp-session';
+import type { RequestTracker } from './request-tracker';
 import type { SessionRegistry } from './session-registry';
 
 /**
@@ -39,6 +39,8 @@ export interface SessionManagerOptions {
   /** Cluster mode: where a session's GET-stream events are kept for resumption on any node. */
   eventStoreFor?: (sessionId: string) => EventStore;
   toolCalls: ToolCalls;
+  /** The node's requests in progress: sessions report to it, and the drain waits on it. */
+  requests: RequestTracker;
   /** Time for idle and credential-expiry checks; the system clock by default. */
   clock?: Clock;
 }
@@ -55,7 +57,6 @@ export interface OpenRequest {
  * shutdown.
  */
 export class SessionManager {
-  readonly inFlight = new InFlightCalls();
   private draining = false;
   private sweeper: NodeJS.Timeout | undefined;
   private lastKeepAliveAt: number;
@@ -169,11 +170,11 @@ export class SessionManager {
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
     clearInterval(this.sweeper);
-    await this.inFlight.drained(graceMs);
-    if (this.inFlight.size > 0) {
+    await this.options.requests.drained(graceMs);
+    if (this.options.requests.inProgress > 0) {
       const cancelled = new CallCancelledByShutdownError();
       for (const session of this.registry.values()) session.abortCalls(cancelled);
-      await this.inFlight.drained(CANCEL_ANSWER_MS);
+      await this.options.requests.drained(CANCEL_ANSWER_MS);
     }
     await Promise.all([...this.registry.values()].map((session) => session.close(SHUTDOWN_CANCELLATION)));
   }
@@ -220,7 +221,7 @@ export class SessionManager {
     // The transport closes when the client disconnects or DELETEs: end the session with it.
     session.server.onclose = () => void session.close();
     await session.server.connect(transport);
-    session.watch(this.inFlight);
+    session.watch(this.options.requests);
   }
 
   private async closeWhere(predicate: (session: McpSession) => boolean): Promise<void> {

@@ -234,7 +234,6 @@ export class McpEndpointsService {
     if (draining) return draining;
     const refusal = this.parts.requests.admit(session, ids);
     if (refusal) return refusal;
-    this.parts.requests.observe(session, parsed.messages);
     // Metering's bytes in: each request's size as read, never a re-serialisation.
     parsed.messages.forEach((message, i) => {
       if ('method' in message && 'id' in message) session.noteRequestBytes(message.id, parsed.sizes[i]!);
