@@ -5,7 +5,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { ApiKeyResolver, systemClock, type Clock } from '@switchboard/api-keys';
 import { ConfigError, urlHost, type Env } from '@switchboard/config';
 import { ClusterKeys, InProcessSessionDirectory, type ControlBus, type SessionDirectory } from '@switchboard/coordination';
-import { migrate, openDatabase } from '@switchboard/db';
+import { migrate, openDatabase, type EmbeddedDatabases } from '@switchboard/db';
 import { createLogger, type Logger } from '@switchboard/logger';
 import type { InProcessUsageSink } from '@switchboard/metering';
 import { createMetricsRegistry, startMetricsServer, type ApiMetrics } from '@switchboard/metrics';
@@ -53,6 +53,8 @@ export interface ApiEmbedding {
   usage: { attach(sink: InProcessUsageSink): () => void };
   /** The gateway's live sessions, for the sessions endpoints. */
   sessions: SessionDirectory;
+  /** Opens the database, sharing the embedded PGlite with the other app of this process (else the app opens its own). */
+  databases?: Pick<EmbeddedDatabases, 'openDatabase'>;
 }
 
 export interface StartApiOptions {
@@ -87,7 +89,7 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
   const secrets = loadApiSecrets(config);
   const clock = options.clock ?? systemClock;
 
-  const db = openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  const db = (options.embedded?.databases ?? { openDatabase }).openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
   const cleanups: (() => Promise<unknown> | unknown)[] = [() => db.close()];
   try {
     const migrated = await migrate(db);

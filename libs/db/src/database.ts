@@ -34,8 +34,50 @@ const DEFAULT_POOL_SIZE = 10;
  */
 const CONNECT_TIMEOUT_MS = 10_000;
 
+/** Opens the database: its own pool on Postgres, its own PGlite in `dataDir` when embedded. */
 export function openDatabase(options: DatabaseOptions): Database {
-  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options.dataDir);
+  return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options.dataDir, new EmbeddedDatabases());
+}
+
+/**
+ * PGlite is one single-connection database per directory and per process, so the apps of one
+ * process (`npm start`: API and gateway) must share one instance: the launcher owns one of these
+ * and hands it to both, and each opens through it. Reference-counted per directory; an app
+ * started alone opens its own (`openDatabase`).
+ */
+export class EmbeddedDatabases {
+  private readonly open = new Map<string, SharedPglite>();
+
+  /** As `openDatabase`, sharing an embedded directory's PGlite with every other user of this object. */
+  openDatabase(options: DatabaseOptions): Database {
+    return options.url ? openPostgres(options.url, options.poolSize ?? DEFAULT_POOL_SIZE) : openEmbedded(options.dataDir, this);
+  }
+
+  /** @internal */
+  take(dir: string): SharedPglite {
+    let entry = this.open.get(dir);
+    if (!entry) {
+      mkdirSync(dir, { recursive: true });
+      entry = { pglite: new PGlite(dir), refs: 0, queue: Promise.resolve() };
+      this.open.set(dir, entry);
+    }
+    entry.refs += 1;
+    return entry;
+  }
+
+  /** @internal */
+  async release(dir: string, entry: SharedPglite): Promise<void> {
+    entry.refs -= 1;
+    if (entry.refs > 0) return;
+    this.open.delete(dir);
+    await entry.pglite.close();
+  }
+}
+
+interface SharedPglite {
+  pglite: PGlite;
+  refs: number;
+  queue: Promise<unknown>;
 }
 
 function openPostgres(url: string, poolSize: number): Database {
@@ -71,22 +113,9 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
-/**
- * PGlite is one single-connection database per directory and per process, so API and gateway
- * running in one process (`npm start`) share one instance, reference-counted.
- */
-const embedded = new Map<string, { pglite: PGlite; refs: number; queue: Promise<unknown> }>();
-
-function openEmbedded(dataDir: string): Database {
+function openEmbedded(dataDir: string, databases: EmbeddedDatabases): Database {
   const dir = `${dataDir.replace(/\/$/, '')}/pglite`;
-  let entry = embedded.get(dir);
-  if (!entry) {
-    mkdirSync(dir, { recursive: true });
-    entry = { pglite: new PGlite(dir), refs: 0, queue: Promise.resolve() };
-    embedded.set(dir, entry);
-  }
-  entry.refs += 1;
-  const shared = entry;
+  const shared = databases.take(dir);
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(shared.pglite) });
   let closed = false;
   return {
@@ -107,11 +136,7 @@ function openEmbedded(dataDir: string): Database {
       if (closed) return;
       closed = true;
       await prisma.$disconnect();
-      shared.refs -= 1;
-      if (shared.refs === 0) {
-        embedded.delete(dir);
-        await shared.pglite.close();
-      }
+      await databases.release(dir, shared);
     },
   };
 }

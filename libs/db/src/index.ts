@@ -1,4 +1,4 @@
-export { openDatabase } from './database';
+export { EmbeddedDatabases, openDatabase } from './database';
 export { isDatabaseUnavailable } from './database-errors';
 export type { Database, DatabaseKind, DatabaseOptions } from './database';
 export { migrate, pendingMigrations, readMigrations, defaultMigrationsDir, MigrationError, MIGRATION_LOCK_KEY } from './migrator';
