@@ -217,6 +217,20 @@ describe('one tenant cannot hurt another, or do more than its credential allows 
     });
   });
 
+  describe('ambiguous credentials', () => {
+    it('refuses a request with two Authorization headers, even when both are valid keys', async () => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' });
+      const received = await rawExchange(h.gateway.port, (socket) => {
+        socket.end(
+          `POST /t/victim/mcp HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${victim.token}\r\nAuthorization: Bearer ${victim.token}\r\n` +
+            `Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+        );
+      });
+      expect(received).toMatch(/^HTTP\/1\.1 401/);
+      expect(received).toContain('invalid_token');
+    });
+  });
+
   describe('slow and idle clients', () => {
     it('answers an unauthenticated POST without reading its body', async () => {
       const received = await rawExchange(h.gateway.port, (socket) => {

@@ -68,6 +68,16 @@ describe('RequestGate', () => {
   });
 
   describe('credentials', () => {
+    it('refuses two Authorization headers as malformed without looking either up', async () => {
+      const { requestGate, asked } = gate({ ok: true, principal: principal() });
+      const req = request({ authorization: 'Bearer first' });
+      Object.assign(req, { headersDistinct: { authorization: ['Bearer first', 'Bearer second'] } });
+      const admission = await requestGate.admit(req, ACME);
+      expect(statusOf(admission)).toBe(401);
+      expect(JSON.stringify(admission)).toContain('invalid_token');
+      expect(asked).toEqual([]);
+    });
+
     it('answers a request without a credential 401 with a challenge naming the resource metadata URL and no error code', async () => {
       const { requestGate, authFailures } = gate({ ok: false, reason: 'missing' });
       const admission = await requestGate.admit(request(), ACME);

@@ -40,9 +40,11 @@ export class RequestGate {
 
   async admit(req: IncomingMessage, address: EndpointAddress): Promise<Admission> {
     if (!this.origins.allows(req.headers.origin)) return refused({ code: 'origin_forbidden' });
-    let outcome;
+    let outcome: Awaited<ReturnType<BearerAuthenticator['authenticate']>>;
     try {
-      outcome = await this.authenticator.authenticate(req.headers);
+      // Node keeps the first of repeated Authorization headers, and a proxy in front may read
+      // another one: two credentials are refused as malformed, whatever they hold.
+      outcome = repeatsAuthorization(req) ? { ok: false, reason: 'malformed' } : await this.authenticator.authenticate(req.headers);
     } catch (error) {
       // The key store is unreachable: not the client's fault, and no credential detail leaves.
       this.logger.error({ err: error }, 'authentication failed');
@@ -71,6 +73,10 @@ export class RequestGate {
     this.accounting.lastUsed.touch(principal.keyId);
     return { ok: true, principal };
   }
+}
+
+function repeatsAuthorization(req: IncomingMessage): boolean {
+  return (req.headersDistinct?.['authorization']?.length ?? 0) > 1;
 }
 
 function refused(refusal: Refusal): Admission {
