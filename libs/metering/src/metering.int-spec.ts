@@ -10,9 +10,10 @@ import { createMigratedDatabase, startTcpProxy, testRedisUrl } from '@switchboar
 import { BullMqUsageSink, USAGE_JOB_NAME, USAGE_QUEUE_NAME } from './bullmq-usage-sink';
 import { InProcessUsageSink } from './in-process-usage-sink';
 import { queryUsage } from './query-usage';
-import { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS, type AggregationResult } from './usage-aggregator';
+import { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS } from './usage-aggregator';
 import { createUsageEvent, type UsageEvent } from './usage-event';
-import { createUsageWorker, failedUsageJobs, usageQueueStats, type UsageWorker } from './usage-worker';
+import { eventsHandled } from '../test/worker-events';
+import { createUsageWorker, failedUsageJobs, usageQueueStats } from './usage-worker';
 
 // Own BullMQ prefix per run: parallel test files never see each other's jobs.
 const PREFIX = `sb-test-${randomBytes(4).toString('hex')}`;
@@ -47,18 +48,6 @@ async function clearUsage() {
   await db.prisma.usageEventReceipt.deleteMany({});
 }
 
-/** Resolves once the workers' completed jobs have handled `count` events in all (counted or duplicate). */
-function eventsHandled(workers: UsageWorker[], count: number): Promise<void> {
-  return new Promise((resolve) => {
-    let handled = 0;
-    for (const { worker } of workers) {
-      worker.on('completed', (_job, result: AggregationResult) => {
-        handled += result.applied + result.duplicates;
-        if (handled >= count) resolve();
-      });
-    }
-  });
-}
 
 beforeAll(async () => {
   database = await createMigratedDatabase('metering');

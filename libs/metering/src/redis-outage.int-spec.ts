@@ -11,6 +11,7 @@ import { BullMqUsageSink, USAGE_JOB_NAME, USAGE_QUEUE_NAME } from './bullmq-usag
 import { queryUsage } from './query-usage';
 import { UsageAggregator, type AggregationResult } from './usage-aggregator';
 import { createUsageEvent, type UsageEvent } from './usage-event';
+import { eventsHandled } from '../test/worker-events';
 import { createUsageWorker, type UsageWorker } from './usage-worker';
 
 // Redis restarts happen on a redis-server of this file's own, never on the shared one.
@@ -37,16 +38,6 @@ async function totals() {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Resolves once the worker's completed jobs have handled `count` events in all (counted or duplicate). */
-function eventsHandled({ worker }: UsageWorker, count: number): Promise<void> {
-  let handled = 0;
-  return new Promise((resolve) =>
-    worker.on('completed', (_job, result: AggregationResult) => {
-      handled += result.applied + result.duplicates;
-      if (handled >= count) resolve();
-    }),
-  );
-}
 
 beforeAll(async () => {
   database = await createMigratedDatabase('metering_outage');
