@@ -40,6 +40,24 @@ describe('RequestTracker', () => {
     expect(t.admit(session, [1])).toBeUndefined();
   });
 
+  it('counts stateless requests in the tenant’s share and the drain, beside the sessions’', async () => {
+    const t = tracker();
+    const { session } = fakeSession(t, 'a');
+    expect(t.admit(session, [1])).toBeUndefined();
+    expect(t.admitStateless('a')).toBeUndefined();
+    expect(t.admitStateless('a')).toBeUndefined();
+    expect(t.admitStateless('a')).toMatchObject({ code: 'tenant_busy' });
+    expect(t.admitStateless('b')).toBeUndefined();
+    expect(t.inProgress).toBe(4);
+    t.statelessEnded('a');
+    t.statelessEnded('b');
+    expect(t.inProgressOf('a')).toBe(2);
+    expect(t.inProgressOf('b')).toBe(0);
+    await session.transport.send(answer(1));
+    t.statelessEnded('a');
+    expect(t.inProgress).toBe(0);
+  });
+
   it('refuses a POST that repeats an id within itself', () => {
     const t = tracker();
     expect(t.admit(fakeSession(t, 'a').session, [5, 6, 5])).toMatchObject({ code: 'invalid_request' });

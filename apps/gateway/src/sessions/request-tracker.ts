@@ -41,6 +41,21 @@ export class RequestTracker implements SessionTraffic {
     return undefined;
   }
 
+  /**
+   * Takes one stateless (2026-07-28) request of `tenantId`, or refuses it for the tenant's share
+   * of the node; `statelessEnded` gives it back once answered. Counted like a session's, so the
+   * drain waits for it.
+   */
+  admitStateless(tenantId: string): Refusal | undefined {
+    if (this.inProgressOf(tenantId) + 1 > this.options.maxInProgressPerTenant) return { code: 'tenant_busy', headers: { 'retry-after': '1' } };
+    this.started(tenantId);
+    return undefined;
+  }
+
+  statelessEnded(tenantId: string): void {
+    this.ended(tenantId);
+  }
+
   /** Requests the transport refused after `admit` took them: they will get no answer through it. */
   forget(session: McpSession, ids: readonly RequestId[]): void {
     session.endRequests(ids);
@@ -73,13 +88,19 @@ export class RequestTracker implements SessionTraffic {
   }
 
   requestStarted(session: McpSession): void {
-    const tenantId = session.binding.tenantId;
+    this.started(session.binding.tenantId);
+  }
+
+  requestEnded(session: McpSession): void {
+    this.ended(session.binding.tenantId);
+  }
+
+  private started(tenantId: string): void {
     this.perTenant.set(tenantId, this.inProgressOf(tenantId) + 1);
     this.node.requestStarted();
   }
 
-  requestEnded(session: McpSession): void {
-    const tenantId = session.binding.tenantId;
+  private ended(tenantId: string): void {
     const left = this.inProgressOf(tenantId) - 1;
     if (left > 0) this.perTenant.set(tenantId, left);
     else this.perTenant.delete(tenantId);

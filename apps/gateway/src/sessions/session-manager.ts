@@ -14,6 +14,7 @@ import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-time
 import type { ToolCalls } from './tool-calls';
 import type { TenantPluginsService } from '../tenants/tenant-plugins';
 import { McpSession } from './mcp-session';
+import { StatelessServer } from './stateless-server';
 import type { RequestTracker } from './request-tracker';
 import type { SessionRegistry } from './session-registry';
 
@@ -62,6 +63,8 @@ export class SessionManager {
   private lastKeepAliveAt: number;
   private readonly serverDeps: SessionServerDeps;
   private readonly clock: Clock;
+  /** MCP 2026-07-28 requests: no session, the same plugin calls; drained with the sessions. */
+  readonly stateless: StatelessServer;
 
   constructor(
     readonly registry: SessionRegistry,
@@ -71,6 +74,7 @@ export class SessionManager {
     private readonly options: SessionManagerOptions,
   ) {
     this.serverDeps = { defaultTimeoutMs: options.defaultTimeoutMs, logger, toolCalls: options.toolCalls };
+    this.stateless = new StatelessServer(tenantPlugins, this.serverDeps);
     this.clock = options.clock ?? systemClock;
     this.lastKeepAliveAt = this.clock.now();
   }
@@ -174,6 +178,7 @@ export class SessionManager {
     if (this.options.requests.inProgress > 0) {
       const cancelled = new CallCancelledByShutdownError();
       for (const session of this.registry.values()) session.abortCalls(cancelled);
+      this.stateless.abortCalls(cancelled);
       await this.options.requests.drained(CANCEL_ANSWER_MS);
     }
     await Promise.all([...this.registry.values()].map((session) => session.close(SHUTDOWN_CANCELLATION)));

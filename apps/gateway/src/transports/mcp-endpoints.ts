@@ -8,7 +8,16 @@ import { sameBinding, type Caller } from '../auth/credential-binding';
 import type { ClusterForwarder, ForwardedRequest } from '../cluster/cluster-forwarder';
 import { ownerOfSessionId, SSE_NODE_PARAM, validNodeId } from '../sessions/session-ids';
 import { countJsonRpcMessages, isInitializeRequest, parseJsonRpcBody, requestIds, type ParsedMessages } from '../protocol/json-rpc-body';
-import { refuse, refusalResponse, type Refusal } from '../protocol/jsonrpc-errors';
+import { JSON_RPC_INTERNAL_ERROR, refuse, refusalResponse, type Refusal } from '../protocol/jsonrpc-errors';
+import {
+  classifyPost,
+  MCP_METHOD_HEADER,
+  MCP_NAME_HEADER,
+  mayBeModern,
+  modernErrorBody,
+  type EraDecision,
+  type ModernHeaders,
+} from '../protocol/modern-wire';
 import type { EndpointAddress } from './request-gate';
 import { transportRequestOf, webRequestOf, writeWebResponse, type StreamOptions, type TransportRequest } from '../protocol/web-exchange';
 import type { GatewayLimits, LeaseRelease } from '../accounting/gateway-limits';
@@ -20,6 +29,8 @@ import type { TenantPluginsService } from '../tenants/tenant-plugins';
 
 const SESSION_HEADER = 'mcp-session-id';
 const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
+/** Why a modern request's signal aborts: its client closed the request before the answer. */
+const CLIENT_CLOSED = 'the client closed the request';
 /** What the gateway answers to an accepted legacy-SSE message (the SDK's own answer). */
 const SSE_ACCEPTED = { status: 202, body: 'Accepted' };
 
@@ -107,10 +118,16 @@ export class McpEndpointsService {
     res.writeHead(SSE_ACCEPTED.status).end(SSE_ACCEPTED.body);
   }
 
-  /** `POST …/mcp`: Streamable HTTP; initialize opens a session, everything else needs its header. */
+  /**
+   * `POST …/mcp`: a request carrying the 2026-07-28 `_meta` is served statelessly, here, whatever
+   * its Mcp-Session-Id (streamable-http "Earlier revisions": ignore it); otherwise Streamable HTTP
+   * 2025, where initialize opens a session and everything else needs its header.
+   */
   async streamablePost(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress, body: unknown): Promise<void> {
     const admitted = await this.admitBody(principal, body, res);
     if (admitted) return refuse(res, admitted.code, admitted);
+    const modern = this.modernPost(req, body);
+    if (modern) return this.serveModern(res, principal, address, modern);
     const sessionId = req.headers[SESSION_HEADER];
     if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, body);
     const parsed = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
@@ -131,6 +148,61 @@ export class McpEndpointsService {
     if (transport.sessionId !== undefined) this.parts.limits.sessionStarted(session, release);
     else void release();
     await writeWebResponse(response, res, this.streamOptions(session));
+  }
+
+  /**
+   * The POST's era when it is not plainly legacy: a modern request, a modern refusal, or a body
+   * refusal. Undefined sends it down the 2025 path untouched (a legacy POST costs no extra parse).
+   */
+  private modernPost(req: IncomingMessage, body: unknown): ModernPost | undefined {
+    if (typeof body !== 'string') return undefined;
+    const headers: ModernHeaders = {
+      ...optional('protocolVersion', headerValue(req, PROTOCOL_VERSION_HEADER)),
+      ...optional('mcpMethod', headerValue(req, MCP_METHOD_HEADER)),
+      ...optional('mcpName', headerValue(req, MCP_NAME_HEADER)),
+    };
+    if (!mayBeModern(body, headers)) return undefined;
+    const parsed = parseJsonRpcBody(body, headers.protocolVersion);
+    if (!parsed.ok) return { refusal: { code: parsed.refusal, ...(parsed.message !== undefined ? { message: parsed.message } : {}) } };
+    const decision = classifyPost(parsed.messages, parsed.batch, headers);
+    return decision.era === 'legacy' ? undefined : { decision, parsed };
+  }
+
+  /** A modern request, answered here (no session, no forwarding): JSON, the request's id echoed. */
+  private async serveModern(res: ServerResponse, principal: Principal, address: EndpointAddress, post: ModernPost): Promise<void> {
+    if ('refusal' in post) return refuse(res, post.refusal.code, post.refusal);
+    const { decision, parsed } = post;
+    if (decision.era === 'refused') return writeJson(res, decision.refusal.status, modernErrorBody(decision.refusal));
+    const draining = this.sessions.refusalForMessages(parsed.messages);
+    if (draining) return refuse(res, draining.code, draining);
+    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return refuse(res, 'not_found');
+    const { message } = decision;
+    // streamable-http: a notification the server accepts is 202 with no body.
+    if (message.id === undefined) {
+      res.writeHead(202).end();
+      return;
+    }
+    const busy = this.parts.requests.admitStateless(principal.tenantId);
+    if (busy) return refuse(res, busy.code, busy);
+    // cancellation.mdx: a client that closes the request cancels it; the tool's signal aborts.
+    const closed = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) closed.abort(new Error(CLIENT_CLOSED));
+    };
+    res.once('close', onClose);
+    try {
+      const answer = await this.sessions.stateless.answer({
+        message: { ...message, id: message.id },
+        principal,
+        tenantSlug: address.tenantSlug,
+        plugin: address.plugin,
+        signal: closed.signal,
+        bytesIn: parsed.sizes[0]!,
+      });
+      if (!closed.signal.aborted) writeJson(res, answer.status, serialisedAnswer(answer.body));
+    } finally {
+      this.parts.requests.statelessEnded(principal.tenantId);
+    }
   }
 
   /** `GET …/mcp` (server-initiated stream, resumable) and `DELETE …/mcp` (end the session). */
@@ -327,6 +399,26 @@ export class McpEndpointsService {
     if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return { code: 'not_found' };
     return undefined;
   }
+}
+
+/** What `modernPost` found: the era decision with the parsed body, or a refusal of the body. */
+type ModernPost = { decision: Exclude<EraDecision, { era: 'legacy' }>; parsed: ParsedMessages } | { refusal: Refusal };
+
+/** A result JSON cannot carry (a cycle, a BigInt) is the request's internal error, not a 500 without its id. */
+function serialisedAnswer(body: { id: string | number }): string {
+  try {
+    return JSON.stringify(body);
+  } catch {
+    return JSON.stringify({ jsonrpc: '2.0', id: body.id, error: { code: JSON_RPC_INTERNAL_ERROR, message: 'Internal error: the result could not be serialised' } });
+  }
+}
+
+function writeJson(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,0 +1,268 @@
+import { ErrorCode, McpError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Logger } from '@switchboard/logger';
+import {
+  ClientCapabilityError,
+  PluginNotFoundError,
+  type ElicitationRequest,
+  type ElicitationResult,
+  type LogLevel,
+  type PluginContext,
+  type SamplingRequest,
+  type SamplingResult,
+  type ToolContext,
+  type ToolReturn,
+} from '@switchboard/plugin-sdk';
+import type { CredentialBinding } from '../auth/credential-binding';
+import type { ActivePlugin, PluginConfig, SessionCatalog } from '../catalog/session-catalog';
+import { JSON_RPC_MISSING_CLIENT_CAPABILITY } from '../protocol/modern-wire';
+import { approximateJsonBytes } from '../protocol/json-size';
+import type { FinishedToolCall, ToolCalls } from './tool-calls';
+import { CallCancelledByShutdownError, HandlerTimeoutError, runAbortable, type AbortScope } from './tool-timeout';
+
+// The catalog's handlers as both eras run them: a 2025 session (session-server.ts) and a
+// stateless 2026-07-28 request (stateless-server.ts) call tools, prompts, resources and
+// completions through these functions, so limits, metering, timeouts and the plugin context
+// are one implementation.
+
+/** MCP's "resource not found" up to 2025-11-25 (server/resources#error-handling); 2026-07-28 answers -32602. */
+export const RESOURCE_NOT_FOUND = -32002;
+/** Completion responses carry at most 100 values (specification, utilities/completion). */
+export const MAX_COMPLETION_VALUES = 100;
+
+export interface PluginCallDeps {
+  defaultTimeoutMs: number;
+  logger: Logger;
+  /** Limits before each tool call, usage event and metrics after it. */
+  toolCalls: ToolCalls;
+}
+
+/**
+ * Where a plugin call runs: whose it is, and what ends it besides its own request. A 2025
+ * session is one; a stateless request builds one for itself. `id` and `signal` are the plugin
+ * context's `session` (per-session state is keyed by it and released when it aborts).
+ */
+export interface CallSite extends AbortScope {
+  readonly id: string;
+  readonly binding: CredentialBinding;
+  readonly tenantSlug: string;
+}
+
+/** How a call reaches its client: what differs between a 2025 session and a stateless request. */
+export interface ClientChannel {
+  /** What the client declared it can do. */
+  readonly client: { sampling: boolean; elicitation: boolean };
+  /**
+   * A plugin's ClientCapabilityError: an error result (2025, as before), or the JSON-RPC
+   * MissingRequiredClientCapability error (2026-07-28 basic/index: the server MUST return -32021).
+   */
+  readonly undeclaredCapability: 'result' | 'json-rpc';
+  progress(progress: number, total: number | undefined, message: string | undefined): Promise<void>;
+  log(plugin: string, level: LogLevel, data: unknown): Promise<void>;
+  sample(request: SamplingRequest, signal: AbortSignal): Promise<SamplingResult>;
+  elicit(request: ElicitationRequest, signal: AbortSignal): Promise<ElicitationResult>;
+  resourceUpdated(uri: string): Promise<void>;
+}
+
+/** One request's part in a call: its abort (client cancel or disconnect) and its size as read. */
+export interface CallRequest {
+  signal: AbortSignal;
+  /** UTF-8 bytes of the request as read; undefined = estimated from the params. */
+  bytesIn?: number;
+}
+
+/** `tools/call`: validated, limited, timed, metered; handler failures become error results. */
+export async function callTool(
+  site: CallSite,
+  catalog: SessionCatalog,
+  channel: ClientChannel,
+  deps: PluginCallDeps,
+  params: { name: string; arguments?: Record<string, unknown> },
+  request: CallRequest,
+): Promise<CallToolResult> {
+  const bytesIn = request.bytesIn ?? approximateJsonBytes(params);
+  const entry = catalog.tools.get(params.name);
+  if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${params.name}`);
+  const args = entry.tool.input.safeParse(params.arguments ?? {});
+  if (!args.success) {
+    throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for tool ${params.name}: ${z.prettifyError(args.error)}`);
+  }
+  // Checked here, where the tool runs: a call forwarded from another node is limited and metered once.
+  const plugin = entry.plugin.descriptor.name;
+  const tool = entry.tool.name;
+  const release = await deps.toolCalls.admit(site.binding, plugin, tool);
+  const startedAt = performance.now();
+  let result: CallToolResult | undefined;
+  let outcome: FinishedToolCall['outcome'] = 'error';
+  try {
+    result = toCallToolResult(
+      await runAbortable(
+        (signal) => entry.tool.handler(args.data, toolContext(site, channel, entry.plugin, deps, signal)),
+        request.signal,
+        site,
+        entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
+      ),
+    );
+    outcome = result.isError ? 'error' : 'ok';
+    return result;
+  } catch (error) {
+    // Shutdown: a JSON-RPC error rather than a result, so the client knows the call may not have run.
+    if (error instanceof CallCancelledByShutdownError) throw error;
+    if (error instanceof HandlerTimeoutError) {
+      outcome = 'timeout';
+      result = errorResult(`Tool ${params.name} ${error.message} and was aborted`);
+      return result;
+    }
+    if (error instanceof ClientCapabilityError && channel.undeclaredCapability === 'json-rpc') {
+      throw new McpError(JSON_RPC_MISSING_CLIENT_CAPABILITY, error.message, { requiredCapabilities: { [error.capability]: {} } });
+    }
+    deps.logger.debug({ sessionId: site.id, tool: params.name, err: error }, 'tool handler failed');
+    result = errorResult(messageOf(error));
+    return result;
+  } finally {
+    void release();
+    // Every call that ran is accounted, however it ended; sizes are measured, never re-serialised.
+    try {
+      deps.toolCalls.finished(site.binding, {
+        plugin,
+        tool,
+        outcome,
+        durationMs: performance.now() - startedAt,
+        bytesIn,
+        bytesOut: result === undefined ? 0 : approximateJsonBytes(result),
+      });
+    } catch (error) {
+      deps.logger.warn({ sessionId: site.id, tool: params.name, err: error }, 'could not account a tool call');
+    }
+  }
+}
+
+/** `prompts/get`: unknown prompt or invalid arguments are invalid params. */
+export async function getPrompt(
+  site: CallSite,
+  catalog: SessionCatalog,
+  deps: PluginCallDeps,
+  params: { name: string; arguments?: Record<string, unknown> },
+  request: CallRequest,
+): Promise<GetPromptResult> {
+  const entry = catalog.prompts.get(params.name);
+  if (!entry) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${params.name}`);
+  const schema = entry.prompt.arguments ?? z.object({});
+  const args = schema.safeParse(params.arguments ?? {});
+  if (!args.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${params.name}: ${z.prettifyError(args.error)}`);
+  const result = await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.prompt.get(args.data, ctx));
+  return result as GetPromptResult;
+}
+
+/** `resources/read`: a direct resource, else the first template that matches; RESOURCE_NOT_FOUND otherwise. */
+export async function readResource(site: CallSite, catalog: SessionCatalog, deps: PluginCallDeps, uri: string, request: CallRequest): Promise<ReadResourceResult> {
+  const direct = catalog.resources.get(uri);
+  if (direct) {
+    return { contents: await runPluginCall(site, deps, direct.plugin, request.signal, (ctx) => direct.resource.read(ctx)) } as ReadResourceResult;
+  }
+  for (const entry of catalog.templates) {
+    const variables = entry.matcher.match(uri);
+    if (!variables) continue;
+    const flat = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+    return { contents: await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.template.read(uri, flat, ctx)) } as ReadResourceResult;
+  }
+  throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
+}
+
+export interface CompleteParams {
+  ref: { type: string; name?: string; uri?: string };
+  argument: { name: string; value: string };
+  context?: { arguments?: Record<string, string> };
+}
+
+/** `completion/complete` for a prompt's or a template's argument; no completer → no values. */
+export async function complete(
+  site: CallSite,
+  catalog: SessionCatalog,
+  deps: PluginCallDeps,
+  params: CompleteParams,
+  request: CallRequest,
+): Promise<{ completion: { values: string[]; total?: number; hasMore?: boolean } }> {
+  const { ref, argument, context } = params;
+  const completers =
+    ref.type === 'ref/prompt'
+      ? { owner: catalog.prompts.get(ref.name ?? ''), map: catalog.prompts.get(ref.name ?? '')?.prompt.complete }
+      : (() => {
+          const entry = catalog.templates.find((t) => t.template.uriTemplate === ref.uri);
+          return { owner: entry, map: entry?.template.complete };
+        })();
+  const completer = completers.map?.[argument.name];
+  if (!completers.owner || !completer) return { completion: { values: [] } };
+  const values = await runPluginCall(site, deps, completers.owner.plugin, request.signal, (ctx) =>
+    completer(argument.value, { ...ctx, arguments: context?.arguments ?? {} }),
+  );
+  return { completion: { values: values.slice(0, MAX_COMPLETION_VALUES), total: values.length, hasMore: values.length > MAX_COMPLETION_VALUES } };
+}
+
+function messageOf(error: unknown): string {
+  try {
+    return error instanceof Error ? error.message : String(error);
+  } catch {
+    return 'the tool failed';
+  }
+}
+
+/** Runs a prompt, resource or completion handler with the plugin's timeout and context. */
+async function runPluginCall<T>(
+  site: CallSite,
+  deps: PluginCallDeps,
+  plugin: ActivePlugin,
+  requestSignal: AbortSignal,
+  work: (ctx: PluginContext<PluginConfig>) => T | Promise<T>,
+): Promise<T> {
+  try {
+    return await runAbortable((signal) => work(pluginContext(site, plugin, deps, signal)), requestSignal, site, plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs);
+  } catch (error) {
+    if (error instanceof McpError || error instanceof CallCancelledByShutdownError) throw error;
+    if (error instanceof PluginNotFoundError) throw new McpError(RESOURCE_NOT_FOUND, error.message);
+    throw new McpError(ErrorCode.InternalError, messageOf(error));
+  }
+}
+
+function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDeps, signal: AbortSignal): PluginContext<PluginConfig> {
+  return {
+    tenant: { id: site.binding.tenantId, slug: site.tenantSlug },
+    config: plugin.config,
+    logger: pluginLogger(deps.logger, plugin.descriptor.name, site),
+    signal,
+    session: { id: site.id, closed: site.signal },
+    storage: plugin.storage,
+    state: plugin.state,
+  };
+}
+
+function toolContext(site: CallSite, channel: ClientChannel, plugin: ActivePlugin, deps: PluginCallDeps, signal: AbortSignal): ToolContext<PluginConfig> {
+  return {
+    ...pluginContext(site, plugin, deps, signal),
+    client: channel.client,
+    progress: (progress, total, message) => channel.progress(progress, total, message),
+    log: (level, data) => channel.log(plugin.descriptor.name, level, data),
+    sample: (request) => channel.sample(request, signal),
+    elicit: (request) => channel.elicit(request, signal),
+    resourceUpdated: (uri) => channel.resourceUpdated(uri),
+  };
+}
+
+function pluginLogger(logger: Logger, plugin: string, site: CallSite): PluginContext<PluginConfig>['logger'] {
+  const bound = { plugin, tenant: site.tenantSlug, sessionId: site.id };
+  return {
+    debug: (message, data) => logger.debug({ ...bound, ...data }, message),
+    info: (message, data) => logger.info({ ...bound, ...data }, message),
+    warn: (message, data) => logger.warn({ ...bound, ...data }, message),
+    error: (message, data) => logger.error({ ...bound, ...data }, message),
+  };
+}
+
+function toCallToolResult(result: ToolReturn): CallToolResult {
+  if (typeof result === 'string') return { content: [{ type: 'text', text: result }] };
+  return result as CallToolResult;
+}
+
+function errorResult(message: string): CallToolResult {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Principal } from '@switchboard/api-keys';
+import { createLogger } from '@switchboard/logger';
+import { describePlugin } from '@switchboard/plugin-runtime';
+import { definePlugin, defineTool, type TenantStorage } from '@switchboard/plugin-sdk';
+import type { CredentialBinding } from '../auth/credential-binding';
+import { buildSessionCatalog } from '../catalog/session-catalog';
+import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { StatelessServer, type StatelessRequest } from './stateless-server';
+import type { FinishedToolCall, ToolCalls } from './tool-calls';
+import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
+
+const started = { count: 0 };
+const plugin = definePlugin({
+  name: 'meter',
+  version: '1.0.0',
+  description: 'Tools for the stateless server spec',
+  timeoutMs: 30_000,
+  tools: [
+    defineTool({ name: 'ok', description: 'Answers', input: z.object({}), handler: (_args, ctx) => `ok ${ctx.tenant.slug} ${ctx.client.elicitation}` }),
+    defineTool({
+      name: 'asks',
+      description: 'Elicits',
+      input: z.object({}),
+      handler: async (_args, ctx) => JSON.stringify(await ctx.elicit({ message: 'name?', requestedSchema: { type: 'object', properties: {} } })),
+    }),
+    defineTool({
+      name: 'slow',
+      description: 'Never finishes by itself',
+      input: z.object({}),
+      handler: (_args, ctx) => {
+        started.count += 1;
+        return new Promise<never>((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true }));
+      },
+    }),
+  ],
+});
+
+const principal = { tenantId: randomUUID(), keyId: randomUUID(), plugins: [], tenantLimits: {}, keyLimits: {} } as unknown as Principal;
+
+function server() {
+  const catalog = buildSessionCatalog([{ descriptor: describePlugin(plugin, 'stateless-server.spec'), config: {}, storage: {} as TenantStorage }], true);
+  const finished: FinishedToolCall[] = [];
+  const toolCalls = { admit: async () => async () => undefined, finished: (_b: CredentialBinding, call: FinishedToolCall) => void finished.push(call) };
+  const tenantPlugins = { catalogFor: async () => catalog } as unknown as TenantPluginsService;
+  const stateless = new StatelessServer(tenantPlugins, {
+    defaultTimeoutMs: 30_000,
+    logger: createLogger({ name: 'spec', level: 'silent' }),
+    toolCalls: toolCalls as unknown as ToolCalls,
+  });
+  return { stateless, finished };
+}
+
+function request(method: string, params: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}, signal = new AbortController().signal): StatelessRequest {
+  return {
+    message: { id: 5, method, params, envelope: { protocolVersion: '2026-07-28', clientCapabilities: capabilities } },
+    principal,
+    tenantSlug: 'acme',
+    plugin: undefined,
+    signal,
+    bytesIn: 1_234,
+  };
+}
+
+describe('StatelessServer', () => {
+  it('marks every result complete with serverInfo, and list results private and uncached', async () => {
+    const { stateless } = server();
+    const answer = await stateless.answer(request('tools/list'));
+    expect(answer).toMatchObject({
+      status: 200,
+      body: { id: 5, result: { resultType: 'complete', ttlMs: 0, cacheScope: 'private', _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'switchboard' } } } },
+    });
+  });
+
+  it('calls a tool through the shared plugin calls, metered with the request’s size', async () => {
+    const { stateless, finished } = server();
+    const answer = await stateless.answer(request('tools/call', { name: 'meter__ok', arguments: {} }, { elicitation: {} }));
+    expect(answer.body).toMatchObject({ result: { resultType: 'complete', content: [{ type: 'text', text: 'ok acme true' }] } });
+    expect(finished).toEqual([expect.objectContaining({ plugin: 'meter', tool: 'ok', outcome: 'ok', bytesIn: 1_234 })]);
+  });
+
+  it('answers a tool needing a capability the client did not declare with 400 -32021', async () => {
+    const { stateless } = server();
+    const answer = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {} }));
+    expect(answer).toMatchObject({ status: 400, body: { id: 5, error: { code: -32021, data: { requiredCapabilities: { elicitation: {} } } } } });
+  });
+
+  it('does not pretend to elicit from a client that declared it (no MRTR yet): an error result', async () => {
+    const { stateless } = server();
+    const answer = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {} }, { elicitation: {} }));
+    expect(answer.body).toMatchObject({ result: { isError: true } });
+  });
+
+  it('answers an unknown method, and one whose capability the catalog lacks, with 404 -32601', async () => {
+    const { stateless } = server();
+    expect(await stateless.answer(request('ping'))).toMatchObject({ status: 404, body: { error: { code: -32601 } } });
+    expect(await stateless.answer(request('prompts/list'))).toMatchObject({ status: 404, body: { error: { code: -32601 } } });
+  });
+
+  it('answers malformed params with -32602 in-band', async () => {
+    const { stateless } = server();
+    expect(await stateless.answer(request('tools/call', { arguments: {} }))).toMatchObject({ status: 200, body: { error: { code: -32602 } } });
+  });
+
+  it('aborts a running call when its request’s signal aborts, and meters it', async () => {
+    const { stateless, finished } = server();
+    const controller = new AbortController();
+    const before = started.count;
+    const answer = stateless.answer(request('tools/call', { name: 'meter__slow', arguments: {} }, {}, controller.signal));
+    await new Promise<void>((resolve) => {
+      const check = () => (started.count > before ? resolve() : setImmediate(check));
+      check();
+    });
+    controller.abort(new Error('gone'));
+    expect((await answer).body).toMatchObject({ result: { isError: true } });
+    expect(finished).toEqual([expect.objectContaining({ tool: 'slow', outcome: 'error' })]);
+  });
+
+  it('answers running calls with the shutdown error when the node aborts them', async () => {
+    const { stateless } = server();
+    const before = started.count;
+    const answer = stateless.answer(request('tools/call', { name: 'meter__slow', arguments: {} }));
+    await new Promise<void>((resolve) => {
+      const check = () => (started.count > before ? resolve() : setImmediate(check));
+      check();
+    });
+    stateless.abortCalls(new CallCancelledByShutdownError());
+    expect((await answer).body).toMatchObject({ error: { code: SHUTDOWN_CANCELLATION.code } });
+  });
+});
