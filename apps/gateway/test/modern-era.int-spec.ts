@@ -23,7 +23,19 @@ interface Answer {
   status: number;
   contentType: string | null;
   headers: Headers;
+  /** The JSON answer, or an event stream's last event (the final response). */
   body: { id?: unknown; result?: Record<string, any>; error?: { code: number; message: string; data?: any } } | undefined;
+  /** An event stream's events in order, the final response last; undefined for a JSON answer. */
+  events?: { id?: unknown; method?: string; params?: Record<string, any>; result?: Record<string, any> }[];
+}
+
+/** The `data:` of each `event: message` of an SSE body (comments, such as keep-alives, skipped). */
+function eventsOf(text: string): NonNullable<Answer['events']> {
+  return text
+    .split('\n\n')
+    .map((block) => block.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice('data: '.length)).join('\n'))
+    .filter((data) => data !== '')
+    .map((data) => JSON.parse(data));
 }
 
 describe('MCP 2026-07-28 on the tenant endpoints, beside the 2025 sessions', () => {
@@ -35,6 +47,11 @@ describe('MCP 2026-07-28 on the tenant endpoints, beside the 2025 sessions', () 
 
   /** One modern POST, written by hand as the spec's wire has it. */
   async function modern(path: string, method: string, params: Record<string, unknown> = {}, options: ModernOptions = {}): Promise<Answer> {
+    return read(await modernResponse(path, method, params, options));
+  }
+
+  /** The same POST, its response not read yet. */
+  async function modernResponse(path: string, method: string, params: Record<string, unknown> = {}, options: ModernOptions = {}): Promise<Response> {
     const id = options.id === undefined ? 1 : options.id;
     const meta = options.meta === undefined ? META : options.meta;
     const named = NAMED[method];
@@ -48,14 +65,24 @@ describe('MCP 2026-07-28 on the tenant endpoints, beside the 2025 sessions', () 
       ...options.headers,
     };
     const body = { jsonrpc: '2.0', ...(id !== null ? { id } : {}), method, params: meta ? { ...params, _meta: meta } : params };
-    return send(path, headers, JSON.stringify(body), options.signal);
+    return post(path, headers, JSON.stringify(body), options.signal);
   }
 
   async function send(path: string, headers: Record<string, string | undefined>, body: string, signal?: AbortSignal): Promise<Answer> {
+    return read(await post(path, headers, body, signal));
+  }
+
+  function post(path: string, headers: Record<string, string | undefined>, body: string, signal?: AbortSignal): Promise<Response> {
     const defined = Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => entry[1] !== undefined));
-    const response = await fetch(new URL(path, h.gateway.url), { method: 'POST', headers: defined, body, ...(signal ? { signal } : {}) });
+    return fetch(new URL(path, h.gateway.url), { method: 'POST', headers: defined, body, ...(signal ? { signal } : {}) });
+  }
+
+  async function read(response: Response): Promise<Answer> {
     const text = await response.text();
-    return { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers, body: text ? JSON.parse(text) : undefined };
+    const answer = { status: response.status, contentType: response.headers.get('content-type'), headers: response.headers };
+    if (!answer.contentType?.startsWith('text/event-stream')) return { ...answer, body: text ? JSON.parse(text) : undefined };
+    const events = eventsOf(text);
+    return { ...answer, body: events.at(-1), events };
   }
 
   beforeAll(async () => {
@@ -264,6 +291,66 @@ describe('MCP 2026-07-28 on the tenant endpoints, beside the 2025 sessions', () 
     } finally {
       await disconnect(client);
     }
+  });
+
+  describe('request-scoped notifications (response mode "auto")', () => {
+    const chatty = { name: 'testkit__chatty', arguments: {} };
+
+    it('streams a tool’s progress, then its result, when the request carries a progressToken', async () => {
+      const answer = await modern('/t/acme/mcp', 'tools/call', chatty, { id: 501, meta: { ...META, progressToken: 'chatty-1' } });
+      expect(answer.status).toBe(200);
+      expect(answer.contentType).toMatch(/^text\/event-stream/);
+      expect(answer.headers.get('x-accel-buffering')).toBe('no');
+      // No logLevel: the tool's logs are not sent.
+      expect(answer.events).toEqual([
+        { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'chatty-1', progress: 1, total: 2, message: 'half' } },
+        { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'chatty-1', progress: 2, total: 2, message: 'done' } },
+        expect.objectContaining({ id: 501, result: expect.objectContaining({ resultType: 'complete', content: [{ type: 'text', text: 'chatted' }] }) }),
+      ]);
+    });
+
+    it('answers JSON with no notifications when the request has neither a progressToken nor a logLevel', async () => {
+      const answer = await modern('/t/acme/mcp', 'tools/call', chatty, { id: 502 });
+      expect(answer.status).toBe(200);
+      expect(answer.contentType).toMatch(/^application\/json/);
+      expect(answer.events).toBeUndefined();
+      expect(answer.body).toMatchObject({ id: 502, result: { content: [{ type: 'text', text: 'chatted' }] } });
+    });
+
+    it('sends only the logs at or above the request’s logLevel', async () => {
+      const answer = await modern('/t/acme/mcp', 'tools/call', chatty, { id: 503, meta: { ...META, 'io.modelcontextprotocol/logLevel': 'error' } });
+      expect(answer.contentType).toMatch(/^text\/event-stream/);
+      expect(answer.events).toEqual([
+        { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'error', logger: 'testkit', data: 'something went wrong' } },
+        expect.objectContaining({ id: 503, result: expect.objectContaining({ content: [{ type: 'text', text: 'chatted' }] }) }),
+      ]);
+    });
+
+    it('refuses an unrecognised logLevel with 400 -32602', async () => {
+      const answer = await modern('/t/acme/mcp', 'tools/call', chatty, { id: 504, meta: { ...META, 'io.modelcontextprotocol/logLevel': 'loud' } });
+      expect(answer.status).toBe(400);
+      expect(answer.body).toMatchObject({ id: 504, error: { code: -32602 } });
+    });
+
+    it('aborts the tool when the client closes its SSE response stream', async () => {
+      const aborts = signalAborts.count;
+      const controller = new AbortController();
+      const calledAt = Date.now();
+      const response = await modernResponse('/t/acme/mcp', 'tools/call', { name: 'testkit__hang', arguments: {} }, {
+        meta: { ...META, progressToken: 7 },
+        signal: controller.signal,
+      });
+      // The headers came with the first notification, long before any result.
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const first = await response.body!.getReader().read();
+      expect(eventsOf(new TextDecoder().decode(first.value))).toEqual([
+        { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 7, progress: 0, message: 'hanging' } },
+      ]);
+      controller.abort();
+      await eventually(() => signalAborts.count === aborts + 1);
+      // The closed stream aborted it, not the plugin's timeout.
+      expect(Date.now() - calledAt).toBeLessThan(TESTKIT_TIMEOUT_MS);
+    });
   });
 
   it('aborts the tool’s signal when the client closes the request', async () => {

@@ -1,4 +1,5 @@
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { LOG_LEVELS, type LogLevel } from '@switchboard/plugin-sdk';
 import { JSON_RPC_INVALID_PARAMS, JSON_RPC_INVALID_REQUEST } from './jsonrpc-errors';
 
 // MCP 2026-07-28 (the stateless revision) beside the 2025 sessions on the same endpoint: which
@@ -26,7 +27,7 @@ export const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
 export const MCP_METHOD_HEADER = 'mcp-method';
 export const MCP_NAME_HEADER = 'mcp-name';
 
-const LOG_LEVELS = new Set(['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency']);
+const LOG_LEVEL_NAMES: ReadonlySet<string> = new Set(LOG_LEVELS);
 /** Methods whose `Mcp-Name` header is required, and the param it mirrors (streamable-http "Standard headers"). */
 const NAMED_PARAM: Readonly<Record<string, 'name' | 'uri'>> = { 'tools/call': 'name', 'prompts/get': 'name', 'resources/read': 'uri' };
 const BASE64_PREFIX = '=?base64?';
@@ -48,7 +49,8 @@ export interface RequestEnvelope {
   protocolVersion: string;
   clientCapabilities: Record<string, unknown>;
   clientInfo?: { name: string; version: string };
-  logLevel?: string;
+  /** logging.mdx: the request's own log level; without it, no `notifications/message` for it. */
+  logLevel?: LogLevel;
 }
 
 /** A modern request (with `id`) or notification, checked against its headers. */
@@ -188,13 +190,18 @@ function envelopeOf(meta: Record<string, unknown>): RequestEnvelope | string {
     return `${META_CLIENT_INFO} must be an object with a name and a version`;
   }
   const logLevel = meta[META_LOG_LEVEL];
-  if (logLevel !== undefined && !(typeof logLevel === 'string' && LOG_LEVELS.has(logLevel))) return `${META_LOG_LEVEL} is not a logging level`;
+  // logging.mdx: an unrecognised level SHOULD be rejected with -32602.
+  if (logLevel !== undefined && !isLogLevel(logLevel)) return `${META_LOG_LEVEL} is not a logging level`;
   return {
     protocolVersion,
     clientCapabilities,
     ...(clientInfo !== undefined ? { clientInfo: { name: clientInfo['name'] as string, version: clientInfo['version'] as string } } : {}),
     ...(logLevel !== undefined ? { logLevel } : {}),
   };
+}
+
+function isLogLevel(value: unknown): value is LogLevel {
+  return typeof value === 'string' && LOG_LEVEL_NAMES.has(value);
 }
 
 function missingKeys(meta: Record<string, unknown>): string[] {

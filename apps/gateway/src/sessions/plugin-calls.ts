@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '@switchboard/logger';
 import {
   ClientCapabilityError,
+  LOG_LEVELS,
   PluginNotFoundError,
   type ElicitationRequest,
   type ElicitationResult,
@@ -29,6 +30,13 @@ import { CallCancelledByShutdownError, HandlerTimeoutError, runAbortable, type A
 export const RESOURCE_NOT_FOUND = -32002;
 /** Completion responses carry at most 100 values (specification, utilities/completion). */
 export const MAX_COMPLETION_VALUES = 100;
+
+const LEVEL_RANK = new Map<LogLevel, number>(LOG_LEVELS.map((level, rank) => [level, rank]));
+
+/** Whether a plugin's log at `level` reaches a client that asked for `threshold` and above (server/utilities/logging). */
+export function meetsLogLevel(level: LogLevel, threshold: LogLevel): boolean {
+  return LEVEL_RANK.get(level)! >= LEVEL_RANK.get(threshold)!;
+}
 
 export interface PluginCallDeps {
   defaultTimeoutMs: number;

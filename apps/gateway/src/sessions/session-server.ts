@@ -17,9 +17,9 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ClientCapabilityError, LOG_LEVELS, type LogLevel } from '@switchboard/plugin-sdk';
+import { ClientCapabilityError } from '@switchboard/plugin-sdk';
 import type { McpSession } from './mcp-session';
-import { callTool, complete, getPrompt, readResource, type ClientChannel, type PluginCallDeps } from './plugin-calls';
+import { callTool, complete, getPrompt, meetsLogLevel, readResource, type ClientChannel, type PluginCallDeps } from './plugin-calls';
 
 export { MAX_COMPLETION_VALUES, RESOURCE_NOT_FOUND } from './plugin-calls';
 
@@ -36,8 +36,6 @@ const SERVER_CAPABILITIES = {
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export type SessionServerDeps = PluginCallDeps;
-
-const LEVEL_RANK = new Map<LogLevel, number>(LOG_LEVELS.map((level, rank) => [level, rank]));
 
 /**
  * The MCP SDK's low-level Server for one session, its handlers reading the session's catalog.
@@ -95,7 +93,7 @@ function sessionChannel(session: McpSession, server: Server, extra: Extra): Clie
     },
     async log(plugin, level, data) {
       const threshold = session.logLevel;
-      if (threshold !== undefined && LEVEL_RANK.get(level)! < LEVEL_RANK.get(threshold)!) return;
+      if (threshold !== undefined && !meetsLogLevel(level, threshold)) return;
       await extra.sendNotification({ method: 'notifications/message', params: { level, logger: plugin, data } });
     },
     async sample(request, signal) {

@@ -12,6 +12,8 @@ import type { FinishedToolCall, ToolCalls } from './tool-calls';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
 
 const started = { count: 0 };
+/** Resolves when the chatty tool's report after its answer was attempted. */
+let lateReport: Promise<void> = Promise.resolve();
 const plugin = definePlugin({
   name: 'meter',
   version: '1.0.0',
@@ -24,6 +26,21 @@ const plugin = definePlugin({
       description: 'Elicits',
       input: z.object({}),
       handler: async (_args, ctx) => JSON.stringify(await ctx.elicit({ message: 'name?', requestedSchema: { type: 'object', properties: {} } })),
+    }),
+    defineTool({
+      name: 'chatty',
+      description: 'Logs, reports progress (once going backwards), and reports again after answering',
+      input: z.object({}),
+      handler: async (_args, ctx) => {
+        await ctx.log('debug', 'detail');
+        await ctx.log('warning', 'careful');
+        await ctx.progress(1, 3);
+        await ctx.progress(1, 3);
+        await ctx.progress(0.5, 3);
+        await ctx.progress(2, 3, 'nearly');
+        lateReport = new Promise((resolve) => setImmediate(() => void ctx.progress(3, 3).then(resolve)));
+        return 'chatted';
+      },
     }),
     defineTool({
       name: 'slow',
@@ -115,6 +132,43 @@ describe('StatelessServer', () => {
     controller.abort(new Error('gone'));
     expect((await answer).body).toMatchObject({ result: { isError: true } });
     expect(finished).toEqual([expect.objectContaining({ tool: 'slow', outcome: 'error' })]);
+  });
+
+  describe('notifications for the request', () => {
+    function chatty(meta: Record<string, unknown>, logLevel?: 'debug' | 'warning' | 'error') {
+      const sent: unknown[] = [];
+      const base = request('tools/call', { name: 'meter__chatty', arguments: {}, _meta: meta });
+      const envelope = { ...base.message.envelope, ...(logLevel ? { logLevel } : {}) };
+      return { sent, request: { ...base, message: { ...base.message, envelope }, notify: (n: unknown) => void sent.push(n) } };
+    }
+
+    it('sends increasing progress for a request with a progressToken, and none after its answer', async () => {
+      const { stateless } = server();
+      const { sent, request: call } = chatty({ progressToken: 'p' });
+      expect((await stateless.answer(call)).body).toMatchObject({ result: { content: [{ type: 'text', text: 'chatted' }] } });
+      await lateReport;
+      expect(sent).toEqual([
+        { method: 'notifications/progress', params: { progressToken: 'p', progress: 1, total: 3 } },
+        { method: 'notifications/progress', params: { progressToken: 'p', progress: 2, total: 3, message: 'nearly' } },
+      ]);
+    });
+
+    it('sends no progress without a progressToken that is a string or an integer, and no logs without a logLevel', async () => {
+      const { stateless } = server();
+      const { sent, request: call } = chatty({ progressToken: 1.5 });
+      await stateless.answer(call);
+      expect(sent).toEqual([]);
+    });
+
+    it('sends the logs at or above the request’s logLevel, named by their plugin', async () => {
+      const { stateless } = server();
+      const warning = chatty({}, 'warning');
+      await stateless.answer(warning.request);
+      expect(warning.sent).toEqual([{ method: 'notifications/message', params: { level: 'warning', logger: 'meter', data: 'careful' } }]);
+      const debug = chatty({}, 'debug');
+      await stateless.answer(debug.request);
+      expect(debug.sent).toHaveLength(2);
+    });
   });
 
   it('answers running calls with the shutdown error when the node aborts them', async () => {

@@ -6,6 +6,7 @@ import {
   GetPromptRequestSchema,
   McpError,
   ReadResourceRequestSchema,
+  type ProgressToken,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
@@ -22,7 +23,17 @@ import {
 } from '../protocol/modern-wire';
 import { JSON_RPC_INTERNAL_ERROR, JSON_RPC_INVALID_PARAMS } from '../protocol/jsonrpc-errors';
 import type { CatalogScope, TenantPluginsService } from '../tenants/tenant-plugins';
-import { callTool, complete, getPrompt, readResource, RESOURCE_NOT_FOUND, type CallSite, type ClientChannel, type PluginCallDeps } from './plugin-calls';
+import {
+  callTool,
+  complete,
+  getPrompt,
+  meetsLogLevel,
+  readResource,
+  RESOURCE_NOT_FOUND,
+  type CallSite,
+  type ClientChannel,
+  type PluginCallDeps,
+} from './plugin-calls';
 import { GATEWAY_SERVER_INFO } from './session-server';
 import { CallCancelledByShutdownError } from './tool-timeout';
 
@@ -45,6 +56,17 @@ export interface StatelessRequest {
   signal: AbortSignal;
   /** UTF-8 bytes of the request as read (metering's bytes in). */
   bytesIn: number;
+  /**
+   * Where the request's own notifications go before its answer (the endpoint then answers with
+   * an event stream). Without it none are sent.
+   */
+  notify?: (notification: StatelessNotification) => void;
+}
+
+/** A notification for the request being answered: the only kind its response stream may carry. */
+export interface StatelessNotification {
+  method: 'notifications/progress' | 'notifications/message';
+  params: Record<string, unknown>;
 }
 
 /** A JSON-RPC response and the HTTP status it travels with. */
@@ -58,8 +80,8 @@ type Handler = (request: StatelessRequest, site: CallSite, catalog: SessionCatal
 /**
  * MCP 2026-07-28 served statelessly: each request stands alone, on whichever node it lands,
  * against the principal's catalog, through the same plugin calls as a 2025 session
- * (plugin-calls.ts). Answers are JSON; progress and log notifications are not sent (no SSE
- * response streams yet).
+ * (plugin-calls.ts). A tool's progress (with the request's progressToken) and its logs (with
+ * the request's logLevel) go to `request.notify` while the request runs, and never after.
  */
 export class StatelessServer {
   /** Aborts of running handlers, for the shutdown's grace deadline (as `McpSession.abortCalls`). */
@@ -127,7 +149,7 @@ export class StatelessServer {
 
   private async callTool(request: StatelessRequest, site: CallSite, catalog: SessionCatalog): Promise<Record<string, unknown>> {
     const params = paramsOf(CallToolRequestSchema, request);
-    const result = await callTool(site, catalog, statelessChannel(request), this.deps, params, { signal: request.signal, bytesIn: request.bytesIn });
+    const result = await callTool(site, catalog, statelessChannel(request, site), this.deps, params, { signal: request.signal, bytesIn: request.bytesIn });
     return { ...result };
   }
 
@@ -168,26 +190,57 @@ function paramsOf<S extends z.ZodType<{ params: unknown }>>(schema: S, request: 
   return parsed.data.params;
 }
 
-/** The stateless request's client: only what its envelope declared, and nothing sent back before the answer. */
-function statelessChannel(request: StatelessRequest): ClientChannel {
-  const declared = request.message.envelope.clientCapabilities;
+/**
+ * The stateless request's client: only what its envelope declared, and notifications for this
+ * request only, while it runs (streamable-http: they "MUST relate to the originating client request").
+ */
+function statelessChannel(request: StatelessRequest, site: CallSite): ClientChannel {
+  const { envelope, params } = request.message;
+  const declared = envelope.clientCapabilities;
   const client = { sampling: declared['sampling'] !== undefined, elicitation: declared['elicitation'] !== undefined };
   const inputRequest = async (capability: 'sampling' | 'elicitation'): Promise<never> => {
     // basic/index: a server MUST NOT rely on capabilities the client has not declared (-32021).
     if (!client[capability]) throw new ClientCapabilityError(capability);
     throw new Error(NO_INPUT_REQUESTS_YET);
   };
+  const progressToken = progressTokenOf(params);
+  const threshold = envelope.logLevel;
+  let lastProgress = -Infinity;
+  // The site ends when the request is answered (or the client is gone): nothing is sent after that.
+  const send = (notification: StatelessNotification): void => {
+    if (!site.signal.aborted && !request.signal.aborted) request.notify?.(notification);
+  };
   return {
     client,
     undeclaredCapability: 'json-rpc',
-    // JSON answers only in this step: progress and log notifications have no stream to go on.
-    progress: async () => undefined,
-    log: async () => undefined,
+    async progress(progress, total, message) {
+      // progress.mdx: only for a request that asked with a progressToken, and "The progress value
+      // MUST increase with each notification": a report that does not is dropped.
+      if (progressToken === undefined || !(progress > lastProgress)) return;
+      lastProgress = progress;
+      send({
+        method: 'notifications/progress',
+        params: { progressToken, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) },
+      });
+    },
+    async log(plugin, level, data) {
+      // logging.mdx: the server MUST NOT emit notifications/message for a request without logLevel.
+      if (threshold === undefined || !meetsLogLevel(level, threshold)) return;
+      send({ method: 'notifications/message', params: { level, logger: plugin, data } });
+    },
     sample: () => inputRequest('sampling'),
     elicit: () => inputRequest('elicitation'),
     // No subscriptions/listen yet: nobody to tell.
     resourceUpdated: async () => undefined,
   };
+}
+
+/** The request's `_meta.progressToken` (a string or an integer), if it carries one. */
+function progressTokenOf(params: Record<string, unknown>): ProgressToken | undefined {
+  const meta = params['_meta'];
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const token = (meta as Record<string, unknown>)['progressToken'];
+  return typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token)) ? token : undefined;
 }
 
 /** basic/index "Result Responses": every result has resultType and serverInfo in its `_meta`. */

@@ -18,6 +18,7 @@ import {
   type EraDecision,
   type ModernHeaders,
 } from '../protocol/modern-wire';
+import { ModernResponse } from './modern-response';
 import type { EndpointAddress } from './request-gate';
 import { transportRequestOf, webRequestOf, writeWebResponse, type StreamOptions, type TransportRequest } from '../protocol/web-exchange';
 import type { GatewayLimits, LeaseRelease } from '../accounting/gateway-limits';
@@ -31,6 +32,8 @@ const SESSION_HEADER = 'mcp-session-id';
 const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
 /** Why a modern request's signal aborts: its client closed the request before the answer. */
 const CLIENT_CLOSED = 'the client closed the request';
+/** Why it aborts when its client stopped reading the answer's event stream (backpressure). */
+const CLIENT_STOPPED_READING = 'the client stopped reading the answer';
 /** What the gateway answers to an accepted legacy-SSE message (the SDK's own answer). */
 const SSE_ACCEPTED = { status: 202, body: 'Accepted' };
 
@@ -168,7 +171,10 @@ export class McpEndpointsService {
     return decision.era === 'legacy' ? undefined : { decision, parsed };
   }
 
-  /** A modern request, answered here (no session, no forwarding): JSON, the request's id echoed. */
+  /**
+   * A modern request, answered here (no session, no forwarding), the request's id echoed: JSON,
+   * or an event stream once the handler sends a notification for it (`ModernResponse`).
+   */
   private async serveModern(res: ServerResponse, principal: Principal, address: EndpointAddress, post: ModernPost): Promise<void> {
     if ('refusal' in post) return refuse(res, post.refusal.code, post.refusal);
     const { decision, parsed } = post;
@@ -184,12 +190,18 @@ export class McpEndpointsService {
     }
     const busy = this.parts.requests.admitStateless(principal.tenantId);
     if (busy) return refuse(res, busy.code, busy);
-    // cancellation.mdx: a client that closes the request cancels it; the tool's signal aborts.
+    // cancellation.mdx: a client that closes the request (JSON or its SSE response stream) cancels
+    // it; the tool's signal aborts.
     const closed = new AbortController();
     const onClose = () => {
       if (!res.writableFinished) closed.abort(new Error(CLIENT_CLOSED));
     };
     res.once('close', onClose);
+    const response = new ModernResponse(res, {
+      keepAliveMs: this.sessions.keepAliveMs,
+      maxBufferedBytes: this.parts.maxBufferedBytes,
+      onSlowReader: () => closed.abort(new Error(CLIENT_STOPPED_READING)),
+    });
     try {
       const answer = await this.sessions.stateless.answer({
         message: { ...message, id: message.id },
@@ -198,8 +210,9 @@ export class McpEndpointsService {
         plugin: address.plugin,
         signal: closed.signal,
         bytesIn: parsed.sizes[0]!,
+        notify: (notification) => response.notify(notification),
       });
-      if (!closed.signal.aborted) writeJson(res, answer.status, serialisedAnswer(answer.body));
+      if (!closed.signal.aborted) response.answer(answer.status, serialisedAnswer(answer.body));
     } finally {
       this.parts.requests.statelessEnded(principal.tenantId);
     }
