@@ -25,6 +25,8 @@ export interface GatewayMetrics {
   sessionsOpened: Counter<'transport'>;
   /** Sessions the gateway closed itself for a reason worth watching (`slow_reader`: its client stopped reading). */
   sessionsClosed: Counter<'reason'>;
+  /** Stateless (2026-07-28) answer streams the gateway cut itself, by reason (`slow_reader`). */
+  streamsCut: Counter<'reason'>;
   /** Every MCP message handled, by where it was served. */
   messages: Counter<'route' | 'outcome'>;
   /** Time from publishing a forwarded message to its answer arriving back. */
@@ -111,6 +113,7 @@ function gatewayMetrics(registry: Registry, options: GatewayMetricsOptions): Gat
     activeSessions: new Gauge({ name: 'switchboard_gateway_active_sessions', help: 'Open MCP sessions on this node', labelNames: ['transport'], registers }),
     sessionsOpened: new Counter({ name: 'switchboard_gateway_sessions_opened_total', help: 'MCP sessions opened', labelNames: ['transport'], registers }),
     sessionsClosed: new Counter({ name: 'switchboard_gateway_sessions_closed_total', help: 'MCP sessions the gateway closed itself, by reason (slow_reader)', labelNames: ['reason'], registers }),
+    streamsCut: new Counter({ name: 'switchboard_gateway_streams_cut_total', help: 'Stateless (2026-07-28) answer streams the gateway cut itself, by reason (slow_reader)', labelNames: ['reason'], registers }),
     messages: new Counter({ name: 'switchboard_gateway_messages_total', help: 'MCP messages handled, by route (local or forwarded to the owner node) and outcome', labelNames: ['route', 'outcome'], registers }),
     forwardDuration: new Histogram({ name: 'switchboard_gateway_forward_duration_seconds', help: 'Round trip of a message forwarded to another node', buckets: FORWARD_BUCKETS_SECONDS, registers }),
     toolCalls: new Counter({ name: 'switchboard_gateway_tool_calls_total', help: 'Tool calls by plugin, tool and outcome', labelNames: ['plugin', 'tool', 'outcome'], registers }),

@@ -57,6 +57,11 @@ export class GatewayTelemetry {
     this.metrics.sessionsClosed.inc({ reason: 'slow_reader' });
   }
 
+  /** A stateless request's answer stream was cut because its client stopped reading it. */
+  streamCutSlowReader(): void {
+    this.metrics.streamsCut.inc({ reason: 'slow_reader' });
+  }
+
   /**
    * Hook for multi-node routing: call it with the response of a request that was forwarded to the
    * session's owner node, and the request is counted as `route="forwarded"` instead of `local`.

@@ -200,7 +200,10 @@ export class McpEndpointsService {
     const response = new ModernResponse(res, {
       keepAliveMs: this.sessions.keepAliveMs,
       maxBufferedBytes: this.parts.maxBufferedBytes,
-      onSlowReader: () => closed.abort(new Error(CLIENT_STOPPED_READING)),
+      onSlowReader: () => {
+        this.parts.telemetry.streamCutSlowReader();
+        closed.abort(new Error(CLIENT_STOPPED_READING));
+      },
     });
     try {
       const answer = await this.sessions.stateless.answer({
