@@ -24,12 +24,15 @@ function context(config: Record<string, unknown>): ToolContext<never, RecentGree
     session: { id: 'session-1', closed: new AbortController().signal },
     storage: undefined,
     state: recent,
-    client: { sampling: false, elicitation: false },
+    client: { sampling: false, elicitation: false, roots: false },
     progress: async (value) => void progress.push(value),
     log: async () => undefined,
     sample: async () => { throw new Error('no sampling in this test'); },
     elicit: async () => { throw new Error('no elicitation in this test'); },
+    listRoots: async () => { throw new Error('no roots in this test'); },
+    ask: async () => { throw new Error('no client input in this test'); },
     resourceUpdated: async () => undefined,
+    listChanged: async () => undefined,
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { definePlugin, definePrompt, defineTool } from '@switchboard/plugin-sdk';
+import { inputRequiredPrompts, inputRequiredTools } from './input-required';
 
 // Everything the official MCP conformance suite's server scenarios call, with the names and
 // results its scenario sources expect (node_modules/@modelcontextprotocol/conformance).
@@ -23,8 +24,28 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 const noArgs = z.object({});
 
-// A schema reused under `$defs`, as the JSON Schema 2020-12 scenario checks.
-const address = z.object({ street: z.string(), city: z.string() }).partial().meta({ id: 'address' });
+// json-schema-2020-12 (SEP-1613, SEP-2106): a schema reused under `$defs` with an `$anchor`, and
+// composition and conditional keywords that must reach tools/list intact. zod has no if/then/else,
+// so those travel as metadata (zod copies it into the JSON Schema) and are enforced by refinements.
+const address = z.object({ street: z.string(), city: z.string() }).partial().meta({ id: 'address', $anchor: 'addressDef' });
+const contactSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    address: address.optional(),
+    contactMethod: z.enum(['phone', 'email']).optional(),
+    phone: z.string().optional(),
+    email: z.string().optional(),
+  })
+  .meta({
+    allOf: [{ anyOf: [{ required: ['phone'] }, { required: ['email'] }] }],
+    if: { properties: { contactMethod: { const: 'phone' } }, required: ['contactMethod'] },
+    then: { required: ['phone'] },
+    else: { required: ['email'] },
+  })
+  .refine((args) => args.phone !== undefined || args.email !== undefined, { message: 'give a phone or an email' })
+  .refine((args) => (args.contactMethod === 'phone' ? args.phone !== undefined : args.email !== undefined), {
+    message: 'contactMethod phone needs a phone; otherwise an email',
+  });
 
 const ARG1_SUGGESTIONS = ['paris', 'park', 'party', 'test', 'testing'];
 
@@ -220,9 +241,38 @@ export default definePlugin({
     defineTool({
       name: 'json_schema_2020_12_tool',
       description: 'Tool with JSON Schema 2020-12 features',
-      input: z.strictObject({ name: z.string().optional(), address: address.optional() }),
+      input: contactSchema,
       handler: (args) => `Received: ${JSON.stringify(args)}`,
     }),
+    // server-stateless (SEP-2575): the suite calls these while a subscriptions/listen stream is open
+    // and expects the matching list_changed on it, and none on a stream that did not ask for it.
+    defineTool({
+      name: 'test_trigger_tool_change',
+      description: 'Announces that the tool list changed',
+      input: noArgs,
+      handler: async (_args, ctx) => {
+        await ctx.listChanged('tools');
+        return 'Tool list change announced';
+      },
+    }),
+    defineTool({
+      name: 'test_trigger_prompt_change',
+      description: 'Announces that the prompt list changed',
+      input: noArgs,
+      handler: async (_args, ctx) => {
+        await ctx.listChanged('prompts');
+        return 'Prompt list change announced';
+      },
+    }),
+    // http-custom-header-server-validation (SEP-2243): the suite looks for a string argument
+    // annotated with x-mcp-header and sends it as Mcp-Param-Region; zod's meta lands in the schema.
+    defineTool({
+      name: 'test_mcp_param_header',
+      description: 'Takes a region mirrored into the Mcp-Param-Region header',
+      input: z.object({ region: z.string().meta({ 'x-mcp-header': 'Region' }), query: z.string().optional() }),
+      handler: (args) => `region=${args.region}`,
+    }),
+    ...inputRequiredTools,
   ],
   resources: [
     {
@@ -298,5 +348,6 @@ export default definePlugin({
         ],
       }),
     }),
+    ...inputRequiredPrompts,
   ],
 });

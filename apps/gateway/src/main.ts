@@ -11,6 +11,7 @@ import type { UsageSink } from '@switchboard/metering';
 import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
 import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
 import { BearerAuthenticator } from './auth/bearer-authenticator';
+import { RequestStateCodec } from './auth/request-state';
 import { TenantTokenVerifier } from './auth/tenant-token-verifier';
 import { openClusterNode } from './cluster/cluster-node';
 import { loadGatewayConfig } from './config/gateway-config';
@@ -33,6 +34,8 @@ import { startHostedServers, type HostedRuntime } from './hosted/hosted-runtime'
 import type { HostedServerInfo } from './hosted/hosted-server-pool';
 import { hostedServerMetrics } from './accounting/hosted-server-metrics';
 import { McpEndpointsService } from './transports/mcp-endpoints';
+import { ModernListen } from './transports/modern-listen';
+import { ListenerRegistry } from './sessions/listener-registry';
 import { RequestTracker } from './sessions/request-tracker';
 import { timedHttpServer } from './transports/http-server';
 
@@ -111,10 +114,17 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     cluster?.onRedisStatus((connection, ready) => redisUp.labels(connection).set(ready ? 1 : 0));
 
     const keys = new ApiKeyResolver(db.prisma, secrets.keyPeppers);
-    // A hosted server's list_changed, or a plugin's, reaches the tenant's sessions like an admin
-    // change would: both report here, and the session manager subscribes once it exists.
-    const pluginChanges = new EventEmitter<{ changed: [tenantId: string] }>();
-    const pluginsChanged = (tenantId: string) => void pluginChanges.emit('changed', tenantId);
+    // What plugins and hosted servers announce (a list changed, a resource updated) is published
+    // once on the bus: every node hears it there, this one included, and tells its own sessions
+    // and listen streams. While the bus is away (Redis down) only this node hears it.
+    const localEvents = new EventEmitter<{ event: [ControlEvent] }>();
+    const announce = (event: ControlEvent): Promise<void> =>
+      bus.publish(event).catch((error: unknown) => {
+        logger.warn({ err: error, event: event.type }, 'control bus unavailable: change told to this node only');
+        localEvents.emit('event', event);
+      });
+    // A hosted server's list_changed, or a plugin's listTools changing, counts as an admin change.
+    const pluginsChanged = (tenantId: string) => void announce({ type: 'plugins.changed', tenantId });
     hosted = startHostedServers(config, db.prisma, logger, pluginsChanged, hostedServerMetrics(accounting.metrics));
     const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
       plugins,
@@ -137,18 +147,28 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       eventStoreFor: cluster?.eventStoreFor,
       toolCalls: accounting.toolCalls,
       requests,
+      requestStates: new RequestStateCodec(secrets.secretsKeys, config.auth.requestStateTtlMs),
+      announce,
     });
-    const applyToSessions = (event: ControlEvent) => {
+    const listeners = new ListenerRegistry({
+      maxPerTenant: config.sessions.maxListenersPerTenant,
+      keyStillValid: async (keyId) => (await keys.resolveKeyId(keyId)).ok,
+    });
+    const applyControlEvent = (event: ControlEvent) => {
       sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
+      try {
+        listeners.onControlEvent(event);
+      } catch (error) {
+        logger.error({ err: error, event: event.type }, 'control event failed for listen streams');
+      }
     };
-    const onPluginsChanged = (tenantId: string) => applyToSessions({ type: 'plugins.changed', tenantId });
-    pluginChanges.on('changed', onPluginsChanged);
-    unsubscribers.push(() => pluginChanges.off('changed', onPluginsChanged));
+    localEvents.on('event', applyControlEvent);
+    unsubscribers.push(() => localEvents.off('event', applyControlEvent));
     // The resolver's caches first, so sessions re-checking a key see the change.
     unsubscribers.push(keys.attach(bus));
-    unsubscribers.push(bus.subscribe(applyToSessions));
+    unsubscribers.push(bus.subscribe(applyControlEvent));
     const gate = new RequestGate(
-      new OriginPolicy(config.http.allowedOrigins),
+      new OriginPolicy(config.http.allowedOrigins, config.http.publicUrl),
       new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds })),
       config.http.publicUrl,
       logger,
@@ -163,6 +183,13 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       maxBufferedBytes: config.sessions.maxBufferedBytes,
       logger,
       ...(cluster ? { forwarder: cluster.forwarder } : {}),
+      listen: new ModernListen({
+        listeners,
+        tenantPlugins,
+        telemetry,
+        keepAliveMs: config.sessions.keepAliveMs,
+        maxBufferedBytes: config.sessions.maxBufferedBytes,
+      }),
     });
     const status = new GatewayStatus(config.nodeId, GATEWAY_SERVER_INFO.version, config.http.publicUrl, sessions, db, logger, cluster?.health, accounting.warnings);
     if (!cluster && options.embedded) unsubscribers.push(options.embedded.sessions.attach(localSessionDirectory(sessions.registry, config.nodeId)));
@@ -211,6 +238,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       close: () =>
         (closing ??= (async () => {
           logger.info('gateway shutting down');
+          // Listen streams end first, each with its final result: they hold no request to drain.
+          listeners.closeAll();
           await sessions.shutdown(config.sessions.shutdownGraceMs);
           // No orphans: every hosted server's process group is stopped and reaped.
           await runningHosted.close();

@@ -155,6 +155,46 @@ describe('hosted stdio MCP servers', () => {
     const gone = [...before].filter((pid) => !h.gateway.hostedServers().some((s) => s.pid === pid));
     await eventually(() => gone.every((pid) => !processExists(pid)));
   });
+
+  it('keeps an isolated server per principal on the stateless 2026-07-28 wire, not one per request', async () => {
+    const charlie = await h.createTenant('charlie');
+    await h.install(charlie.id, 'memory', {});
+    const [first, second] = [(await h.issueKey(charlie.id)).token, (await h.issueKey(charlie.id)).token];
+    const modernCall = async (token: string) => {
+      const response = await fetch(new URL('/t/charlie/mcp', h.gateway.url), {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'tools/call',
+          'mcp-name': 'memory__read_graph',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: {
+            name: 'memory__read_graph',
+            arguments: {},
+            _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+          },
+        }),
+      });
+      expect(((await response.json()) as { result: { resultType: string } }).result.resultType).toBe('complete');
+    };
+    const charlieServers = () => h.gateway.hostedServers().filter((s) => s.tenantId === charlie.id);
+    await modernCall(first);
+    await modernCall(first);
+    record();
+    // Both requests of one key used one server, still running after its requests were answered.
+    expect(charlieServers()).toEqual([expect.objectContaining({ template: 'memory', mode: 'isolated', sessionId: expect.stringMatching(/^principal-/) })]);
+    await modernCall(second);
+    record();
+    // Another key of the same tenant is another principal: a server of its own.
+    expect(new Set(charlieServers().map((s) => s.pid)).size).toBe(2);
+  });
 });
 
 describe('hosted server governance', () => {

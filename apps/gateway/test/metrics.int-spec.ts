@@ -99,6 +99,19 @@ describe('gateway metrics', () => {
       });
       await response.text();
     }
+    // One stateless 2026-07-28 request: counted under its own era.
+    const modern = await countingFetch(url('mcp'), {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} } },
+      }),
+    });
+    expect(modern.status).toBe(200);
+    await modern.text();
 
     const during = await scrape();
     expect(valueOf(during, 'switchboard_gateway_sessions_opened_total', { transport: 'streamable-http' })).toBe(1);
@@ -120,9 +133,10 @@ describe('gateway metrics', () => {
     // Every POST is one message, answered here (local): accepted ones ok, refused ones rejected.
     const accepted = posts.filter((status) => status < 400).length;
     expect(accepted).toBeGreaterThanOrEqual(8);
-    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok' })).toBe(accepted);
-    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'local', outcome: 'rejected' })).toBe(2);
-    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'forwarded', outcome: 'ok' })).toBe(0);
+    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok', era: 'session' })).toBe(accepted - 1);
+    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok', era: '2026-07-28' })).toBe(1);
+    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'local', outcome: 'rejected', era: 'session' })).toBe(2);
+    expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'forwarded', outcome: 'ok', era: 'session' })).toBe(0);
 
     expect(during.has('switchboard_gateway_usage_buffer_depth')).toBe(true);
     expect(during.has('switchboard_process_cpu_seconds_total')).toBe(true);

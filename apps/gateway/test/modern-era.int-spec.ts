@@ -120,7 +120,7 @@ describe('MCP 2026-07-28 on the tenant endpoints, beside the 2025 sessions', () 
 
     it('does not advertise what the addressed catalog does not have', async () => {
       const answer = await modern('/t/acme/p/echo/mcp', 'server/discover');
-      expect(answer.body?.result?.['capabilities']).toEqual({ tools: {} });
+      expect(answer.body?.result?.['capabilities']).toEqual({ tools: { listChanged: true } });
       const prompts = await modern('/t/acme/p/echo/mcp', 'prompts/list');
       expect(prompts.status).toBe(404);
       expect(prompts.body?.error?.code).toBe(-32601);

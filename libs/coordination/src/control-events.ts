@@ -7,7 +7,20 @@ export type ControlEvent =
   | { type: 'tenant.changed'; tenantId: string }
   | { type: 'tenant.deleted'; tenantId: string }
   | { type: 'plugins.changed'; tenantId: string }
-  | { type: 'session.terminate'; sessionId: string };
+  | { type: 'session.terminate'; sessionId: string }
+  | PluginAnnouncement;
+
+/** A list a plugin says changed: its clients are told to list it again. */
+export type AnnouncedList = 'tools' | 'prompts' | 'resources';
+
+/**
+ * What a plugin announces from a tool call, published once by the node that ran it and heard by
+ * every node (its own included): sessions and `subscriptions/listen` streams of the tenant whose
+ * grant covers the plugin.
+ */
+export type PluginAnnouncement =
+  | { type: 'list.changed'; tenantId: string; plugin: string; list: AnnouncedList }
+  | { type: 'resource.updated'; tenantId: string; plugin: string; uri: string };
 
 export type ControlEventHandler = (event: ControlEvent) => void;
 

@@ -1,4 +1,4 @@
-export type { ControlBus, ControlEvent, ControlEventHandler } from './control-events';
+export type { AnnouncedList, ControlBus, ControlEvent, ControlEventHandler, PluginAnnouncement } from './control-events';
 export { InProcessControlBus } from './in-process-control-bus';
 export { InProcessSessionDirectory } from './in-process-session-directory';
 export { RedisControlBus, ControlBusUnavailableError, DEFAULT_CONTROL_CHANNEL } from './redis-control-bus';

@@ -8,6 +8,7 @@ export type {
   Transport,
   MessageRoute,
   CallOutcome,
+  MessageEra,
 } from './metrics-registry';
 export { startMetricsServer } from './metrics-server';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server';

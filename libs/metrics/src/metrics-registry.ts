@@ -17,7 +17,10 @@ const HTTP_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 
 
 export type Transport = 'sse' | 'streamable-http';
 export type MessageRoute = 'local' | 'forwarded';
-export type CallOutcome = 'ok' | 'error' | 'timeout' | 'rejected';
+/** Which protocol era a message belongs to: a stateless 2026-07-28 request, or a message of a (2025 or legacy) session. */
+export type MessageEra = '2026-07-28' | 'session';
+/** How a tool call ended; `input_required`: a 2026-07-28 round that asked the client for input. */
+export type CallOutcome = 'ok' | 'error' | 'timeout' | 'rejected' | 'input_required';
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -27,8 +30,8 @@ export interface GatewayMetrics {
   sessionsClosed: Counter<'reason'>;
   /** Stateless (2026-07-28) answer streams the gateway cut itself, by reason (`slow_reader`). */
   streamsCut: Counter<'reason'>;
-  /** Every MCP message handled, by where it was served. */
-  messages: Counter<'route' | 'outcome'>;
+  /** Every MCP message handled, by where it was served and its era. */
+  messages: Counter<'route' | 'outcome' | 'era'>;
   /** Time from publishing a forwarded message to its answer arriving back. */
   forwardDuration: Histogram<never>;
   toolCalls: Counter<'plugin' | 'tool' | 'outcome'>;
@@ -114,7 +117,7 @@ function gatewayMetrics(registry: Registry, options: GatewayMetricsOptions): Gat
     sessionsOpened: new Counter({ name: 'switchboard_gateway_sessions_opened_total', help: 'MCP sessions opened', labelNames: ['transport'], registers }),
     sessionsClosed: new Counter({ name: 'switchboard_gateway_sessions_closed_total', help: 'MCP sessions the gateway closed itself, by reason (slow_reader)', labelNames: ['reason'], registers }),
     streamsCut: new Counter({ name: 'switchboard_gateway_streams_cut_total', help: 'Stateless (2026-07-28) answer streams the gateway cut itself, by reason (slow_reader)', labelNames: ['reason'], registers }),
-    messages: new Counter({ name: 'switchboard_gateway_messages_total', help: 'MCP messages handled, by route (local or forwarded to the owner node) and outcome', labelNames: ['route', 'outcome'], registers }),
+    messages: new Counter({ name: 'switchboard_gateway_messages_total', help: 'MCP messages handled, by route (local or forwarded to the owner node), outcome and era (2026-07-28 or session)', labelNames: ['route', 'outcome', 'era'], registers }),
     forwardDuration: new Histogram({ name: 'switchboard_gateway_forward_duration_seconds', help: 'Round trip of a message forwarded to another node', buckets: FORWARD_BUCKETS_SECONDS, registers }),
     toolCalls: new Counter({ name: 'switchboard_gateway_tool_calls_total', help: 'Tool calls by plugin, tool and outcome', labelNames: ['plugin', 'tool', 'outcome'], registers }),
     toolCallDuration: new Histogram({ name: 'switchboard_gateway_tool_call_duration_seconds', help: 'Tool call duration by plugin', labelNames: ['plugin'], buckets: TOOL_CALL_BUCKETS_SECONDS, registers }),

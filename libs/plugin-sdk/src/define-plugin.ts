@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { PluginContext, PluginSetupContext, ToolContext, ToolListingContext } from './plugin-context';
+import type { InteractiveContext, PluginContext, PluginSetupContext, ToolContext, ToolListingContext } from './plugin-context';
 import type { PromptResult, ResourceContents, ToolAnnotations, ToolResult } from './mcp-content';
 
 /** Any zod object schema, the shape of every input and config a plugin declares. */
@@ -43,7 +43,7 @@ export interface ResourceDefinition<Config = unknown, State = unknown> {
   title?: string;
   description?: string;
   mimeType?: string;
-  read(ctx: PluginContext<Config, State>): ResourceContents[] | Promise<ResourceContents[]>;
+  read(ctx: InteractiveContext<Config, State>): ResourceContents[] | Promise<ResourceContents[]>;
 }
 
 /** Suggests values for one argument from what the user typed so far. */
@@ -59,7 +59,7 @@ export interface ResourceTemplateDefinition<Config = unknown, State = unknown> {
   title?: string;
   description?: string;
   mimeType?: string;
-  read(uri: string, variables: Record<string, string>, ctx: PluginContext<Config, State>): ResourceContents[] | Promise<ResourceContents[]>;
+  read(uri: string, variables: Record<string, string>, ctx: InteractiveContext<Config, State>): ResourceContents[] | Promise<ResourceContents[]>;
   complete?: Record<string, Completer<Config, State>>;
 }
 
@@ -69,7 +69,7 @@ export interface PromptDefinition<Args extends ObjectSchema = ObjectSchema, Conf
   description: string;
   /** Prompt arguments are strings on the wire; declare each with z.string() (optional or not). */
   arguments?: Args;
-  get(args: z.output<Args>, ctx: PluginContext<Config, State>): PromptResult | Promise<PromptResult>;
+  get(args: z.output<Args>, ctx: InteractiveContext<Config, State>): PromptResult | Promise<PromptResult>;
   complete?: Record<string, Completer<Config, State>>;
 }
 

@@ -105,3 +105,29 @@ export interface ElicitationResult {
   action: 'accept' | 'decline' | 'cancel';
   content?: Record<string, string | number | boolean | string[]>;
 }
+
+/** A root the client exposes (a folder or file it lets servers know about). */
+export interface Root {
+  uri: string;
+  name?: string;
+}
+
+export interface RootsResult {
+  roots: Root[];
+}
+
+/** One thing a handler asks its client for: a question to the user, an LLM call, or the client's roots. */
+export type InputRequest =
+  | { method: 'elicitation/create'; params: ElicitationRequest }
+  | { method: 'sampling/createMessage'; params: SamplingRequest }
+  | { method: 'roots/list'; params?: Record<string, never> };
+
+/** The client's answer to one InputRequest. */
+export type InputResponse<R extends InputRequest = InputRequest> = R extends { method: 'elicitation/create' }
+  ? ElicitationResult
+  : R extends { method: 'sampling/createMessage' }
+    ? SamplingResult
+    : RootsResult;
+
+/** The answers to a set of InputRequests, under the same keys. */
+export type InputResponses<T extends Record<string, InputRequest>> = { [K in keyof T]: InputResponse<T[K]> };

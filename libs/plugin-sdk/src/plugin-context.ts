@@ -1,6 +1,6 @@
 import type { OutboundNetwork } from '@switchboard/plugin-net';
 import type { TenantStorage } from './tenant-storage';
-import type { ElicitationRequest, ElicitationResult, LogLevel, SamplingRequest, SamplingResult } from './mcp-content';
+import type { ElicitationRequest, ElicitationResult, InputRequest, InputResponses, LogLevel, RootsResult, SamplingRequest, SamplingResult } from './mcp-content';
 
 /** Structured logs to the gateway's own log (never sent to the MCP client; see `log`). */
 export interface PluginLogger {
@@ -43,20 +43,51 @@ export interface PluginContext<Config, State = unknown> {
   state: State;
 }
 
+/**
+ * What a handler running inside a client request (a tool call, a prompt, a resource read) may ask
+ * of that client. Each ask throws ClientCapabilityError when the client did not declare the
+ * capability it needs; check `client` first to offer a fallback.
+ *
+ * How it travels depends on the client's protocol era. On a 2025 session each ask is a request on
+ * the session and the handler waits for the answer. On the stateless 2026-07-28 wire the request
+ * is answered with an InputRequiredResult instead; the client retries with the answers, possibly
+ * on another gateway node, and the handler runs again from the start: every ask it already got an
+ * answer to returns that answer at once (kept in the sealed request state), and the next one
+ * returns the client's new answers. So a handler must ask before it acts: do side effects after
+ * its last ask, and ask the same questions in the same order when given the same arguments.
+ */
+export interface ClientInput {
+  /** What the connected client declared it can do. */
+  client: { sampling: boolean; elicitation: boolean; roots: boolean };
+  /**
+   * Asks several things at once (keys are yours, unique within the call) and resolves with every
+   * answer under the same key.
+   */
+  ask<T extends Record<string, InputRequest>>(requests: T): Promise<InputResponses<T>>;
+  /** Asks the client's LLM. */
+  sample(request: SamplingRequest): Promise<SamplingResult>;
+  /** Asks the user for input. */
+  elicit(request: ElicitationRequest): Promise<ElicitationResult>;
+  /** Asks for the roots (folders, files) the client exposes. */
+  listRoots(): Promise<RootsResult>;
+}
+
+/** A prompt's or resource read's context: where it runs, and what it may ask the client. */
+export type InteractiveContext<Config, State = unknown> = PluginContext<Config, State> & ClientInput;
+
 /** Extra abilities of a tool call: it runs inside a client request, so it can talk back. */
-export interface ToolContext<Config, State = unknown> extends PluginContext<Config, State> {
+export interface ToolContext<Config, State = unknown> extends PluginContext<Config, State>, ClientInput {
   /** Sends `notifications/progress` when the client asked for progress; otherwise does nothing. */
   progress(progress: number, total?: number, message?: string): Promise<void>;
   /** Sends `notifications/message` if `level` is at or above the level the session asked for. */
   log(level: LogLevel, data: unknown): Promise<void>;
-  /** What the connected client declared it can do. */
-  client: { sampling: boolean; elicitation: boolean };
-  /** Asks the client's LLM; throws ClientCapabilityError when the client cannot sample. */
-  sample(request: SamplingRequest): Promise<SamplingResult>;
-  /** Asks the user for input; throws ClientCapabilityError when the client cannot elicit. */
-  elicit(request: ElicitationRequest): Promise<ElicitationResult>;
   /** Tells this session that a resource changed, if it subscribed to that URI. */
   resourceUpdated(uri: string): Promise<void>;
+  /**
+   * Tells every client of this tenant that can see this plugin (on every gateway node) that one of
+   * its lists changed, so they list it again: open sessions and `subscriptions/listen` streams.
+   */
+  listChanged(list: 'tools' | 'prompts' | 'resources'): Promise<void>;
 }
 
 /** What `listTools` is given: the tenant's configuration, before any session uses it. */

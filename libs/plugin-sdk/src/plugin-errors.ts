@@ -1,6 +1,9 @@
-/** The connected client did not declare the capability a handler asked for (sampling, elicitation). */
+/** What a handler can ask of a client, each only if the client declared it. */
+export type ClientCapability = 'sampling' | 'elicitation' | 'roots';
+
+/** The connected client did not declare the capability a handler asked for (sampling, elicitation, roots). */
 export class ClientCapabilityError extends Error {
-  constructor(readonly capability: 'sampling' | 'elicitation') {
+  constructor(readonly capability: ClientCapability) {
     super(`The client does not support ${capability}`);
     this.name = 'ClientCapabilityError';
   }

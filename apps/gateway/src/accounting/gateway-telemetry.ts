@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import type { LimitName, LimitScope } from '@switchboard/limits';
-import type { CallOutcome, GatewayMetrics, MessageRoute, Transport } from '@switchboard/metrics';
+import type { CallOutcome, GatewayMetrics, MessageEra, MessageRoute, Transport } from '@switchboard/metrics';
 import type { AuthFailureReason } from '../auth/bearer-authenticator';
 
 /** Outcome of one MCP POST: handed to a session, refused before reaching one, or failed. */
 export type MessageOutcome = 'ok' | 'rejected' | 'error';
 
-const CALL_OUTCOMES: readonly CallOutcome[] = ['ok', 'error', 'timeout', 'rejected'];
+const CALL_OUTCOMES: readonly CallOutcome[] = ['ok', 'error', 'timeout', 'rejected', 'input_required'];
 
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type GaugeChild = ReturnType<Gauge<string>['labels']>;
@@ -26,19 +26,24 @@ interface ToolSeries {
  */
 export class GatewayTelemetry {
   private readonly toolSeries = new Map<string, Map<string, ToolSeries>>();
-  private readonly messageSeries: Record<MessageRoute, Record<MessageOutcome, CounterChild>>;
+  private readonly messageSeries: Record<MessageEra, Record<MessageRoute, Record<MessageOutcome, CounterChild>>>;
   private readonly activeSessions: Record<Transport, GaugeChild>;
   private readonly sessionsOpened: Record<Transport, CounterChild>;
   /** Responses whose request another node served; see markForwarded. */
   private readonly forwarded = new WeakSet<ServerResponse>();
+  /** Responses to stateless 2026-07-28 requests; see markStateless. */
+  private readonly stateless = new WeakSet<ServerResponse>();
 
   constructor(readonly metrics: GatewayMetrics) {
-    const byOutcome = (route: MessageRoute) => ({
-      ok: metrics.messages.labels(route, 'ok'),
-      rejected: metrics.messages.labels(route, 'rejected'),
-      error: metrics.messages.labels(route, 'error'),
+    const byOutcome = (era: MessageEra, route: MessageRoute) => ({
+      ok: metrics.messages.labels(route, 'ok', era),
+      rejected: metrics.messages.labels(route, 'rejected', era),
+      error: metrics.messages.labels(route, 'error', era),
     });
-    this.messageSeries = { local: byOutcome('local'), forwarded: byOutcome('forwarded') };
+    this.messageSeries = {
+      session: { local: byOutcome('session', 'local'), forwarded: byOutcome('session', 'forwarded') },
+      '2026-07-28': { local: byOutcome('2026-07-28', 'local'), forwarded: byOutcome('2026-07-28', 'forwarded') },
+    };
     this.activeSessions = { sse: metrics.activeSessions.labels('sse'), 'streamable-http': metrics.activeSessions.labels('streamable-http') };
     this.sessionsOpened = { sse: metrics.sessionsOpened.labels('sse'), 'streamable-http': metrics.sessionsOpened.labels('streamable-http') };
   }
@@ -70,11 +75,17 @@ export class GatewayTelemetry {
     this.forwarded.add(res);
   }
 
-  /** Counts one MCP POST once its answer has been started, by its route and HTTP status. */
+  /** Marks the response of a stateless 2026-07-28 request, so it is counted as `era="2026-07-28"`. */
+  markStateless(res: ServerResponse): void {
+    this.stateless.add(res);
+  }
+
+  /** Counts one MCP POST once its answer has been started, by its route, era and HTTP status. */
   messageAnswered(res: ServerResponse): void {
     const route: MessageRoute = this.forwarded.has(res) ? 'forwarded' : 'local';
+    const era: MessageEra = this.stateless.has(res) ? '2026-07-28' : 'session';
     const status = res.statusCode;
-    this.messageSeries[route][status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok'].inc();
+    this.messageSeries[era][route][status >= 500 ? 'error' : status >= 400 ? 'rejected' : 'ok'].inc();
   }
 
   /** A forwarded request–answer exchange is complete (its answer relayed to the client). */

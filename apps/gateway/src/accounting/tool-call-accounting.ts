@@ -35,8 +35,9 @@ export class ToolCallAccounting implements ToolCalls {
         keyId: binding.keyId,
         plugin: call.plugin,
         tool: call.tool,
-        // The usage API counts calls and errors; a timeout is an error to the tenant.
-        outcome: call.outcome === 'ok' ? 'ok' : 'error',
+        // The usage API counts calls and errors; a timeout is an error to the tenant, and a round
+        // that asked the client for input (2026-07-28) a call that ran.
+        outcome: call.outcome === 'ok' || call.outcome === 'input_required' ? 'ok' : 'error',
         durationMs: Math.round(call.durationMs),
         bytesIn: call.bytesIn,
         bytesOut: call.bytesOut,

@@ -37,6 +37,11 @@ export const DEFAULT_FORWARD_TIMEOUT_MS = 10_000;
 /** A tenant may have this many JSON-RPC requests in progress on one node: its share of the event loop. */
 export const DEFAULT_MAX_IN_PROGRESS_PER_TENANT = 200;
 /**
+ * A tenant may hold this many `subscriptions/listen` streams open on one node. They last as long
+ * as their clients, so they are counted apart from requests in progress, never holding a slot.
+ */
+export const DEFAULT_MAX_LISTENERS_PER_TENANT = 100;
+/**
  * A session whose client leaves this many bytes of answers unread is closed. Several answers of
  * the largest size a client may send us (MAX_BODY_BYTES, 4 MiB) fit; a reader that stopped does not.
  */
@@ -50,6 +55,9 @@ export const DEFAULT_HTTP_REQUEST_TIMEOUT_MS = 30_000;
  * that pools connections to the gateways closes its idle ones sooner, or retries (HAProxy does).
  */
 export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS = 10_000;
+
+/** How long a client may take to answer an InputRequiredResult before its retry is refused (the spec sets no bound). */
+export const DEFAULT_REQUEST_STATE_TTL_MS = 10 * 60_000;
 
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -71,6 +79,8 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   FORWARD_TIMEOUT_MS: positiveMs(DEFAULT_FORWARD_TIMEOUT_MS),
   /** Longest `exp - iat` of an accepted tenant token; above mint's maximum would only admit tokens the API never makes. */
   TENANT_TOKEN_MAX_LIFETIME_SECONDS: z.coerce.number().int().min(1).max(TENANT_TOKEN_MAX_TTL_SECONDS).default(TENANT_TOKEN_MAX_TTL_SECONDS),
+  /** How long a 2026-07-28 client may take to answer an InputRequiredResult (its requestState's lifetime). */
+  REQUEST_STATE_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_REQUEST_STATE_TTL_MS / 1000),
   ALLOWED_ORIGINS: commaList,
   SSE_KEEPALIVE_MS: positiveMs(DEFAULT_SSE_KEEP_ALIVE_MS),
   SESSION_IDLE_TIMEOUT_MS: positiveMs(DEFAULT_SESSION_IDLE_TIMEOUT_MS),
@@ -81,6 +91,7 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   HTTP_REQUEST_TIMEOUT_MS: positiveMs(DEFAULT_HTTP_REQUEST_TIMEOUT_MS),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveMs(DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS),
   MAX_IN_PROGRESS_PER_TENANT: z.coerce.number().int().positive().default(DEFAULT_MAX_IN_PROGRESS_PER_TENANT),
+  MAX_LISTENERS_PER_TENANT: z.coerce.number().int().positive().default(DEFAULT_MAX_LISTENERS_PER_TENANT),
   SESSION_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(DEFAULT_MAX_BUFFERED_BYTES),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(DEFAULT_SHUTDOWN_GRACE_MS),
   /** Without SECRETS_KEY / KEY_PEPPER, generate them into DATA_DIR (embedded mode only). */
@@ -110,7 +121,7 @@ export interface GatewayConfig {
   /** Cluster mode when set: sessions recorded in Redis, requests forwarded to the owner node. */
   cluster: { redisUrl: string; secret: Buffer; prefix: string; forwardTimeoutMs: number } | undefined;
   secrets: ConfiguredSecrets;
-  auth: { tenantTokenMaxLifetimeSeconds: number };
+  auth: { tenantTokenMaxLifetimeSeconds: number; requestStateTtlMs: number };
   logLevel: z.output<typeof logLevel>;
   plugins: { dir: string | undefined; packages: string[]; defaultTimeoutMs: number };
   sessions: {
@@ -120,6 +131,8 @@ export interface GatewayConfig {
     shutdownGraceMs: number;
     /** A tenant's JSON-RPC requests in progress on this node, at most. */
     maxInProgressPerTenant: number;
+    /** A tenant's open `subscriptions/listen` streams on this node, at most. */
+    maxListenersPerTenant: number;
     /** Unread answer bytes a session's client may leave before the session is closed. */
     maxBufferedBytes: number;
   };
@@ -151,7 +164,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       // Generated secrets only make sense for the single-node embedded database.
       allowGenerate: vars.GENERATE_SECRETS && !vars.DATABASE_URL,
     },
-    auth: { tenantTokenMaxLifetimeSeconds: vars.TENANT_TOKEN_MAX_LIFETIME_SECONDS },
+    auth: { tenantTokenMaxLifetimeSeconds: vars.TENANT_TOKEN_MAX_LIFETIME_SECONDS, requestStateTtlMs: vars.REQUEST_STATE_TTL_SECONDS * 1000 },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS, defaultTimeoutMs: vars.TOOL_TIMEOUT_MS },
     sessions: {
@@ -160,6 +173,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxPerNode: vars.MAX_SESSIONS_PER_NODE,
       shutdownGraceMs: vars.SHUTDOWN_GRACE_MS,
       maxInProgressPerTenant: vars.MAX_IN_PROGRESS_PER_TENANT,
+      maxListenersPerTenant: vars.MAX_LISTENERS_PER_TENANT,
       maxBufferedBytes: vars.SESSION_MAX_BUFFERED_BYTES,
     },
     limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE },

@@ -17,6 +17,46 @@ export const JSON_RPC_SESSION_NOT_FOUND = -32001;
  */
 export const JSON_RPC_LIMIT_EXCEEDED = -32029;
 
+/** Which wire a refusal answers: the 2025 eras (sessions) or 2026-07-28 (stateless requests). */
+export type WireEra = 'legacy' | 'modern';
+
+/**
+ * 2026-07-28 basic/index "Error Codes": -32020..-32099 are the specification's ("MUST NOT emit
+ * any code from this sub-range that is not defined by this specification"), -32000..-32019 are
+ * legacy ("new implementations SHOULD NOT use codes from this sub-range"), and new codes "SHOULD
+ * be allocated outside the JSON-RPC reserved range (-32768 to -32000)". So on the modern wire the
+ * gateway's own refusals carry -31000 minus the HTTP status they travel with: -31429, -31503, ...
+ */
+const MODERN_SERVER_ERROR_BASE = -31000;
+/** A request or tool call refused by a limit, on the modern wire (the 2025 eras keep -32000 / -32029). */
+export const MODERN_LIMIT_EXCEEDED = MODERN_SERVER_ERROR_BASE - 429;
+/** A call cut before its answer (shutdown, node lost): it may have run, on the modern wire. */
+export const MODERN_OUTCOME_UNKNOWN = MODERN_SERVER_ERROR_BASE - 502;
+/** The codes 2026-07-28 defines inside its reserved sub-range; any other there is never sent. */
+const MODERN_DEFINED_CODES: ReadonlySet<number> = new Set([-32020, -32021, -32022]);
+const MODERN_RESERVED_LOW = -32099;
+const MODERN_RESERVED_HIGH = -32020;
+
+const MODERN_LEGACY_LOW = -32019;
+
+/** A refusal's JSON-RPC code as the modern wire carries it: one of the legacy sub-range becomes -31000 - status. */
+export function modernRefusalCode(code: number, status: number): number {
+  return code >= MODERN_LEGACY_LOW && code <= JSON_RPC_SERVER_ERROR ? MODERN_SERVER_ERROR_BASE - status : code;
+}
+
+/**
+ * An in-band error's code (a JSON-RPC answer to a modern request) as the modern wire carries it:
+ * the limit code -32029 becomes -31429, -32000 (the SDK's ConnectionClosed, which a call cut by
+ * shutdown is answered with) becomes -31502, and any other undefined code of the reserved
+ * sub-range (a plugin's own) becomes -32603. The rest, -32001..-32019 included, pass unchanged.
+ */
+export function modernAnswerCode(code: number): number {
+  if (code === JSON_RPC_LIMIT_EXCEEDED) return MODERN_LIMIT_EXCEEDED;
+  if (code === JSON_RPC_SERVER_ERROR) return MODERN_OUTCOME_UNKNOWN;
+  if (code >= MODERN_RESERVED_LOW && code <= MODERN_RESERVED_HIGH && !MODERN_DEFINED_CODES.has(code)) return JSON_RPC_INTERNAL_ERROR;
+  return code;
+}
+
 export type HttpRefusalCode =
   | 'parse_error'
   | 'invalid_request'
@@ -31,6 +71,7 @@ export type HttpRefusalCode =
   | 'node_full'
   | 'rate_limited'
   | 'tenant_busy'
+  | 'too_many_listeners'
   | 'shutting_down'
   | 'unavailable'
   | 'cluster_unavailable'
@@ -45,8 +86,17 @@ interface RefusalWire {
   message: string;
 }
 
-/** One table from refusal to HTTP status and JSON-RPC code; the switch is checked for exhaustiveness. */
-export function refusalFor(code: HttpRefusalCode): RefusalWire {
+/**
+ * One table from refusal to HTTP status and JSON-RPC code; on the modern wire the code follows
+ * `modernRefusalCode` (the status and message stay).
+ */
+export function refusalFor(code: HttpRefusalCode, era: WireEra = 'legacy'): RefusalWire {
+  const wire = legacyRefusalFor(code);
+  return era === 'modern' ? { ...wire, code: modernRefusalCode(wire.code, wire.status) } : wire;
+}
+
+/** The switch is checked for exhaustiveness. */
+function legacyRefusalFor(code: HttpRefusalCode): RefusalWire {
   switch (code) {
     case 'parse_error':
       return { status: 400, code: JSON_RPC_PARSE_ERROR, message: 'Parse error: the body is not valid JSON' };
@@ -74,6 +124,8 @@ export function refusalFor(code: HttpRefusalCode): RefusalWire {
       return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests' };
     case 'tenant_busy':
       return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests: this tenant has too many requests in progress on this node' };
+    case 'too_many_listeners':
+      return { status: 429, code: JSON_RPC_SERVER_ERROR, message: 'Too Many Requests: this tenant has too many subscriptions/listen streams open on this node' };
     case 'shutting_down':
       return { status: 503, code: JSON_RPC_SERVER_ERROR, message: 'Service Unavailable: this node is shutting down' };
     case 'unavailable':
@@ -109,20 +161,23 @@ export interface Refusal {
   headers?: Record<string, string>;
 }
 
+/** How a refusal is written: its message, extra headers, and the wire it answers (legacy unless said). */
+export interface RefusalOptions {
+  message?: string;
+  headers?: Record<string, string>;
+  era?: WireEra;
+}
+
 /** The same refusal as a web Response, for paths that answer through the SDK's web-standard transport. */
-export function refusalResponse(code: HttpRefusalCode, options: { message?: string; headers?: Record<string, string> } = {}): Response {
-  const refusal = refusalFor(code);
+export function refusalResponse(code: HttpRefusalCode, options: RefusalOptions = {}): Response {
+  const refusal = refusalFor(code, options.era);
   const body = JSON.stringify({ jsonrpc: '2.0', error: { code: refusal.code, message: options.message ?? refusal.message }, id: null });
   return new Response(body, { status: refusal.status, headers: { 'content-type': 'application/json', ...options.headers } });
 }
 
 /** Writes a refusal on the raw response (streams are handled outside Fastify's reply). */
-export function refuse(
-  res: ServerResponse,
-  code: HttpRefusalCode,
-  options: { message?: string; headers?: Record<string, string> } = {},
-): void {
-  const refusal = refusalFor(code);
+export function refuse(res: ServerResponse, code: HttpRefusalCode, options: RefusalOptions = {}): void {
+  const refusal = refusalFor(code, options.era);
   if (res.headersSent) {
     res.end();
     return;

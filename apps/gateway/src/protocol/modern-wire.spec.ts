@@ -1,5 +1,16 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { classifyPost, decodeHeaderValue, mayBeModern, modernErrorBody, type EraDecision, type ModernHeaders } from './modern-wire';
+import {
+  checkParamHeaders,
+  classifyPost,
+  decodeHeaderValue,
+  mayBeModern,
+  MAX_MIRRORED_HEADER_LENGTH,
+  modernAnswerBody,
+  modernErrorBody,
+  paramHeadersOf,
+  type EraDecision,
+  type ModernHeaders,
+} from './modern-wire';
 
 const META = {
   'io.modelcontextprotocol/protocolVersion': '2026-07-28',
@@ -157,6 +168,25 @@ describe('classifyPost', () => {
       expect(classify(message, { ...headers, mcpName: Object.values(params)[0] }).era).toBe('modern');
     });
 
+    it('refuses a mirrored header sent twice with -32020, whatever the joined value says', () => {
+      const call = request('tools/call', { _meta: META, name: 'a, b' });
+      const headers = { protocolVersion: '2026-07-28', mcpMethod: 'tools/call', mcpName: 'a, b', repeated: 'mcp-name' };
+      expect(refusalOf(classify(call, headers))).toMatchObject({ status: 400, id: 7, error: { code: -32020 } });
+      expect(refusalOf(classify(request('notifications/initialized', { _meta: META }, null), { repeated: 'mcp-method' })).error.code).toBe(-32020);
+    });
+
+    it('leaves a legacy request with repeated headers to the 2025 path', () => {
+      expect(classify(request('tools/list'), { protocolVersion: '2025-11-25', repeated: 'mcp-protocol-version' })).toEqual({ era: 'legacy' });
+    });
+
+    it('refuses an Mcp-Name longer than the bound with -32020 and takes one at the bound', () => {
+      const long = 'n'.repeat(MAX_MIRRORED_HEADER_LENGTH);
+      const headers = { protocolVersion: '2026-07-28', mcpMethod: 'tools/call' };
+      expect(classify(request('tools/call', { _meta: META, name: long }), { ...headers, mcpName: long }).era).toBe('modern');
+      const longer = `${long}n`;
+      expect(refusalOf(classify(request('tools/call', { _meta: META, name: longer }), { ...headers, mcpName: longer })).error.code).toBe(-32020);
+    });
+
     it('compares a Base64 sentinel Mcp-Name after decoding it', () => {
       const call = request('tools/call', { _meta: META, name: 'Hello' });
       const headers = { protocolVersion: '2026-07-28', mcpMethod: 'tools/call' };
@@ -210,5 +240,116 @@ describe('modernErrorBody', () => {
       id: 3,
       error: { code: -32020, message: 'Header mismatch' },
     });
+  });
+});
+
+describe('paramHeadersOf', () => {
+  it('finds x-mcp-header on properties reached through properties alone, at any depth', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        region: { type: 'string', 'x-mcp-header': 'Region' },
+        target: { type: 'object', properties: { zone: { type: 'integer', 'x-mcp-header': 'Zone' } } },
+        plain: { type: 'string' },
+      },
+    };
+    expect(paramHeadersOf(schema)).toEqual([
+      { name: 'Region', path: ['region'], type: 'string' },
+      { name: 'Zone', path: ['target', 'zone'], type: 'integer' },
+    ]);
+  });
+
+  it('ignores annotations no conforming client mirrors: on the root, under items or anyOf, or not a header token', () => {
+    const schema = {
+      type: 'object',
+      'x-mcp-header': 'Root',
+      properties: {
+        list: { type: 'array', items: { type: 'string', 'x-mcp-header': 'Item' } },
+        either: { anyOf: [{ type: 'string', 'x-mcp-header': 'Either' }] },
+        spaced: { type: 'string', 'x-mcp-header': 'My Region' },
+        crlf: { type: 'string', 'x-mcp-header': 'A\r\nX-Injected' },
+        empty: { type: 'string', 'x-mcp-header': '' },
+      },
+    };
+    expect(paramHeadersOf(schema)).toEqual([]);
+    expect(paramHeadersOf(undefined)).toEqual([]);
+  });
+});
+
+describe('checkParamHeaders', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      region: { type: 'string', 'x-mcp-header': 'Region' },
+      count: { type: 'integer', 'x-mcp-header': 'Count' },
+      dry: { type: 'boolean', 'x-mcp-header': 'Dry' },
+      query: { type: 'string' },
+    },
+  };
+  const check = (args: Record<string, unknown>, headers: Record<string, string[]>) => checkParamHeaders(schema, args, headers, 9);
+
+  it('accepts headers that mirror the body: strings as they are, integers in decimal, booleans as true/false', () => {
+    expect(check({ region: 'us-west1', count: 42, dry: false, query: 'x' }, { 'mcp-param-region': ['us-west1'], 'mcp-param-count': ['42'], 'mcp-param-dry': ['false'] })).toBeUndefined();
+  });
+
+  it('compares integers numerically (42.0 is 42)', () => {
+    expect(check({ count: 42 }, { 'mcp-param-count': ['42.0'] })).toBeUndefined();
+    expect(check({ count: 42 }, { 'mcp-param-count': ['43'] })?.error.code).toBe(-32020);
+  });
+
+  it('decodes a Base64 sentinel before comparing, and treats a value without prefix or suffix as a literal', () => {
+    const hello = Buffer.from('Hello, 世界').toString('base64');
+    expect(check({ region: 'Hello, 世界' }, { 'mcp-param-region': [`=?base64?${hello}?=`] })).toBeUndefined();
+    expect(check({ region: hello }, { 'mcp-param-region': [hello] })).toBeUndefined();
+    expect(check({ region: `=?base64?${hello}` }, { 'mcp-param-region': [`=?base64?${hello}`] })).toBeUndefined();
+  });
+
+  it('refuses a value in the body without its header (a non-conforming client) with 400 -32020', () => {
+    expect(check({ region: 'us-west1' }, {})).toEqual({ status: 400, id: 9, error: { code: -32020, message: expect.stringMatching(/Mcp-Param-Region header is required/) } });
+  });
+
+  it('does not expect the header when the value is absent or null', () => {
+    expect(check({ query: 'x' }, {})).toBeUndefined();
+    expect(check({ region: null }, {})).toBeUndefined();
+    expect(checkParamHeaders(schema, undefined, {}, 9)).toBeUndefined();
+  });
+
+  it('refuses a header that claims a value the body does not carry', () => {
+    expect(check({ query: 'x' }, { 'mcp-param-region': ['eu-west1'] })?.error.code).toBe(-32020);
+  });
+
+  it('refuses a mismatch, bad Base64 padding or characters, bytes that are not UTF-8, and unsafe literal characters', () => {
+    expect(check({ region: 'us-west1' }, { 'mcp-param-region': ['eu-west1'] })?.error.code).toBe(-32020);
+    expect(check({ region: 'Hello' }, { 'mcp-param-region': ['=?base64?SGVsbG8?='] })?.error.code).toBe(-32020);
+    expect(check({ region: 'Hello' }, { 'mcp-param-region': ['=?base64?SGVs!!!bG8=?='] })?.error.code).toBe(-32020);
+    expect(check({ region: '\ufffd' }, { 'mcp-param-region': [`=?base64?${Buffer.from([0xc3, 0x28]).toString('base64')}?=`] })?.error.code).toBe(-32020);
+    expect(check({ region: 'a\u0001b' }, { 'mcp-param-region': ['a\u0001b'] })?.error.code).toBe(-32020);
+  });
+
+  it('refuses a header sent twice and one longer than the bound', () => {
+    expect(check({ region: 'a, b' }, { 'mcp-param-region': ['a', 'b'] })?.error.code).toBe(-32020);
+    const long = 'r'.repeat(MAX_MIRRORED_HEADER_LENGTH + 1);
+    expect(check({ region: long }, { 'mcp-param-region': [long] })?.error.code).toBe(-32020);
+  });
+
+  it('refuses a boolean or integer header written another way', () => {
+    expect(check({ dry: true }, { 'mcp-param-dry': ['TRUE'] })?.error.code).toBe(-32020);
+    expect(check({ dry: true }, { 'mcp-param-dry': ['1'] })?.error.code).toBe(-32020);
+    expect(check({ count: 7 }, { 'mcp-param-count': ['0x7'] })?.error.code).toBe(-32020);
+  });
+
+  it('ignores an Mcp-Param header no declaration names', () => {
+    expect(check({ query: 'x' }, { 'mcp-param-query': ['something else'] })).toBeUndefined();
+  });
+});
+
+describe('modernAnswerBody', () => {
+  it('rewrites the limit code of an in-band error and keeps results and other errors as they are', () => {
+    const limited = { jsonrpc: '2.0', id: 1, error: { code: -32029, message: 'Too Many Requests', data: { limit: 'toolCallsPerMinute' } } };
+    expect(modernAnswerBody(limited)).toEqual({ ...limited, error: { ...limited.error, code: -31429 } });
+    const result = { jsonrpc: '2.0', id: 1, result: { resultType: 'complete' } };
+    expect(modernAnswerBody(result)).toBe(result);
+    const invalid = { jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Invalid params' } };
+    expect(modernAnswerBody(invalid)).toBe(invalid);
   });
 });

@@ -1,16 +1,17 @@
 import { ErrorCode, McpError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { PluginAnnouncement } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
 import {
   ClientCapabilityError,
   LOG_LEVELS,
   PluginNotFoundError,
-  type ElicitationRequest,
-  type ElicitationResult,
+  type ClientCapability,
+  type ClientInput,
+  type InputRequest,
+  type InteractiveContext,
   type LogLevel,
   type PluginContext,
-  type SamplingRequest,
-  type SamplingResult,
   type ToolContext,
   type ToolReturn,
 } from '@switchboard/plugin-sdk';
@@ -43,6 +44,8 @@ export interface PluginCallDeps {
   logger: Logger;
   /** Limits before each tool call, usage event and metrics after it. */
   toolCalls: ToolCalls;
+  /** Publishes a plugin's list change or resource update once, for every node's clients; without it nobody else hears. */
+  announce?: (announcement: PluginAnnouncement) => Promise<void>;
 }
 
 /**
@@ -54,12 +57,17 @@ export interface CallSite extends AbortScope {
   readonly id: string;
   readonly binding: CredentialBinding;
   readonly tenantSlug: string;
+  /**
+   * The plugin context's `session` when it is not the site itself: a stateless request has no
+   * session, so per-session plugin state (an isolated hosted server) is kept per principal.
+   */
+  readonly pluginSession?: { id: string; closed: AbortSignal };
 }
 
 /** How a call reaches its client: what differs between a 2025 session and a stateless request. */
 export interface ClientChannel {
   /** What the client declared it can do. */
-  readonly client: { sampling: boolean; elicitation: boolean };
+  readonly client: Record<ClientCapability, boolean>;
   /**
    * A plugin's ClientCapabilityError: an error result (2025, as before), or the JSON-RPC
    * MissingRequiredClientCapability error (2026-07-28 basic/index: the server MUST return -32021).
@@ -67,10 +75,23 @@ export interface ClientChannel {
   readonly undeclaredCapability: 'result' | 'json-rpc';
   progress(progress: number, total: number | undefined, message: string | undefined): Promise<void>;
   log(plugin: string, level: LogLevel, data: unknown): Promise<void>;
-  sample(request: SamplingRequest, signal: AbortSignal): Promise<SamplingResult>;
-  elicit(request: ElicitationRequest, signal: AbortSignal): Promise<ElicitationResult>;
+  /** Asks the client (its capabilities already checked); resolves with the answers by key. */
+  ask(requests: Record<string, InputRequest>, signal: AbortSignal): Promise<Record<string, unknown>>;
+  /**
+   * Set when the call must end otherwise than its handler says: the stateless wire's "the client
+   * must answer first", or an answer that does not fit its question. Checked after the handler
+   * settles, so a handler that catches the ask's error cannot swallow it.
+   */
+  interruption?(): Error | undefined;
   resourceUpdated(uri: string): Promise<void>;
 }
+
+/** The capability each kind of ask needs (basic/index: never ask what the client did not declare). */
+const CAPABILITY_OF: Record<InputRequest['method'], ClientCapability> = {
+  'elicitation/create': 'elicitation',
+  'sampling/createMessage': 'sampling',
+  'roots/list': 'roots',
+};
 
 /** One request's part in a call: its abort (client cancel or disconnect) and its size as read. */
 export interface CallRequest {
@@ -103,17 +124,24 @@ export async function callTool(
   let result: CallToolResult | undefined;
   let outcome: FinishedToolCall['outcome'] = 'error';
   try {
-    result = toCallToolResult(
-      await runAbortable(
-        (signal) => entry.tool.handler(args.data, toolContext(site, channel, entry.plugin, deps, signal)),
-        request.signal,
-        site,
-        entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
-      ),
+    const returned = await runAbortable(
+      (signal) => entry.tool.handler(args.data, toolContext(site, channel, entry.plugin, deps, signal)),
+      request.signal,
+      site,
+      entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
     );
+    const interruption = channel.interruption?.();
+    if (interruption) throw interruption;
+    result = toCallToolResult(returned);
     outcome = result.isError ? 'error' : 'ok';
     return result;
   } catch (error) {
+    const interruption = channel.interruption?.();
+    if (interruption) {
+      // The handler ran and stopped at an ask: a round of the call, not a failure of it.
+      if (!(interruption instanceof McpError)) outcome = 'input_required';
+      throw interruption;
+    }
     // Shutdown: a JSON-RPC error rather than a result, so the client knows the call may not have run.
     if (error instanceof CallCancelledByShutdownError) throw error;
     if (error instanceof HandlerTimeoutError) {
@@ -121,9 +149,7 @@ export async function callTool(
       result = errorResult(`Tool ${params.name} ${error.message} and was aborted`);
       return result;
     }
-    if (error instanceof ClientCapabilityError && channel.undeclaredCapability === 'json-rpc') {
-      throw new McpError(JSON_RPC_MISSING_CLIENT_CAPABILITY, error.message, { requiredCapabilities: { [error.capability]: {} } });
-    }
+    if (error instanceof ClientCapabilityError && channel.undeclaredCapability === 'json-rpc') throw missingCapability(error);
     deps.logger.debug({ sessionId: site.id, tool: params.name, err: error }, 'tool handler failed');
     result = errorResult(messageOf(error));
     return result;
@@ -149,6 +175,7 @@ export async function callTool(
 export async function getPrompt(
   site: CallSite,
   catalog: SessionCatalog,
+  channel: ClientChannel,
   deps: PluginCallDeps,
   params: { name: string; arguments?: Record<string, unknown> },
   request: CallRequest,
@@ -158,21 +185,30 @@ export async function getPrompt(
   const schema = entry.prompt.arguments ?? z.object({});
   const args = schema.safeParse(params.arguments ?? {});
   if (!args.success) throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for prompt ${params.name}: ${z.prettifyError(args.error)}`);
-  const result = await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.prompt.get(args.data, ctx));
+  const result = await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.prompt.get(args.data, interactive(ctx, channel)), channel);
   return result as GetPromptResult;
 }
 
 /** `resources/read`: a direct resource, else the first template that matches; RESOURCE_NOT_FOUND otherwise. */
-export async function readResource(site: CallSite, catalog: SessionCatalog, deps: PluginCallDeps, uri: string, request: CallRequest): Promise<ReadResourceResult> {
+export async function readResource(
+  site: CallSite,
+  catalog: SessionCatalog,
+  channel: ClientChannel,
+  deps: PluginCallDeps,
+  uri: string,
+  request: CallRequest,
+): Promise<ReadResourceResult> {
   const direct = catalog.resources.get(uri);
   if (direct) {
-    return { contents: await runPluginCall(site, deps, direct.plugin, request.signal, (ctx) => direct.resource.read(ctx)) } as ReadResourceResult;
+    return { contents: await runPluginCall(site, deps, direct.plugin, request.signal, (ctx) => direct.resource.read(interactive(ctx, channel)), channel) } as ReadResourceResult;
   }
   for (const entry of catalog.templates) {
     const variables = entry.matcher.match(uri);
     if (!variables) continue;
     const flat = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
-    return { contents: await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.template.read(uri, flat, ctx)) } as ReadResourceResult;
+    return {
+      contents: await runPluginCall(site, deps, entry.plugin, request.signal, (ctx) => entry.template.read(uri, flat, interactive(ctx, channel)), channel),
+    } as ReadResourceResult;
   }
   throw new McpError(RESOURCE_NOT_FOUND, `Resource not found: ${uri}`, { uri });
 }
@@ -222,11 +258,18 @@ async function runPluginCall<T>(
   plugin: ActivePlugin,
   requestSignal: AbortSignal,
   work: (ctx: PluginContext<PluginConfig>) => T | Promise<T>,
+  channel?: ClientChannel,
 ): Promise<T> {
   try {
-    return await runAbortable((signal) => work(pluginContext(site, plugin, deps, signal)), requestSignal, site, plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs);
+    const result = await runAbortable((signal) => work(pluginContext(site, plugin, deps, signal)), requestSignal, site, plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs);
+    const interruption = channel?.interruption?.();
+    if (interruption) throw interruption;
+    return result;
   } catch (error) {
+    const interruption = channel?.interruption?.();
+    if (interruption) throw interruption;
     if (error instanceof McpError || error instanceof CallCancelledByShutdownError) throw error;
+    if (error instanceof ClientCapabilityError) throw missingCapability(error);
     if (error instanceof PluginNotFoundError) throw new McpError(RESOURCE_NOT_FOUND, error.message);
     throw new McpError(ErrorCode.InternalError, messageOf(error));
   }
@@ -238,7 +281,7 @@ function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDep
     config: plugin.config,
     logger: pluginLogger(deps.logger, plugin.descriptor.name, site),
     signal,
-    session: { id: site.id, closed: site.signal },
+    session: site.pluginSession ?? { id: site.id, closed: site.signal },
     storage: plugin.storage,
     state: plugin.state,
   };
@@ -246,14 +289,43 @@ function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDep
 
 function toolContext(site: CallSite, channel: ClientChannel, plugin: ActivePlugin, deps: PluginCallDeps, signal: AbortSignal): ToolContext<PluginConfig> {
   return {
-    ...pluginContext(site, plugin, deps, signal),
-    client: channel.client,
+    ...interactive(pluginContext(site, plugin, deps, signal), channel),
     progress: (progress, total, message) => channel.progress(progress, total, message),
     log: (level, data) => channel.log(plugin.descriptor.name, level, data),
-    sample: (request) => channel.sample(request, signal),
-    elicit: (request) => channel.elicit(request, signal),
-    resourceUpdated: (uri) => channel.resourceUpdated(uri),
+    resourceUpdated: async (uri) => {
+      await channel.resourceUpdated(uri);
+      await deps.announce?.({ type: 'resource.updated', tenantId: site.binding.tenantId, plugin: plugin.descriptor.name, uri });
+    },
+    listChanged: async (list) => deps.announce?.({ type: 'list.changed', tenantId: site.binding.tenantId, plugin: plugin.descriptor.name, list }),
   };
+}
+
+/** A handler's context with what it may ask its client, over the call's channel (either era). */
+function interactive(ctx: PluginContext<PluginConfig>, channel: ClientChannel): InteractiveContext<PluginConfig> {
+  return { ...ctx, ...clientInput(channel, ctx.signal) };
+}
+
+function clientInput(channel: ClientChannel, signal: AbortSignal): ClientInput {
+  const ask: ClientInput['ask'] = async (requests) => {
+    for (const request of Object.values(requests)) {
+      const capability = CAPABILITY_OF[request.method];
+      if (capability === undefined) throw new TypeError(`cannot ask a client for ${String(request.method)}`);
+      if (!channel.client[capability]) throw new ClientCapabilityError(capability);
+    }
+    return (await channel.ask(requests, signal)) as never;
+  };
+  return {
+    client: { ...channel.client },
+    ask,
+    sample: async (params) => (await ask({ sampling: { method: 'sampling/createMessage', params } })).sampling,
+    elicit: async (params) => (await ask({ elicitation: { method: 'elicitation/create', params } })).elicitation,
+    listRoots: async () => (await ask({ roots: { method: 'roots/list' } })).roots,
+  };
+}
+
+/** basic/index 2026-07-28: -32021 with the missing capability; used for prompts and reads in both eras. */
+function missingCapability(error: ClientCapabilityError): McpError {
+  return new McpError(JSON_RPC_MISSING_CLIENT_CAPABILITY, error.message, { requiredCapabilities: { [error.capability]: {} } });
 }
 
 function pluginLogger(logger: Logger, plugin: string, site: CallSite): PluginContext<PluginConfig>['logger'] {

@@ -5,6 +5,7 @@ import type { ToolCalls } from './tool-calls';
 import { RequestTracker } from './request-tracker';
 import { buildSessionCatalog } from '../catalog/session-catalog';
 import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { RequestStateCodec } from '../auth/request-state';
 import { SessionManager } from './session-manager';
 import { LocalSessionRegistry } from './session-registry';
 
@@ -33,6 +34,7 @@ function manager() {
     idleTimeoutMs: 24 * 3_600_000,
     maxPerNode: 100,
     defaultTimeoutMs: 1_000,
+    requestStates: new RequestStateCodec({ current: Buffer.alloc(32, 1) }),
     nodeId: 'node-a',
     toolCalls: {} as ToolCalls,
     requests: new RequestTracker({ maxInProgressPerTenant: 100, maxBufferedBytes: 1_000_000, onSlowReaderClosed: () => undefined }),

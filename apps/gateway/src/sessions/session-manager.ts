@@ -3,16 +3,19 @@ import { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import { WebStandardStreamableHTTPServerTransport, type EventStore } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { systemClock, type ApiKeyResolver, type Clock, type Principal } from '@switchboard/api-keys';
-import type { ControlEvent } from '@switchboard/coordination';
+import type { AnnouncedList, ControlEvent } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
 import { KEEP_ALIVE_FRAME } from '../protocol/web-exchange';
 import { bindingOf } from '../auth/credential-binding';
+import type { RequestStateCodec } from '../auth/request-state';
 import type { HttpRefusalCode, Refusal } from '../protocol/jsonrpc-errors';
 import { newSessionId } from './session-ids';
 import { createSessionServer, type SessionServerDeps } from './session-server';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
 import type { ToolCalls } from './tool-calls';
 import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { scopeSees } from './listener-registry';
+import type { PluginCallDeps } from './plugin-calls';
 import { McpSession } from './mcp-session';
 import { StatelessServer } from './stateless-server';
 import type { RequestTracker } from './request-tracker';
@@ -29,6 +32,7 @@ const CANCEL_ANSWER_MS = 1_000;
 const SHUTTING_DOWN: Refusal = { code: 'shutting_down', headers: { 'retry-after': '1' } };
 /** Idle sessions are looked for at least this often, whatever the keep-alive interval. */
 const MAX_SWEEP_INTERVAL_MS = 5_000;
+const ALL_LISTS: readonly AnnouncedList[] = ['tools', 'prompts', 'resources'];
 
 export interface SessionManagerOptions {
   keepAliveMs: number;
@@ -42,8 +46,12 @@ export interface SessionManagerOptions {
   toolCalls: ToolCalls;
   /** The node's requests in progress: sessions report to it, and the drain waits on it. */
   requests: RequestTracker;
+  /** Seals and opens the 2026-07-28 requestState of a request that asked its client for input. */
+  requestStates: RequestStateCodec;
   /** Time for idle and credential-expiry checks; the system clock by default. */
   clock?: Clock;
+  /** Where a plugin's list changes and resource updates are published for every node (the control bus). */
+  announce?: PluginCallDeps['announce'];
 }
 
 export interface OpenRequest {
@@ -73,8 +81,13 @@ export class SessionManager {
     private readonly logger: Logger,
     private readonly options: SessionManagerOptions,
   ) {
-    this.serverDeps = { defaultTimeoutMs: options.defaultTimeoutMs, logger, toolCalls: options.toolCalls };
-    this.stateless = new StatelessServer(tenantPlugins, this.serverDeps);
+    this.serverDeps = {
+      defaultTimeoutMs: options.defaultTimeoutMs,
+      logger,
+      toolCalls: options.toolCalls,
+      ...(options.announce ? { announce: options.announce } : {}),
+    };
+    this.stateless = new StatelessServer(tenantPlugins, this.serverDeps, options.requestStates);
     this.clock = options.clock ?? systemClock;
     this.lastKeepAliveAt = this.clock.now();
   }
@@ -151,7 +164,15 @@ export class SessionManager {
         return;
       case 'plugins.changed':
         this.tenantPlugins.invalidate(event.tenantId);
-        await this.refreshCatalogs(event.tenantId);
+        await this.refreshCatalogs(event.tenantId, ALL_LISTS);
+        return;
+      case 'list.changed':
+        // A plugin's own word (ctx.listChanged): its list may be dynamic (listTools), so re-list.
+        this.tenantPlugins.invalidate(event.tenantId);
+        await this.refreshCatalogs(event.tenantId, [event.list], event.plugin);
+        return;
+      case 'resource.updated':
+        // A session's own subscriptions hear it from the tool's channel; listen streams from the bus.
         return;
       case 'session.terminate':
         await this.registry.get(event.sessionId)?.close();
@@ -182,6 +203,7 @@ export class SessionManager {
       await this.options.requests.drained(CANCEL_ANSWER_MS);
     }
     await Promise.all([...this.registry.values()].map((session) => session.close(SHUTDOWN_CANCELLATION)));
+    this.stateless.close();
   }
 
   private sweep(): void {
@@ -242,14 +264,15 @@ export class SessionManager {
     }
   }
 
-  private async refreshCatalogs(tenantId: string): Promise<void> {
+  /** Re-reads the catalogs of the tenant's sessions (those that can see `plugin`, if given) and tells them which lists changed. */
+  private async refreshCatalogs(tenantId: string, lists: readonly AnnouncedList[], plugin?: string): Promise<void> {
     for (const session of [...this.registry.values()]) {
-      if (session.binding.tenantId !== tenantId) continue;
+      if (session.binding.tenantId !== tenantId || (plugin !== undefined && !scopeSees(session.scope, plugin))) continue;
       try {
         session.catalog = await this.tenantPlugins.catalogFor(tenantId, session.scope);
-        await session.server.sendToolListChanged();
-        await session.server.sendPromptListChanged();
-        await session.server.sendResourceListChanged();
+        if (lists.includes('tools')) await session.server.sendToolListChanged();
+        if (lists.includes('prompts')) await session.server.sendPromptListChanged();
+        if (lists.includes('resources')) await session.server.sendResourceListChanged();
       } catch (error) {
         this.logger.warn({ sessionId: session.id, err: error }, 'could not refresh the session after a plugin change');
       }

@@ -6,6 +6,7 @@ import {
   CreateMessageResultSchema,
   ElicitResultSchema,
   GetPromptRequestSchema,
+  ListRootsResultSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
@@ -17,7 +18,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
-import { ClientCapabilityError } from '@switchboard/plugin-sdk';
+import type { InputRequest } from '@switchboard/plugin-sdk';
 import type { McpSession } from './mcp-session';
 import { callTool, complete, getPrompt, meetsLogLevel, readResource, type ClientChannel, type PluginCallDeps } from './plugin-calls';
 
@@ -55,10 +56,14 @@ export function createSessionServer(session: McpSession, deps: SessionServerDeps
     });
   });
   server.setRequestHandler(ListPromptsRequestSchema, () => session.catalog.promptList);
-  server.setRequestHandler(GetPromptRequestSchema, (request, extra) => getPrompt(session, session.catalog, deps, request.params, extra));
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+    getPrompt(session, session.catalog, sessionChannel(session, server, extra), deps, request.params, extra),
+  );
   server.setRequestHandler(ListResourcesRequestSchema, () => session.catalog.resourceList);
   server.setRequestHandler(ListResourceTemplatesRequestSchema, () => session.catalog.templateList);
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => readResource(session, session.catalog, deps, request.params.uri, extra));
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    readResource(session, session.catalog, sessionChannel(session, server, extra), deps, request.params.uri, extra),
+  );
   server.setRequestHandler(SubscribeRequestSchema, (request) => {
     (session.subscriptions ??= new Set()).add(request.params.uri);
     return {};
@@ -82,7 +87,7 @@ function sessionChannel(session: McpSession, server: Server, extra: Extra): Clie
   const capabilities = server.getClientCapabilities();
   const progressToken = extra._meta?.progressToken;
   return {
-    client: { sampling: Boolean(capabilities?.sampling), elicitation: Boolean(capabilities?.elicitation) },
+    client: { sampling: Boolean(capabilities?.sampling), elicitation: Boolean(capabilities?.elicitation), roots: Boolean(capabilities?.roots) },
     undeclaredCapability: 'result',
     async progress(progress, total, message) {
       if (progressToken === undefined) return;
@@ -96,17 +101,25 @@ function sessionChannel(session: McpSession, server: Server, extra: Extra): Clie
       if (threshold !== undefined && !meetsLogLevel(level, threshold)) return;
       await extra.sendNotification({ method: 'notifications/message', params: { level, logger: plugin, data } });
     },
-    async sample(request, signal) {
-      if (!capabilities?.sampling) throw new ClientCapabilityError('sampling');
-      return (await extra.sendRequest({ method: 'sampling/createMessage', params: request }, CreateMessageResultSchema, { signal })) as never;
-    },
-    async elicit(request, signal) {
-      if (!capabilities?.elicitation) throw new ClientCapabilityError('elicitation');
-      return (await extra.sendRequest({ method: 'elicitation/create', params: request as never }, ElicitResultSchema, { signal })) as never;
+    async ask(requests, signal) {
+      // A real request on the session for each ask, all at once, related to the request being handled.
+      const answers = await Promise.all(Object.entries(requests).map(async ([key, request]) => [key, await sessionRequest(extra, request, signal)] as const));
+      return Object.fromEntries(answers);
     },
     async resourceUpdated(uri) {
       if (!session.subscriptions?.has(uri)) return;
       await extra.sendNotification({ method: 'notifications/resources/updated', params: { uri } });
     },
   };
+}
+
+function sessionRequest(extra: Extra, request: InputRequest, signal: AbortSignal): Promise<unknown> {
+  switch (request.method) {
+    case 'sampling/createMessage':
+      return extra.sendRequest({ method: request.method, params: request.params }, CreateMessageResultSchema, { signal });
+    case 'elicitation/create':
+      return extra.sendRequest({ method: request.method, params: request.params as never }, ElicitResultSchema, { signal });
+    case 'roots/list':
+      return extra.sendRequest({ method: request.method }, ListRootsResultSchema, { signal });
+  }
 }

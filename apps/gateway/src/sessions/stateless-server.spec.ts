@@ -10,6 +10,7 @@ import type { TenantPluginsService } from '../tenants/tenant-plugins';
 import { StatelessServer, type StatelessRequest } from './stateless-server';
 import type { FinishedToolCall, ToolCalls } from './tool-calls';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
+import { RequestStateCodec } from '../auth/request-state';
 
 const started = { count: 0 };
 /** Resolves when the chatty tool's report after its answer was attempted. */
@@ -26,6 +27,32 @@ const plugin = definePlugin({
       description: 'Elicits',
       input: z.object({}),
       handler: async (_args, ctx) => JSON.stringify(await ctx.elicit({ message: 'name?', requestedSchema: { type: 'object', properties: {} } })),
+    }),
+    defineTool({
+      name: 'twice',
+      description: 'Asks for a name, then (in a second round) for a colour and the roots',
+      input: z.object({ greeting: z.string() }),
+      handler: async ({ greeting }, ctx) => {
+        const { name } = await ctx.ask({ name: { method: 'elicitation/create', params: { message: 'name?', requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } } } });
+        const { colour, roots } = await ctx.ask({
+          colour: { method: 'elicitation/create', params: { message: 'colour?', requestedSchema: { type: 'object', properties: { colour: { type: 'string' } } } } },
+          roots: { method: 'roots/list' },
+        });
+        return `${greeting} ${String(name.content?.['name'])}, ${String(colour.content?.['colour'])}, ${roots.roots.length} root(s)`;
+      },
+    }),
+    defineTool({
+      name: 'swallows',
+      description: 'Catches whatever its ask throws and claims success',
+      input: z.object({}),
+      handler: async (_args, ctx) => {
+        try {
+          await ctx.elicit({ message: 'ok?', requestedSchema: { type: 'object', properties: {} } });
+        } catch {
+          // A careless plugin: the gateway must still answer with the InputRequiredResult.
+        }
+        return 'done without asking';
+      },
     }),
     defineTool({
       name: 'chatty',
@@ -61,12 +88,22 @@ function server() {
   const finished: FinishedToolCall[] = [];
   const toolCalls = { admit: async () => async () => undefined, finished: (_b: CredentialBinding, call: FinishedToolCall) => void finished.push(call) };
   const tenantPlugins = { catalogFor: async () => catalog } as unknown as TenantPluginsService;
-  const stateless = new StatelessServer(tenantPlugins, {
-    defaultTimeoutMs: 30_000,
-    logger: createLogger({ name: 'spec', level: 'silent' }),
-    toolCalls: toolCalls as unknown as ToolCalls,
-  });
+  const stateless = new StatelessServer(
+    tenantPlugins,
+    { defaultTimeoutMs: 30_000, logger: createLogger({ name: 'spec', level: 'silent' }), toolCalls: toolCalls as unknown as ToolCalls },
+    new RequestStateCodec({ current: SECRETS_KEY }, 60_000, clock),
+  );
   return { stateless, finished };
+}
+
+const SECRETS_KEY = Buffer.alloc(32, 7);
+const clock = { at: 1_000_000, now: () => clock.at };
+const ELICIT = { elicitation: {} };
+const ROOTS_TOO = { elicitation: {}, roots: {} };
+type Result = Record<string, unknown> & { requestState?: string; inputRequests?: Record<string, unknown> };
+
+function resultOf(answer: { body: unknown }): Result {
+  return (answer.body as { result: Result }).result;
 }
 
 function request(method: string, params: Record<string, unknown> = {}, capabilities: Record<string, unknown> = {}, signal = new AbortController().signal): StatelessRequest {
@@ -103,10 +140,98 @@ describe('StatelessServer', () => {
     expect(answer).toMatchObject({ status: 400, body: { id: 5, error: { code: -32021, data: { requiredCapabilities: { elicitation: {} } } } } });
   });
 
-  it('does not pretend to elicit from a client that declared it (no MRTR yet): an error result', async () => {
+  it('asks a client that declared elicitation with an InputRequiredResult, and completes when its retry answers', async () => {
+    const { stateless, finished } = server();
+    const first = resultOf(await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {} }, ELICIT)));
+    expect(first).toMatchObject({ resultType: 'input_required', inputRequests: { elicitation: { method: 'elicitation/create', params: { message: 'name?' } } } });
+    expect(typeof first.requestState).toBe('string');
+    const retry = { name: 'meter__asks', arguments: {}, requestState: first.requestState, inputResponses: { elicitation: { action: 'accept', content: {} } } };
+    expect(resultOf(await stateless.answer(request('tools/call', retry, ELICIT)))).toMatchObject({
+      resultType: 'complete',
+      content: [{ type: 'text', text: JSON.stringify({ action: 'accept', content: {} }) }],
+    });
+    expect(finished.map((call) => call.outcome)).toEqual(['input_required', 'ok']);
+  });
+
+  it('runs a handler again from the start on each retry, answering earlier rounds from the sealed state', async () => {
     const { stateless } = server();
-    const answer = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {} }, { elicitation: {} }));
-    expect(answer.body).toMatchObject({ result: { isError: true } });
+    const params = { name: 'meter__twice', arguments: { greeting: 'hi' } };
+    const first = resultOf(await stateless.answer(request('tools/call', params, ROOTS_TOO)));
+    expect(Object.keys(first.inputRequests!)).toEqual(['name']);
+    const second = resultOf(
+      await stateless.answer(request('tools/call', { ...params, requestState: first.requestState, inputResponses: { name: { action: 'accept', content: { name: 'Ada' } } } }, ROOTS_TOO)),
+    );
+    expect(Object.keys(second.inputRequests!)).toEqual(['colour', 'roots']);
+    expect(second.requestState).not.toEqual(first.requestState);
+    // Only part of the round answered: the rest is asked again, the part given is kept.
+    const third = resultOf(
+      await stateless.answer(request('tools/call', { ...params, requestState: second.requestState, inputResponses: { roots: { roots: [{ uri: 'file:///a' }] } } }, ROOTS_TOO)),
+    );
+    expect(Object.keys(third.inputRequests!)).toEqual(['colour']);
+    const done = resultOf(
+      await stateless.answer(
+        request('tools/call', { ...params, requestState: third.requestState, inputResponses: { colour: { action: 'accept', content: { colour: 'teal' } }, stray: 42 } }, ROOTS_TOO),
+      ),
+    );
+    expect(done).toMatchObject({ resultType: 'complete', content: [{ text: 'hi Ada, teal, 1 root(s)' }] });
+  });
+
+  it('refuses a requestState that was modified, is another principal’s or another request’s, or has expired', async () => {
+    const { stateless } = server();
+    const params = { name: 'meter__twice', arguments: { greeting: 'hi' } };
+    const { requestState } = resultOf(await stateless.answer(request('tools/call', params, ROOTS_TOO)));
+    const answers = { name: { action: 'accept', content: { name: 'Ada' } } };
+    const retry = (overrides: Record<string, unknown>, who: Principal = principal) =>
+      stateless.answer({ ...request('tools/call', { ...params, requestState, inputResponses: answers, ...overrides }, ROOTS_TOO), principal: who });
+    const refused = { status: 200, body: { error: { code: -32602, message: 'params.requestState is not valid for this request' } } };
+    const flipped = `${requestState!.slice(0, -2)}${requestState!.endsWith('A') ? 'B' : 'A'}${requestState!.slice(-1)}`;
+    expect(await retry({ requestState: flipped })).toMatchObject(refused);
+    expect(await retry({ requestState: `${requestState}-TAMPERED` })).toMatchObject({ body: { error: { code: -32602 } } });
+    expect(await retry({}, { ...principal, keyId: randomUUID() })).toMatchObject(refused);
+    expect(await retry({}, { ...principal, tenantId: randomUUID() })).toMatchObject(refused);
+    expect(await retry({ arguments: { greeting: 'rm -rf' } })).toMatchObject(refused);
+    expect(await retry({ name: 'meter__asks' })).toMatchObject(refused);
+    expect(await retry({ requestState: 42 })).toMatchObject({ body: { error: { code: -32602, message: 'params.requestState must be a string' } } });
+    expect(await retry({})).toMatchObject({ body: { result: { resultType: 'input_required', inputRequests: { colour: {}, roots: {} } } } });
+    clock.at += 61_000;
+    expect(await retry({})).toMatchObject({ body: { error: { code: -32602, message: expect.stringContaining('has expired') } } });
+  });
+
+  it('takes answers without a requestState for the first round, and asks again for keys it does not get', async () => {
+    const { stateless } = server();
+    const asked = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {}, inputResponses: { wrong_key: { action: 'accept', content: {} } } }, ELICIT));
+    expect(resultOf(asked)).toMatchObject({ resultType: 'input_required', inputRequests: { elicitation: {} } });
+    const done = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {}, inputResponses: { elicitation: { action: 'decline' } } }, ELICIT));
+    expect(resultOf(done)).toMatchObject({ resultType: 'complete', content: [{ text: JSON.stringify({ action: 'decline' }) }] });
+  });
+
+  it('refuses inputResponses that are not an object, and an answer that does not fit its question, naming it', async () => {
+    const { stateless } = server();
+    for (const inputResponses of [null, [], 'yes']) {
+      expect(await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {}, inputResponses }, ELICIT))).toMatchObject({
+        body: { error: { code: -32602, message: expect.stringContaining('params.inputResponses') } },
+      });
+    }
+    const wrong = await stateless.answer(request('tools/call', { name: 'meter__asks', arguments: {}, inputResponses: { elicitation: 12345 } }, ELICIT));
+    expect(wrong).toMatchObject({ body: { error: { code: -32602, message: expect.stringContaining('inputResponses.elicitation: not a valid elicitation/create result') } } });
+    const incomplete = await stateless.answer(
+      request('tools/call', { name: 'meter__twice', arguments: { greeting: 'hi' }, inputResponses: { name: { action: 'accept', content: {} } } }, ROOTS_TOO),
+    );
+    expect(incomplete).toMatchObject({ body: { error: { code: -32602, message: expect.stringContaining('required field(s) name') } } });
+  });
+
+  it('answers with the InputRequiredResult even when the handler catches its ask’s error', async () => {
+    const { stateless } = server();
+    expect(resultOf(await stateless.answer(request('tools/call', { name: 'meter__swallows', arguments: {} }, ELICIT)))).toMatchObject({ resultType: 'input_required' });
+  });
+
+  it('never asks for a capability the client did not declare: roots without `roots` is -32021', async () => {
+    const { stateless } = server();
+    const first = resultOf(await stateless.answer(request('tools/call', { name: 'meter__twice', arguments: { greeting: 'hi' } }, ELICIT)));
+    const answer = await stateless.answer(
+      request('tools/call', { name: 'meter__twice', arguments: { greeting: 'hi' }, requestState: first.requestState, inputResponses: { name: { action: 'accept', content: { name: 'A' } } } }, ELICIT),
+    );
+    expect(answer).toMatchObject({ status: 400, body: { error: { code: -32021, data: { requiredCapabilities: { roots: {} } } } } });
   });
 
   it('answers an unknown method, and one whose capability the catalog lacks, with 404 -32601', async () => {

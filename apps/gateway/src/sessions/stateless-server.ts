@@ -11,8 +11,8 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { z } from 'zod';
 import type { Principal } from '@switchboard/api-keys';
-import { ClientCapabilityError } from '@switchboard/plugin-sdk';
 import { bindingOf } from '../auth/credential-binding';
+import { digestOf, RequestStateTooLargeError, type RequestStateBinding, type RequestStateCodec } from '../auth/request-state';
 import type { SessionCatalog } from '../catalog/session-catalog';
 import {
   JSON_RPC_METHOD_NOT_FOUND,
@@ -36,14 +36,13 @@ import {
 } from './plugin-calls';
 import { GATEWAY_SERVER_INFO } from './session-server';
 import { CallCancelledByShutdownError } from './tool-timeout';
+import { InputRequiredSignal, InputRounds, InvalidInputResponseError, TooManyInputRoundsError, type InputRoundsState } from './input-rounds';
 
 /**
  * caching.mdx: cacheable results MUST carry hints. Every list here depends on the tenant and the
  * key's grant, and changes when an admin enables a plugin: private, and not to be kept.
  */
 const CACHE_HINTS = { ttlMs: 0, cacheScope: 'private' } as const;
-/** Until MRTR (issue 14, step 3): a declared capability the stateless era cannot serve yet. */
-const NO_INPUT_REQUESTS_YET = 'sampling and elicitation are not available on the 2026-07-28 wire of this gateway yet';
 
 /** One modern request, as the endpoint admitted it. */
 export interface StatelessRequest {
@@ -75,7 +74,21 @@ export interface StatelessAnswer {
   body: { jsonrpc: '2.0'; id: RequestId } & ({ result: Record<string, unknown> } | { error: { code: number; message: string; data?: unknown } });
 }
 
-type Handler = (request: StatelessRequest, site: CallSite, catalog: SessionCatalog) => Promise<Record<string, unknown>>;
+/** A stateless request's call site, with the one channel its handler talks to the client through. */
+interface StatelessSite extends CallSite {
+  readonly channel: ClientChannel;
+}
+
+type WireError = { code: number; message: string; data?: unknown };
+
+type Handler = (request: StatelessRequest, site: StatelessSite, catalog: SessionCatalog) => Promise<Record<string, unknown>>;
+
+/** The methods that may answer with an InputRequiredResult (basic/patterns/mrtr), and what each one's state is bound to. */
+const INPUT_METHODS: Readonly<Record<string, (params: Record<string, unknown>) => { target: unknown; arguments: unknown }>> = {
+  'tools/call': (params) => ({ target: params['name'], arguments: params['arguments'] ?? {} }),
+  'prompts/get': (params) => ({ target: params['name'], arguments: params['arguments'] ?? {} }),
+  'resources/read': (params) => ({ target: params['uri'], arguments: {} }),
+};
 
 /**
  * MCP 2026-07-28 served statelessly: each request stands alone, on whichever node it lands,
@@ -86,11 +99,14 @@ type Handler = (request: StatelessRequest, site: CallSite, catalog: SessionCatal
 export class StatelessServer {
   /** Aborts of running handlers, for the shutdown's grace deadline (as `McpSession.abortCalls`). */
   private readonly running = new Set<(reason: unknown) => void>();
+  /** The `closed` of every stateless plugin session: aborted when the node stops serving. */
+  private readonly stopped = new AbortController();
   private readonly handlers: ReadonlyMap<string, { capability: keyof ReturnType<typeof capabilitiesOf>; handle: Handler }>;
 
   constructor(
     private readonly tenantPlugins: TenantPluginsService,
     private readonly deps: PluginCallDeps,
+    private readonly requestStates: RequestStateCodec,
   ) {
     this.handlers = new Map<string, { capability: keyof ReturnType<typeof capabilitiesOf>; handle: Handler }>([
       ['tools/list', { capability: 'tools', handle: async (_r, _s, catalog) => ({ ...catalog.toolList, ...CACHE_HINTS }) }],
@@ -100,7 +116,7 @@ export class StatelessServer {
         'prompts/get',
         {
           capability: 'prompts',
-          handle: async (r, s, c) => ({ ...(await getPrompt(s, c, this.deps, paramsOf(GetPromptRequestSchema, r), r)) }),
+          handle: async (r, s, c) => ({ ...(await getPrompt(s, c, s.channel, this.deps, paramsOf(GetPromptRequestSchema, r), r)) }),
         },
       ],
       ['resources/list', { capability: 'resources', handle: async (_r, _s, catalog) => ({ ...catalog.resourceList, ...CACHE_HINTS }) }],
@@ -109,7 +125,7 @@ export class StatelessServer {
         'resources/read',
         {
           capability: 'resources',
-          handle: async (r, s, c) => ({ ...(await readResource(s, c, this.deps, paramsOf(ReadResourceRequestSchema, r).uri, r)), ...CACHE_HINTS }),
+          handle: async (r, s, c) => ({ ...(await readResource(s, c, s.channel, this.deps, paramsOf(ReadResourceRequestSchema, r).uri, r)), ...CACHE_HINTS }),
         },
       ],
       [
@@ -131,10 +147,13 @@ export class StatelessServer {
     if (!handler || capabilities[handler.capability] === undefined) {
       return failure(id, { code: JSON_RPC_METHOD_NOT_FOUND, message: `Method not found: ${method}` });
     }
-    const site = this.siteFor(request);
+    const input = this.inputOf(request);
+    if ('error' in input) return failure(id, input.error);
+    const site = this.siteFor(request, input.rounds);
     try {
       return success(id, await handler.handle(request, site.site, catalog));
     } catch (error) {
+      if (error instanceof InputRequiredSignal && input.binding) return this.inputRequired(id, input.binding, error.required);
       return failure(id, wireError(error));
     } finally {
       // Per-"session" plugin state (keyed by the context's session) lives as long as the request.
@@ -147,23 +166,83 @@ export class StatelessServer {
     for (const abort of [...this.running]) abort(reason);
   }
 
-  private async callTool(request: StatelessRequest, site: CallSite, catalog: SessionCatalog): Promise<Record<string, unknown>> {
+  /** After the drain: ends the stateless plugin sessions (what plugins keep per principal). */
+  close(): void {
+    this.stopped.abort(new Error('the gateway stopped'));
+  }
+
+  private async callTool(request: StatelessRequest, site: StatelessSite, catalog: SessionCatalog): Promise<Record<string, unknown>> {
     const params = paramsOf(CallToolRequestSchema, request);
-    const result = await callTool(site, catalog, statelessChannel(request, site), this.deps, params, { signal: request.signal, bytesIn: request.bytesIn });
+    const result = await callTool(site, catalog, site.channel, this.deps, params, { signal: request.signal, bytesIn: request.bytesIn });
     return { ...result };
   }
 
-  private siteFor(request: StatelessRequest): { site: CallSite; end: () => void } {
+  /**
+   * A retry's answers and sealed state (basic/patterns/mrtr), checked before anything runs: the
+   * state must open under this principal and this request, unexpired; `inputResponses` must be
+   * an object. Methods that cannot ask for input ignore both.
+   */
+  private inputOf(request: StatelessRequest): { rounds: InputRounds; binding: RequestStateBinding | undefined } | { error: WireError } {
+    const { method, params } = request.message;
+    const bound = INPUT_METHODS[method];
+    if (!bound) return { rounds: new InputRounds(undefined, undefined), binding: undefined };
+    const { target, arguments: args } = bound(params);
+    const { inputResponses, requestState } = params;
+    if (inputResponses !== undefined && (typeof inputResponses !== 'object' || inputResponses === null || Array.isArray(inputResponses))) {
+      return { error: { code: JSON_RPC_INVALID_PARAMS, message: 'params.inputResponses must be an object of answers keyed as the inputRequests were' } };
+    }
+    if (requestState !== undefined && typeof requestState !== 'string') return { error: { code: JSON_RPC_INVALID_PARAMS, message: 'params.requestState must be a string' } };
+    const { principal } = request;
+    const binding: RequestStateBinding = {
+      tenantId: principal.tenantId,
+      keyId: principal.keyId,
+      subject: principal.subject,
+      method,
+      target: typeof target === 'string' ? target : '',
+      argumentsDigest: digestOf(args),
+    };
+    let state: InputRoundsState | undefined;
+    if (requestState !== undefined) {
+      const opened = this.requestStates.open<InputRoundsState>(requestState, binding);
+      // mrtr: the server MUST reject state that fails verification. The same answer whether it was
+      // modified, another principal's or another request's, so a probe learns nothing.
+      if (!opened.ok) {
+        const why = opened.reason === 'expired' ? 'has expired; send the request again without it' : 'is not valid for this request';
+        return { error: { code: JSON_RPC_INVALID_PARAMS, message: `params.requestState ${why}` } };
+      }
+      state = opened.value;
+    }
+    return { rounds: new InputRounds(state, inputResponses as Record<string, unknown> | undefined), binding };
+  }
+
+  /** mrtr: the InputRequiredResult, its state sealed to this principal and request. */
+  private inputRequired(id: RequestId, binding: RequestStateBinding, required: InputRequiredSignal['required']): StatelessAnswer {
+    let requestState: string;
+    try {
+      requestState = this.requestStates.seal(binding, { ...required.state });
+    } catch (error) {
+      if (error instanceof RequestStateTooLargeError) return failure(id, { code: JSON_RPC_INTERNAL_ERROR, message: `The handler gathered too much client input: ${error.message}` });
+      throw error;
+    }
+    return answered(id, { inputRequests: required.inputRequests, requestState }, 'input_required');
+  }
+
+  private siteFor(request: StatelessRequest, rounds: InputRounds): { site: StatelessSite; end: () => void } {
     const lifetime = new AbortController();
     const running = this.running;
-    const site: CallSite = {
+    const { tenantId, keyId, subject } = request.principal;
+    const base: CallSite = {
       id: `stateless-${randomUUID()}`,
       binding: bindingOf(request.principal),
       tenantSlug: request.tenantSlug,
       signal: lifetime.signal,
       onClose: (abort) => running.add(abort),
       offClose: (abort) => running.delete(abort),
+      // No session on this wire: what a plugin keeps per session (an isolated hosted server) it
+      // keeps per principal, until its own idle timeout or the node stops, rather than per request.
+      pluginSession: { id: `principal-${digestOf([tenantId, keyId, subject ?? null])}`, closed: this.stopped.signal },
     };
+    const site: StatelessSite = { ...base, channel: statelessChannel(request, base, rounds) };
     return { site, end: () => lifetime.abort(new Error('request answered')) };
   }
 
@@ -173,12 +252,18 @@ export class StatelessServer {
 }
 
 /** What discover advertises, from the principal's catalog: a method is served iff its capability is. */
-function capabilitiesOf(catalog: SessionCatalog): { tools?: object; prompts?: object; resources?: object; completions?: object } {
+export function capabilitiesOf(catalog: SessionCatalog): {
+  tools?: { listChanged: true };
+  prompts?: { listChanged: true };
+  resources?: { subscribe: true; listChanged: true };
+  completions?: object;
+} {
   const completes = [...catalog.prompts.values()].some((p) => p.prompt.complete) || catalog.templates.some((t) => t.template.complete);
+  // Changes reach `subscriptions/listen` streams on every node (sessions/listener-registry.ts).
   return {
-    tools: {},
-    ...(catalog.prompts.size > 0 ? { prompts: {} } : {}),
-    ...(catalog.resources.size > 0 || catalog.templates.length > 0 ? { resources: {} } : {}),
+    tools: { listChanged: true },
+    ...(catalog.prompts.size > 0 ? { prompts: { listChanged: true } } : {}),
+    ...(catalog.resources.size > 0 || catalog.templates.length > 0 ? { resources: { subscribe: true, listChanged: true } } : {}),
     ...(completes ? { completions: {} } : {}),
   };
 }
@@ -194,14 +279,15 @@ function paramsOf<S extends z.ZodType<{ params: unknown }>>(schema: S, request: 
  * The stateless request's client: only what its envelope declared, and notifications for this
  * request only, while it runs (streamable-http: they "MUST relate to the originating client request").
  */
-function statelessChannel(request: StatelessRequest, site: CallSite): ClientChannel {
+function statelessChannel(request: StatelessRequest, site: CallSite, rounds: InputRounds): ClientChannel {
   const { envelope, params } = request.message;
   const declared = envelope.clientCapabilities;
-  const client = { sampling: declared['sampling'] !== undefined, elicitation: declared['elicitation'] !== undefined };
-  const inputRequest = async (capability: 'sampling' | 'elicitation'): Promise<never> => {
-    // basic/index: a server MUST NOT rely on capabilities the client has not declared (-32021).
-    if (!client[capability]) throw new ClientCapabilityError(capability);
-    throw new Error(NO_INPUT_REQUESTS_YET);
+  const client = { sampling: declared['sampling'] !== undefined, elicitation: declared['elicitation'] !== undefined, roots: declared['roots'] !== undefined };
+  // The first ask that could not be answered ends the call, whatever the handler does with its error.
+  let interruption: Error | undefined;
+  const interrupt = (error: Error): never => {
+    interruption ??= error;
+    throw error;
   };
   const progressToken = progressTokenOf(params);
   const threshold = envelope.logLevel;
@@ -228,9 +314,21 @@ function statelessChannel(request: StatelessRequest, site: CallSite): ClientChan
       if (threshold === undefined || !meetsLogLevel(level, threshold)) return;
       send({ method: 'notifications/message', params: { level, logger: plugin, data } });
     },
-    sample: () => inputRequest('sampling'),
-    elicit: () => inputRequest('elicitation'),
-    // No subscriptions/listen yet: nobody to tell.
+    // mrtr: no server-to-client request exists on this wire; an ask is answered from the rounds.
+    async ask(requests) {
+      if (interruption) throw interruption;
+      try {
+        return rounds.ask(requests);
+      } catch (error) {
+        if (error instanceof InputRequiredSignal) return interrupt(error);
+        if (error instanceof InvalidInputResponseError) return interrupt(new McpError(ErrorCode.InvalidParams, error.message, { key: error.key }));
+        if (error instanceof TooManyInputRoundsError) return interrupt(new McpError(ErrorCode.InvalidRequest, error.message));
+        throw error;
+      }
+    },
+    interruption: () => interruption,
+    // This request has no subscription of its own: listen streams hear the update from the bus
+    // (the tool context announces it, plugin-calls.ts).
     resourceUpdated: async () => undefined,
   };
 }
@@ -243,13 +341,17 @@ function progressTokenOf(params: Record<string, unknown>): ProgressToken | undef
   return typeof token === 'string' || (typeof token === 'number' && Number.isInteger(token)) ? token : undefined;
 }
 
-/** basic/index "Result Responses": every result has resultType and serverInfo in its `_meta`. */
 function success(id: RequestId, result: Record<string, unknown>): StatelessAnswer {
-  const meta = typeof result['_meta'] === 'object' && result['_meta'] !== null ? (result['_meta'] as Record<string, unknown>) : {};
-  return { status: 200, body: { jsonrpc: '2.0', id, result: { ...result, resultType: 'complete', _meta: { ...meta, [META_SERVER_INFO]: GATEWAY_SERVER_INFO } } } };
+  return answered(id, result, 'complete');
 }
 
-function failure(id: RequestId, error: { code: number; message: string; data?: unknown }): StatelessAnswer {
+/** basic/index "Result Responses": every result has resultType and serverInfo in its `_meta`. */
+function answered(id: RequestId, result: Record<string, unknown>, resultType: 'complete' | 'input_required'): StatelessAnswer {
+  const meta = typeof result['_meta'] === 'object' && result['_meta'] !== null ? (result['_meta'] as Record<string, unknown>) : {};
+  return { status: 200, body: { jsonrpc: '2.0', id, result: { ...result, resultType, _meta: { ...meta, [META_SERVER_INFO]: GATEWAY_SERVER_INFO } } } };
+}
+
+function failure(id: RequestId, error: WireError): StatelessAnswer {
   return { status: statusOf(error.code), body: { jsonrpc: '2.0', id, error } };
 }
 
@@ -260,7 +362,7 @@ function statusOf(code: number): number {
   return 200;
 }
 
-function wireError(error: unknown): { code: number; message: string; data?: unknown } {
+function wireError(error: unknown): WireError {
   if (error instanceof McpError) {
     // resources.mdx 2026-07-28: a missing resource MUST be -32602, not the older -32002.
     const code = error.code === RESOURCE_NOT_FOUND ? JSON_RPC_INVALID_PARAMS : error.code;

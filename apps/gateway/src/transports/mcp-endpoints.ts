@@ -10,14 +10,21 @@ import { ownerOfSessionId, SSE_NODE_PARAM, validNodeId } from '../sessions/sessi
 import { countJsonRpcMessages, isInitializeRequest, parseJsonRpcBody, requestIds, type ParsedMessages } from '../protocol/json-rpc-body';
 import { JSON_RPC_INTERNAL_ERROR, refuse, refusalResponse, type Refusal } from '../protocol/jsonrpc-errors';
 import {
+  checkParamHeaders,
   classifyPost,
+  isModernVersion,
   MCP_METHOD_HEADER,
   MCP_NAME_HEADER,
   mayBeModern,
+  modernAnswerBody,
   modernErrorBody,
+  type DistinctHeaders,
   type EraDecision,
   type ModernHeaders,
+  type ModernMessage,
+  type ModernRefusal,
 } from '../protocol/modern-wire';
+import { LISTEN_METHOD, type ModernListen } from './modern-listen';
 import { ModernResponse } from './modern-response';
 import type { EndpointAddress } from './request-gate';
 import { transportRequestOf, webRequestOf, writeWebResponse, type StreamOptions, type TransportRequest } from '../protocol/web-exchange';
@@ -30,6 +37,8 @@ import type { TenantPluginsService } from '../tenants/tenant-plugins';
 
 const SESSION_HEADER = 'mcp-session-id';
 const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
+/** The standard headers a modern request mirrors from its body: each may appear once. */
+const MIRRORED_HEADERS = [PROTOCOL_VERSION_HEADER, MCP_METHOD_HEADER, MCP_NAME_HEADER];
 /** Why a modern request's signal aborts: its client closed the request before the answer. */
 const CLIENT_CLOSED = 'the client closed the request';
 /** Why it aborts when its client stopped reading the answer's event stream (backpressure). */
@@ -60,6 +69,8 @@ export interface McpEndpointsParts {
   logger: Logger;
   /** Cluster mode only: requests for other nodes' sessions go through it, theirs for ours arrive from it. */
   forwarder?: ClusterForwarder;
+  /** `subscriptions/listen` streams (2026-07-28): long-lived, outside the in-progress count. */
+  listen: ModernListen;
 }
 
 /**
@@ -128,7 +139,8 @@ export class McpEndpointsService {
    */
   async streamablePost(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress, body: unknown): Promise<void> {
     const admitted = await this.admitBody(principal, body, res);
-    if (admitted) return refuse(res, admitted.code, admitted);
+    // Before the parse only the header tells the era: a modern request MUST carry it, a 2025 client never sends a 2026 value.
+    if (admitted) return refuse(res, admitted.code, { ...admitted, era: isModernVersion(headerValue(req, PROTOCOL_VERSION_HEADER)) ? 'modern' : 'legacy' });
     const modern = this.modernPost(req, body);
     if (modern) return this.serveModern(res, principal, address, modern);
     const sessionId = req.headers[SESSION_HEADER];
@@ -163,12 +175,13 @@ export class McpEndpointsService {
       ...optional('protocolVersion', headerValue(req, PROTOCOL_VERSION_HEADER)),
       ...optional('mcpMethod', headerValue(req, MCP_METHOD_HEADER)),
       ...optional('mcpName', headerValue(req, MCP_NAME_HEADER)),
+      ...optional('repeated', MIRRORED_HEADERS.find((name) => (req.headersDistinct[name]?.length ?? 0) > 1)),
     };
     if (!mayBeModern(body, headers)) return undefined;
     const parsed = parseJsonRpcBody(body, headers.protocolVersion);
     if (!parsed.ok) return { refusal: { code: parsed.refusal, ...(parsed.message !== undefined ? { message: parsed.message } : {}) } };
     const decision = classifyPost(parsed.messages, parsed.batch, headers);
-    return decision.era === 'legacy' ? undefined : { decision, parsed };
+    return decision.era === 'legacy' ? undefined : { decision, parsed, headers: req.headersDistinct };
   }
 
   /**
@@ -176,20 +189,24 @@ export class McpEndpointsService {
    * or an event stream once the handler sends a notification for it (`ModernResponse`).
    */
   private async serveModern(res: ServerResponse, principal: Principal, address: EndpointAddress, post: ModernPost): Promise<void> {
+    this.parts.telemetry.markStateless(res);
     if ('refusal' in post) return refuse(res, post.refusal.code, post.refusal);
     const { decision, parsed } = post;
     if (decision.era === 'refused') return writeJson(res, decision.refusal.status, modernErrorBody(decision.refusal));
     const draining = this.sessions.refusalForMessages(parsed.messages);
-    if (draining) return refuse(res, draining.code, draining);
-    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return refuse(res, 'not_found');
+    if (draining) return refuse(res, draining.code, { ...draining, era: 'modern' });
+    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return refuse(res, 'not_found', { era: 'modern' });
     const { message } = decision;
+    const mismatch = await this.paramHeaderRefusal(principal, address, message, post.headers);
+    if (mismatch) return writeJson(res, mismatch.status, modernErrorBody(mismatch));
     // streamable-http: a notification the server accepts is 202 with no body.
     if (message.id === undefined) {
       res.writeHead(202).end();
       return;
     }
+    if (message.method === LISTEN_METHOD) return this.parts.listen.serve(res, principal, address, { ...message, id: message.id });
     const busy = this.parts.requests.admitStateless(principal.tenantId);
-    if (busy) return refuse(res, busy.code, busy);
+    if (busy) return refuse(res, busy.code, { ...busy, era: 'modern' });
     // cancellation.mdx: a client that closes the request (JSON or its SSE response stream) cancels
     // it; the tool's signal aborts.
     const closed = new AbortController();
@@ -215,10 +232,24 @@ export class McpEndpointsService {
         bytesIn: parsed.sizes[0]!,
         notify: (notification) => response.notify(notification),
       });
-      if (!closed.signal.aborted) response.answer(answer.status, serialisedAnswer(answer.body));
+      if (!closed.signal.aborted) response.answer(answer.status, serialisedAnswer(modernAnswerBody(answer.body)));
     } finally {
       this.parts.requests.statelessEnded(principal.tenantId);
     }
+  }
+
+  /**
+   * streamable-http "Server Behavior for Custom Headers": a tools/call's `Mcp-Param-*` headers
+   * checked against the inputSchema its tools/list shows (the catalog is cached per scope, and is
+   * the one the stateless server answers from), before the call takes a slot. An unknown tool has
+   * no declarations: the call is refused as unknown further on.
+   */
+  private async paramHeaderRefusal(principal: Principal, address: EndpointAddress, message: ModernMessage, headers: DistinctHeaders): Promise<ModernRefusal | undefined> {
+    const name = message.params['name'];
+    if (message.method !== 'tools/call' || message.id === undefined || typeof name !== 'string') return undefined;
+    const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, { plugin: address.plugin, allowed: principal.plugins });
+    const listed = catalog.toolList.tools.find((tool) => tool['name'] === name);
+    return listed ? checkParamHeaders(listed['inputSchema'], message.params['arguments'], headers, message.id) : undefined;
   }
 
   /** `GET …/mcp` (server-initiated stream, resumable) and `DELETE …/mcp` (end the session). */
@@ -417,8 +448,8 @@ export class McpEndpointsService {
   }
 }
 
-/** What `modernPost` found: the era decision with the parsed body, or a refusal of the body. */
-type ModernPost = { decision: Exclude<EraDecision, { era: 'legacy' }>; parsed: ParsedMessages } | { refusal: Refusal };
+/** What `modernPost` found: the era decision with the parsed body and the headers, or a refusal of the body. */
+type ModernPost = { decision: Exclude<EraDecision, { era: 'legacy' }>; parsed: ParsedMessages; headers: DistinctHeaders } | { refusal: Refusal };
 
 /** A result JSON cannot carry (a cycle, a BigInt) is the request's internal error, not a 500 without its id. */
 function serialisedAnswer(body: { id: string | number }): string {
