@@ -5,7 +5,8 @@ import { promisify } from 'node:util';
 const root = path.resolve(__dirname, '../..');
 
 // Keeps `npm run bench` from rotting: the quick mode runs every measurement briefly against a
-// real gateway process and the bare-SDK baseline. It checks the run works, not how fast it is.
+// real gateway process and the bare-SDK baselines (v1 for the 2025 transports, v2's
+// createMcpHandler for 2026-07-28). It checks the run works, not how fast it is.
 describe('npm run bench -- --quick', () => {
   jest.setTimeout(180_000);
 
@@ -19,6 +20,10 @@ describe('npm run bench -- --quick', () => {
     expect(stdout).toMatch(/\| 50 \| [\d.-]+ \/ [\d.-]+ \|/);
     expect(stdout).toMatch(/Cache hit: [\d.]+ µs/);
     expect(stdout).toMatch(/\| sse \| 1 \| cross-node \|/);
+    // 2026-07-28: the modern rows against createMcpHandler, and cross-node calls answered where they land.
+    expect(stdout).toMatch(/\| 16 \| \d+ \| \d+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \|/);
+    expect(stdout).toMatch(/\| 2026-07-28 \| 16 \| cross-node \|/);
+    expect(stdout).toMatch(/\| no 2026-07-28 call forwarded between nodes \(1 connection\) \| 0 of \d+ cross-node calls \| met \|/);
     expect(stdout).toContain('### Targets');
   });
 });

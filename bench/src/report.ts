@@ -2,11 +2,20 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { clusterTable, type ClusterRow } from './cluster';
 import type { LoadResult, TransportKind } from './mcp-load';
+import { MODERN_PROTOCOL_VERSION } from './modern-load';
 
 export interface LoadRow extends LoadResult {
   target: 'gateway' | 'baseline';
   transport: TransportKind;
   sessions: number;
+  cpuMicrosPerCall: number;
+}
+
+/** One MCP 2026-07-28 load run: the gateway or the bare v2 SDK `createMcpHandler` (`baseline`). */
+export interface ModernRow extends LoadResult {
+  target: 'gateway' | 'baseline';
+  /** Concurrent keep-alive connections, each calling back to back (no sessions in this era). */
+  connections: number;
   cpuMicrosPerCall: number;
 }
 
@@ -23,8 +32,11 @@ export interface BenchResults {
   startedAt: string;
   quick: boolean;
   loadSeconds: number;
+  /** 2026-07-28 measurements alternate gateway and baseline in this many rounds of loadSeconds / modernRounds. */
+  modernRounds: number;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   load: LoadRow[];
+  modern: ModernRow[];
   memory: MemoryRow[];
   cluster: ClusterRow[];
   keyVerification: { hitMicros: number; missMicros: number };
@@ -39,6 +51,7 @@ const END = '<!-- bench:end -->';
 
 /** Targets of issue 8, as ratios measured in the same run. */
 export const TARGETS = { cpuPerCallRatio: 1.25, idleMemoryRatio: 1.0, memoryAfterCloseRatio: 1.1, crossNodeP50DeltaMs: 0.3, redisCommandsPerForward: 2 };
+const MODERN = MODERN_PROTOCOL_VERSION;
 
 /** Prints the comparison; with `publish`, writes the JSON, the charts and docs/performance.md. */
 export function writeReport(results: BenchResults, options: { publish: boolean }): string {
@@ -63,15 +76,21 @@ function pairs(results: BenchResults) {
   });
 }
 
+function modernPairs(results: BenchResults) {
+  const find = (target: ModernRow['target'], connections: number) => results.modern.find((r) => r.target === target && r.connections === connections);
+  return [...new Set(results.modern.map((r) => r.connections))].map((connections) => ({ connections, gateway: find('gateway', connections)!, baseline: find('baseline', connections)! }));
+}
+
 const ratio = (a: number, b: number) => (b === 0 ? Number.NaN : a / b);
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const signedMs = (delta: number) => `${delta >= 0 ? '+' : ''}${fmt(delta, 3)} ms`;
 const verdict = (ok: boolean) => (ok ? 'met' : '**missed**');
 
 export function renderMarkdown(results: BenchResults): string {
   const m = results.machine;
   const lines: string[] = [];
   lines.push(`Measured ${results.startedAt} on ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, ${m.platform}.`);
-  lines.push(`Command: \`npm run bench\` (${results.loadSeconds} s per load measurement). Gateway: one node with Postgres and Redis, auth, rate limits, metrics and metering on; baseline: bare \`@modelcontextprotocol/sdk\` server (\`bench/src/baseline-server.ts\`). Both serve the same \`echo\` tool to the official SDK client.`);
+  lines.push(`Command: \`npm run bench\` (${results.loadSeconds} s per load measurement). Gateway: one node with Postgres and Redis, auth, rate limits, metrics and metering on; baseline: bare \`@modelcontextprotocol/sdk\` (v1) server (\`bench/src/baseline-server.ts\`). Both serve the same \`echo\` tool to the official SDK client. The 2026-07-28 rows have their own baseline, the v2 SDK's \`createMcpHandler\`.`);
   lines.push('');
   lines.push('### Tool calls');
   lines.push('');
@@ -82,7 +101,19 @@ export function renderMarkdown(results: BenchResults): string {
       `| ${p.transport} | ${p.sessions} | ${fmt(p.gateway.callsPerSecond, 0)} | ${fmt(p.baseline.callsPerSecond, 0)} | ${fmt(ratio(p.gateway.callsPerSecond, p.baseline.callsPerSecond))} | ${fmt(p.gateway.p50Ms, 3)} / ${fmt(p.gateway.p99Ms, 3)} | ${fmt(p.baseline.p50Ms, 3)} / ${fmt(p.baseline.p99Ms, 3)} | ${fmt(ratio(p.gateway.p50Ms, p.baseline.p50Ms))} | ${fmt(p.gateway.cpuMicrosPerCall, 1)} | ${fmt(p.baseline.cpuMicrosPerCall, 1)} | ${fmt(ratio(p.gateway.cpuMicrosPerCall, p.baseline.cpuMicrosPerCall))} |`,
     );
   }
-  const errors = results.load.reduce((n, r) => n + r.errors, 0);
+  lines.push('');
+  lines.push(`### MCP ${MODERN} (stateless): gateway vs bare \`createMcpHandler\``);
+  lines.push('');
+  lines.push(`No session: every call is one POST with the ${MODERN} \`_meta\` envelope and the \`MCP-Protocol-Version\`, \`Mcp-Method\` and \`Mcp-Name\` headers, sent back to back over 1 or 16 keep-alive connections (undici, \`bench/src/modern-load.ts\`), the two servers alternating in ${results.modernRounds} rounds of ${results.loadSeconds / results.modernRounds} s each; every answer is checked (HTTP 200, JSON, its id, the echoed text) and a wrong one fails the run. Gateway: \`/t/{tenant}/p/echo/mcp\`, with auth, limits, metrics and metering; baseline: the v2 SDK's \`createMcpHandler\` (\`@modelcontextprotocol/server\`, a fresh \`McpServer\` per request, \`bench/src/modern-baseline-server.ts\`).`);
+  lines.push('');
+  lines.push('| connections | gateway calls/s | baseline calls/s | ratio | gateway p50 / p99 ms | baseline p50 / p99 ms | p50 ratio | gateway CPU µs/call | baseline CPU µs/call | CPU ratio |');
+  lines.push('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const p of modernPairs(results)) {
+    lines.push(
+      `| ${p.connections} | ${fmt(p.gateway.callsPerSecond, 0)} | ${fmt(p.baseline.callsPerSecond, 0)} | ${fmt(ratio(p.gateway.callsPerSecond, p.baseline.callsPerSecond))} | ${fmt(p.gateway.p50Ms, 3)} / ${fmt(p.gateway.p99Ms, 3)} | ${fmt(p.baseline.p50Ms, 3)} / ${fmt(p.baseline.p99Ms, 3)} | ${fmt(ratio(p.gateway.p50Ms, p.baseline.p50Ms))} | ${fmt(p.gateway.cpuMicrosPerCall, 1)} | ${fmt(p.baseline.cpuMicrosPerCall, 1)} | ${fmt(ratio(p.gateway.cpuMicrosPerCall, p.baseline.cpuMicrosPerCall))} |`,
+    );
+  }
+  const errors = [...results.load, ...results.modern].reduce((n, r) => n + r.errors, 0);
   lines.push('');
   lines.push(`Errors across all load runs: ${errors}.`);
   lines.push('');
@@ -103,6 +134,8 @@ export function renderMarkdown(results: BenchResults): string {
   lines.push('### Same node vs cross node (2 gateway nodes, one Redis)');
   lines.push('');
   lines.push('The client opens its session on node A; "cross-node" sends every POST to node B, which forwards it to A over Redis pub/sub. Redis commands come from INFO commandstats: they include limits and metering and every command their Lua scripts run inside Redis, so they measure Redis\'s work; the gateway itself sends 3–4 script calls per tool call (checked with MONITOR). Forwarding adds exactly the PUBLISH column.');
+  lines.push('');
+  lines.push(`${MODERN} has no session: "same-node" sends every call to node A, "cross-node" alternates A, B, A, B (a round-robin balancer). "forwarded/call" is the gateways' own count (\`switchboard_gateway_messages_total{route="forwarded"}\` on both nodes' metrics ports): about 1 for a 2025 cross-node call, and it must stay 0 for ${MODERN}. CPU is both nodes' together, per call.`);
   lines.push('');
   lines.push(clusterTable(results.cluster));
   lines.push('');
@@ -131,9 +164,23 @@ export function renderMarkdown(results: BenchResults): string {
     const cross = results.cluster.find((r) => r.transport === transport && r.sessions === 1 && r.placement === 'cross-node');
     if (!same || !cross) continue;
     const delta = cross.p50Ms - same.p50Ms;
-    lines.push(`| cross-node p50 within ${TARGETS.crossNodeP50DeltaMs} ms of same-node (${transport}, 1 session) | +${fmt(delta, 3)} ms | ${verdict(delta <= TARGETS.crossNodeP50DeltaMs)} |`);
+    lines.push(`| cross-node p50 within ${TARGETS.crossNodeP50DeltaMs} ms of same-node (${transport}, 1 session) | ${signedMs(delta)} | ${verdict(delta <= TARGETS.crossNodeP50DeltaMs)} |`);
     const extra = cross.publishesPerCall - same.publishesPerCall;
     lines.push(`| at most ${TARGETS.redisCommandsPerForward} Redis commands per forwarded message (${transport}) | ${fmt(extra, 2)} PUBLISH per call | ${verdict(extra <= TARGETS.redisCommandsPerForward + 0.05)} |`);
+  }
+  for (const p of modernPairs(results).filter((p) => p.connections === Math.max(...results.modern.map((r) => r.connections)))) {
+    const r = ratio(p.gateway.cpuMicrosPerCall, p.baseline.cpuMicrosPerCall);
+    lines.push(`| CPU per ${MODERN} tool call ≤ ${TARGETS.cpuPerCallRatio}× bare \`createMcpHandler\` (${p.connections} connections) | ${fmt(r)}× | ${verdict(r <= TARGETS.cpuPerCallRatio)} |`);
+  }
+  for (const connections of [...new Set(results.cluster.filter((r) => r.transport === MODERN).map((r) => r.sessions))]) {
+    const same = results.cluster.find((r) => r.transport === MODERN && r.sessions === connections && r.placement === 'same-node');
+    const cross = results.cluster.find((r) => r.transport === MODERN && r.sessions === connections && r.placement === 'cross-node');
+    if (!same || !cross) continue;
+    if (connections === 1) {
+      const delta = cross.p50Ms - same.p50Ms;
+      lines.push(`| ${MODERN} cross-node p50 within ${TARGETS.crossNodeP50DeltaMs} ms of same-node (1 connection) | ${signedMs(delta)} | ${verdict(delta <= TARGETS.crossNodeP50DeltaMs)} |`);
+    }
+    lines.push(`| no ${MODERN} call forwarded between nodes (${connections} connection${connections === 1 ? "" : "s"}) | ${cross.forwarded} of ${cross.calls + cross.errors} cross-node calls | ${verdict(cross.forwarded === 0 && same.forwarded === 0)} |`);
   }
   const largest = results.memory.filter((r) => r.target === 'gateway').sort((a, b) => b.sessions - a.sessions)[0];
   if (largest) lines.push(`| ${largest.sessions} idle sessions on one node with no errors | ${largest.sessions} opened | ${verdict(largest.sessions >= Math.max(...counts))} |`);
@@ -165,9 +212,11 @@ interface Group {
 
 export function renderCharts(results: BenchResults): Record<string, string> {
   const load = pairs(results);
+  const modern = modernPairs(results).map((p) => ({ label: `${MODERN} ×${p.connections}`, gateway: p.gateway, baseline: p.baseline }));
+  const groups = [...load.map((p) => ({ label: `${p.transport} ×${p.sessions}`, gateway: p.gateway, baseline: p.baseline })), ...modern];
   return {
-    'throughput.svg': barChart('Tool calls per second (higher is better)', load.map((p) => ({ label: `${p.transport} ×${p.sessions}`, gateway: p.gateway.callsPerSecond, baseline: p.baseline.callsPerSecond }))),
-    'cpu-per-call.svg': barChart('Server CPU µs per tool call (lower is better)', load.map((p) => ({ label: `${p.transport} ×${p.sessions}`, gateway: p.gateway.cpuMicrosPerCall, baseline: p.baseline.cpuMicrosPerCall }))),
+    'throughput.svg': barChart('Tool calls per second (higher is better)', groups.map((g) => ({ label: g.label, gateway: g.gateway.callsPerSecond, baseline: g.baseline.callsPerSecond }))),
+    'cpu-per-call.svg': barChart('Server CPU µs per tool call (lower is better)', groups.map((g) => ({ label: g.label, gateway: g.gateway.cpuMicrosPerCall, baseline: g.baseline.cpuMicrosPerCall }))),
     'idle-memory.svg': barChart(
       'KB RSS per idle SSE session (lower is better)',
       [...new Set(results.memory.map((r) => r.sessions))].map((count) => ({

@@ -1,14 +1,17 @@
 // `npm run bench`: the gateway against a bare @modelcontextprotocol/sdk server exposing the
 // same echo tool, measured side by side in one run (absolute times drift on shared machines;
-// ratios measured together do not). Writes bench/results/latest.json and docs/performance.md.
+// ratios measured together do not): the 2025 transports against the v1 SDK, MCP 2026-07-28
+// against the v2 SDK's `createMcpHandler`. Writes bench/results/latest.json and docs/performance.md.
 //   npm run bench            full run (a few minutes)
 //   npm run bench -- --quick  smoke run (seconds; what the test suite runs)
 import os from 'node:os';
-import { runLoad, type Endpoint, type TransportKind } from './mcp-load';
+import { runLoad, type Endpoint, type LoadResult, type TransportKind } from './mcp-load';
+import { ModernLoad, type ModernEndpoint } from './modern-load';
+import { percentile } from './stats';
 import { openIdleSessions } from './idle-sessions';
 import { measureCluster } from './cluster';
 import { measureKeyVerification } from './key-verification';
-import { writeReport, type BenchResults, type LoadRow, type MemoryRow } from './report';
+import { writeReport, type BenchResults, type LoadRow, type MemoryRow, type ModernRow } from './report';
 import { BENCH_TENANT, seedWorld } from './seed';
 import { freePort, waitForHttp } from '@switchboard/testing';
 import { cpuMicros, delay, startServer, type ServerProcess } from './server-process';
@@ -18,21 +21,27 @@ const LOAD_MS = QUICK ? 400 : 4_000;
 const CONCURRENCY = [1, 16];
 const IDLE_COUNTS = QUICK ? [50] : [1_000, 10_000];
 const TRANSPORTS: TransportKind[] = ['sse', 'streamable-http'];
+/** 2026-07-28 rounds per measurement, gateway and baseline alternating (LOAD_MS split among them). */
+const MODERN_ROUNDS = QUICK ? 1 : 4;
 /** High enough never to refuse, so the limiter runs its checks without changing the result. */
 const UNREFUSING_LIMIT = '1000000000';
 const SETTLE_TIMEOUT_MS = 15_000;
 
 type Target = 'gateway' | 'baseline';
+/** The servers of the run: the two 2025 targets and the v2 SDK's bare `createMcpHandler`. */
+type Server = Target | 'modernBaseline';
 
 async function main(): Promise<void> {
   const started = new Date();
   const world = await seedWorld();
-  const servers: Partial<Record<Target, ServerProcess>> = {};
+  const servers: Partial<Record<Server, ServerProcess>> = {};
   try {
-    servers.baseline = await startServer('dist/bench/src/baseline-server.js', ['0'], {}, (line) => {
+    const listening = (line: string) => {
       const match = /^listening (\d+)$/.exec(line);
       return match ? `http://127.0.0.1:${match[1]}` : undefined;
-    });
+    };
+    servers.baseline = await startServer('dist/bench/src/baseline-server.js', ['0'], {}, listening);
+    servers.modernBaseline = await startServer('dist/bench/src/modern-baseline-server.js', ['0'], {}, listening);
     const gatewayPort = await freePort();
     servers.gateway = await startServer(
       'dist/apps/gateway/src/main.js',
@@ -65,16 +74,23 @@ async function main(): Promise<void> {
       for (const sessions of CONCURRENCY) {
         // Alternate which server goes first so neither always runs on a warmer machine.
         for (const target of sessions === 1 ? (['baseline', 'gateway'] as const) : (['gateway', 'baseline'] as const)) {
-          const server = servers[target]!;
-          let before!: Awaited<ReturnType<ServerProcess['probe']>>;
-          let after!: typeof before;
-          const result = await runLoad(endpoints(target, kind), sessions, LOAD_MS, {
-            beforeMeasure: async () => void (before = await server.probe()),
-            afterMeasure: async () => void (after = await server.probe()),
-          });
-          load.push({ target, transport: kind, sessions, ...result, cpuMicrosPerCall: cpuMicros(before, after) / result.calls });
+          const result = await measured(servers[target]!, (hooks) => runLoad(endpoints(target, kind), sessions, LOAD_MS, hooks));
+          load.push({ target, transport: kind, sessions, ...result });
           log(`${target} ${kind} x${sessions}: ${result.callsPerSecond.toFixed(0)} calls/s, p50 ${result.p50Ms.toFixed(3)} ms, p99 ${result.p99Ms.toFixed(3)} ms, errors ${result.errors}`);
         }
+      }
+    }
+
+    // MCP 2026-07-28: the same echo call, stateless, by hand-written POSTs to both servers.
+    const modern: ModernRow[] = [];
+    for (const connections of CONCURRENCY) {
+      const targets: ModernTarget[] = [
+        { target: 'gateway', server: servers.gateway, endpoint: { url: `${servers.gateway.url}/t/${BENCH_TENANT}/p/echo/mcp`, tool: 'echo', authorization: `Bearer ${world.token}` } },
+        { target: 'baseline', server: servers.modernBaseline, endpoint: { url: `${servers.modernBaseline.url}/mcp`, tool: 'echo' } },
+      ];
+      for (const row of await measureModern(targets, connections)) {
+        modern.push(row);
+        log(`${row.target} 2026-07-28 x${connections}: ${row.callsPerSecond.toFixed(0)} calls/s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, ${row.cpuMicrosPerCall.toFixed(0)} µs CPU/call, errors ${row.errors}`);
       }
     }
 
@@ -91,7 +107,7 @@ async function main(): Promise<void> {
     await servers.gateway.stop();
     const cluster = await measureCluster(world, {
       quick: QUICK,
-      log: (row) => log(`cluster ${row.transport} x${row.sessions} ${row.placement}: p50 ${row.p50Ms} ms, ${row.callsPerSecond} calls/s, ${row.redisCommandsPerCall} Redis commands per call`),
+      log: (row) => log(`cluster ${row.transport} x${row.sessions} ${row.placement}: p50 ${row.p50Ms} ms, ${row.callsPerSecond} calls/s, ${row.cpuMicrosPerCall} µs CPU/call, ${row.redisCommandsPerCall} Redis commands and ${row.forwardedPerCall} forwarded messages per call`),
     });
 
     const keyVerification = await measureKeyVerification(world);
@@ -101,6 +117,7 @@ async function main(): Promise<void> {
       startedAt: started.toISOString(),
       quick: QUICK,
       loadSeconds: LOAD_MS / 1000,
+      modernRounds: MODERN_ROUNDS,
       machine: {
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -109,6 +126,7 @@ async function main(): Promise<void> {
         platform: `${os.type()} ${os.release()}`,
       },
       load,
+      modern,
       memory,
       cluster,
       keyVerification,
@@ -121,6 +139,61 @@ async function main(): Promise<void> {
   }
 }
 
+interface ModernTarget {
+  target: ModernRow['target'];
+  server: ServerProcess;
+  endpoint: ModernEndpoint;
+}
+
+/**
+ * The gateway and bare createMcpHandler in interleaved rounds (first one, then the other, the
+ * order swapped each round), so drift on a shared machine hits both alike; CPU probed around
+ * each round. Any wrong answer fails the run.
+ */
+async function measureModern(targets: ModernTarget[], connections: number): Promise<ModernRow[]> {
+  const loads = targets.map((t) => ({ ...t, load: new ModernLoad([t.endpoint], connections), latencies: [] as number[], seconds: 0, cpu: 0 }));
+  try {
+    for (const t of loads) await t.load.warmUp();
+    for (let round = 0; round < MODERN_ROUNDS; round++) {
+      for (const t of round % 2 === 0 ? loads : [...loads].reverse()) {
+        const before = await t.server.probe();
+        const sample = await t.load.run(LOAD_MS / MODERN_ROUNDS);
+        const after = await t.server.probe();
+        if (sample.errors > 0) throw new Error(`2026-07-28 ${t.target} x${connections}: ${sample.errors} wrong answers, first: ${t.load.firstError}`);
+        t.latencies.push(...sample.latencies);
+        t.seconds += sample.seconds;
+        t.cpu += cpuMicros(before, after);
+      }
+    }
+    return loads.map((t) => ({
+      target: t.target,
+      connections,
+      calls: t.latencies.length,
+      errors: 0,
+      seconds: t.seconds,
+      callsPerSecond: t.latencies.length / t.seconds,
+      p50Ms: percentile(t.latencies, 50),
+      p99Ms: percentile(t.latencies, 99),
+      cpuMicrosPerCall: t.cpu / t.latencies.length,
+    }));
+  } finally {
+    await Promise.all(loads.map((t) => t.load.close()));
+  }
+}
+
+/** Runs `load` with CPU probes of `server` around its timed stretch, the same for every target. */
+async function measured<R extends LoadResult>(
+  server: ServerProcess,
+  load: (hooks: { beforeMeasure: () => Promise<void>; afterMeasure: () => Promise<void> }) => Promise<R>,
+): Promise<R & { cpuMicrosPerCall: number }> {
+  let before!: Awaited<ReturnType<ServerProcess['probe']>>;
+  let after!: typeof before;
+  const result = await load({
+    beforeMeasure: async () => void (before = await server.probe()),
+    afterMeasure: async () => void (after = await server.probe()),
+  });
+  return { ...result, cpuMicrosPerCall: cpuMicros(before, after) / result.calls };
+}
 
 async function measureIdleMemory(target: Target, server: ServerProcess, count: number, token: string): Promise<MemoryRow> {
   const url = new URL(server.url);

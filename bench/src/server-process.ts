@@ -4,8 +4,10 @@ import { createInterface } from 'node:readline';
 
 export interface Probe {
   memory: NodeJS.MemoryUsage;
-  /** Microseconds of CPU since the process started. */
+  /** Microseconds of CPU since the process started, after the probe's GC. */
   cpu: { user: number; system: number };
+  /** The same, read before the probe's GC. */
+  cpuBeforeGc: { user: number; system: number };
 }
 
 export interface ServerProcess {
@@ -86,8 +88,8 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
-/** CPU microseconds used between two probes. */
+/** CPU microseconds used between two probes, neither probe's own GC included. */
 export function cpuMicros(before: Probe, after: Probe): number {
-  return after.cpu.user - before.cpu.user + (after.cpu.system - before.cpu.system);
+  return after.cpuBeforeGc.user - before.cpu.user + (after.cpuBeforeGc.system - before.cpu.system);
 }
 
