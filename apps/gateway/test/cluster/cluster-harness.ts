@@ -55,6 +55,8 @@ export interface Cluster {
   keys: ClusterKeys;
   nodes: GatewayProcess[];
   prisma: PrismaClient;
+  /** The nodes' DATABASE_URL, for another process (the admin API) on the same database. */
+  databaseUrl: string;
   /** The key pepper every node uses, for seeding keys. */
   peppers: KeyRing;
   /** Commands for assertions (registry contents); never used to disturb the gateways. */
@@ -124,6 +126,7 @@ export async function startCluster(label: string, options: { nodes: number; env?
     keys,
     nodes,
     prisma,
+    databaseUrl: database.test.url,
     peppers,
     redis,
     directory: new RedisSessionDirectory(redis, keys),
