@@ -206,8 +206,9 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       { bodyParser: false, logger: false },
     );
     registerBodyParsers(app, config.http.maxBodyBytes);
-    registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status);
+    // First, so its hook runs before any hook that answers early (the gate's refusals are logged too).
     observeRequests(app.getHttpAdapter().getInstance(), logger, accounting.telemetry);
+    registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status);
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();
     cluster?.start();

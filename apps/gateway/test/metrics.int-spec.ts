@@ -152,4 +152,35 @@ describe('gateway metrics', () => {
       return valueOf(after, 'switchboard_gateway_active_sessions', { transport: 'sse' }) === 0 && valueOf(after, 'switchboard_gateway_active_sessions', { transport: 'streamable-http' }) === 0;
     });
   });
+
+  it('counts a stream the client closes before it ends (a subscriptions/listen stream)', async () => {
+    const before = valueOf(await scrape(), 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok', era: '2026-07-28' });
+    const abort = new AbortController();
+    const response = await fetch(new URL('/t/busy/mcp', h.gateway.url), {
+      method: 'POST',
+      signal: abort.signal,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'subscriptions/listen',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'listen-1',
+        method: 'subscriptions/listen',
+        params: {
+          notifications: { toolsListChanged: true },
+          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+        },
+      }),
+    });
+    expect(response.status).toBe(200);
+    // The acknowledgement has arrived: the stream is open. Then the client goes away.
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('notifications/subscriptions/acknowledged');
+    abort.abort();
+    await eventually(async () => valueOf(await scrape(), 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok', era: '2026-07-28' }) === before + 1);
+  });
 });

@@ -18,23 +18,31 @@ export function requestIdFor(req: { headers: IncomingHttpHeaders }): string {
  * One log line per HTTP request once its response ends (for a stream: when it closes), with the
  * request id, tenant slug and MCP session id (node id is on every line). Never headers, query
  * strings or bodies: they carry keys and tokens. Each MCP POST is also counted as a message.
+ *
+ * On the response's `close`, not Fastify's onResponse: that hook runs on `finish` only, so a
+ * stream the client closed (an SSE answer, a subscriptions/listen stream) was never logged or
+ * counted. `close` comes after `finish` too, so every response is observed exactly once.
  */
 export function observeRequests(fastify: FastifyInstance, logger: Logger, telemetry: GatewayTelemetry): void {
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
-    if (tenant !== undefined && request.method === 'POST') telemetry.messageAnswered(reply.raw);
-    logger.info(
-      {
-        requestId: request.id,
-        method: request.method,
-        path: request.url.split('?', 1)[0],
-        status: reply.raw.statusCode,
-        ms: Math.round(reply.elapsedTime),
-        tenant,
-        sessionId: sessionIdOf(request.raw, request.query, reply.raw.getHeader(SESSION_HEADER)),
-      },
-      'request',
-    );
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.raw.once('close', () => {
+      const tenant = (request.params as { tenant?: string } | undefined)?.tenant;
+      if (tenant !== undefined && request.method === 'POST') telemetry.messageAnswered(reply.raw);
+      logger.info(
+        {
+          requestId: request.id,
+          method: request.method,
+          path: request.url.split('?', 1)[0],
+          status: reply.raw.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          tenant,
+          sessionId: sessionIdOf(request.raw, request.query, reply.raw.getHeader(SESSION_HEADER)),
+          // The client went away before the response ended (a stream it closed).
+          ...(reply.raw.writableFinished ? {} : { closedByClient: true }),
+        },
+        'request',
+      );
+    });
     done();
   });
 }
