@@ -1,4 +1,4 @@
-import { MAX_BATCH_MESSAGES, MAX_JSON_DEPTH, parseJsonRpcBody, requestIds, UNSUPPORTED_BODY } from './json-rpc-body';
+import { MAX_BATCH_MESSAGES, MAX_JSON_DEPTH, parseJsonRpcBody, requestIds, scanJsonRpcBody, UNSUPPORTED_BODY } from './json-rpc-body';
 
 const ping = (id: number) => ({ jsonrpc: '2.0', id, method: 'ping' });
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
@@ -63,5 +63,24 @@ describe('requestIds', () => {
     const parsed = parseJsonRpcBody(JSON.stringify([ping(1), { jsonrpc: '2.0', method: 'notifications/x' }, { jsonrpc: '2.0', id: 'a', result: {} }, ping(2)]));
     if (!parsed.ok) throw new Error('expected a parse');
     expect(requestIds(parsed.messages)).toEqual([1, 2]);
+  });
+});
+
+describe('scanJsonRpcBody', () => {
+  it('counts the messages of a body without parsing it, and refuses what the parse would refuse first', () => {
+    expect(scanJsonRpcBody(JSON.stringify(ping(1)))).toMatchObject({ ok: true, count: 1 });
+    expect(scanJsonRpcBody(JSON.stringify([ping(1), ping(2), ping(3)]))).toMatchObject({ ok: true, count: 3 });
+    // Not JSON at all still scans (the parse names it a parse error); too deep or too long does not.
+    expect(scanJsonRpcBody('{"jsonrpc":')).toMatchObject({ ok: true, count: 1 });
+    expect(scanJsonRpcBody(nested(MAX_JSON_DEPTH + 2))).toMatchObject({ ok: false, refusal: 'invalid_request' });
+    expect(scanJsonRpcBody(JSON.stringify(Array.from({ length: MAX_BATCH_MESSAGES + 1 }, (_, i) => ping(i))))).toMatchObject({ ok: false, refusal: 'invalid_request' });
+    expect(scanJsonRpcBody(UNSUPPORTED_BODY)).toEqual({ ok: false, refusal: 'unsupported_media_type' });
+  });
+
+  it('hands its scan to the parse, which answers exactly as it would from the raw body', () => {
+    for (const body of [JSON.stringify(ping(1)), JSON.stringify([ping(1), { jsonrpc: '2.0', method: 'notifications/x' }]), '{"jsonrpc":', '[]']) {
+      const scanned = scanJsonRpcBody(body);
+      expect(parseJsonRpcBody(scanned, '2025-03-26')).toEqual(parseJsonRpcBody(body, '2025-03-26'));
+    }
   });
 });

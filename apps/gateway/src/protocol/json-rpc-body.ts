@@ -37,18 +37,39 @@ export interface BodyRefusal {
 export type ParsedBody = ParsedMessages | BodyRefusal;
 
 /**
+ * A JSON body after the one scan that bounds it (depth, batch length): counted against the limits
+ * where it lands, then parsed, without being scanned twice.
+ */
+export interface ScannedBody {
+  ok: true;
+  text: string;
+  /** Messages it carries (1 unless it is a batch). */
+  count: number;
+  /** Where each element of a top-level array ends (empty for a single message). */
+  elementEnds: number[];
+}
+
+/** The scan alone: a body is refused here (not JSON, too deep, too long a batch) before any parse or limit. */
+export function scanJsonRpcBody(body: unknown): ScannedBody | BodyRefusal {
+  if (body === UNSUPPORTED_BODY || typeof body !== 'string') return { ok: false, refusal: 'unsupported_media_type' };
+  const shape = scanJson(body);
+  if (typeof shape === 'string') return scanRefusal(shape);
+  return { ok: true, text: body, count: Math.max(1, shape.elementEnds.length), elementEnds: shape.elementEnds };
+}
+
+/**
  * Parses and checks a POSTed JSON-RPC body before the SDK sees it, so the gateway answers bad
  * input with the right status itself, and no handler runs for a message that is too deep or a
  * batch that is too long. Only the envelope is checked here; the SDK validates params.
  * `protocolVersion` is the request's MCP-Protocol-Version header, when it has one.
  */
 export function parseJsonRpcBody(body: unknown, protocolVersion?: string): ParsedBody {
-  if (body === UNSUPPORTED_BODY || typeof body !== 'string') return { ok: false, refusal: 'unsupported_media_type' };
-  const shape = scanJson(body);
-  if (typeof shape === 'string') return scanRefusal(shape);
+  const scanned = isScanned(body) ? body : scanJsonRpcBody(body);
+  if (!scanned.ok) return scanned;
+  const { text } = scanned;
   let value: unknown;
   try {
-    value = JSON.parse(body);
+    value = JSON.parse(text);
   } catch {
     return { ok: false, refusal: 'parse_error' };
   }
@@ -58,19 +79,12 @@ export function parseJsonRpcBody(body: unknown, protocolVersion?: string): Parse
   }
   const messages = batch ? (value as unknown[]) : [value];
   if (messages.length === 0 || !messages.every(isJsonRpcMessage)) return { ok: false, refusal: 'invalid_request' };
-  const sizes = batch ? elementSizes(body, shape.elementEnds) : [Buffer.byteLength(body)];
+  const sizes = batch ? elementSizes(text, scanned.elementEnds) : [Buffer.byteLength(text)];
   return { ok: true, messages: messages as JSONRPCMessage[], batch, sizes };
 }
 
-/**
- * How many messages a body carries, from the scan alone (no parse): what the node a request
- * lands on counts against the limits before forwarding it; the session's node parses it.
- */
-export function countJsonRpcMessages(body: unknown): { ok: true; count: number } | BodyRefusal {
-  if (body === UNSUPPORTED_BODY || typeof body !== 'string') return { ok: false, refusal: 'unsupported_media_type' };
-  const shape = scanJson(body);
-  if (typeof shape === 'string') return scanRefusal(shape);
-  return { ok: true, count: Math.max(1, shape.elementEnds.length) };
+function isScanned(body: unknown): body is ScannedBody {
+  return typeof body === 'object' && body !== null && (body as { ok?: unknown }).ok === true && typeof (body as { text?: unknown }).text === 'string';
 }
 
 /** The messages' JSON-RPC request ids (not notifications' or responses'). */

@@ -7,7 +7,7 @@ import type { Logger } from '@switchboard/logger';
 import { sameBinding, type Caller } from '../auth/credential-binding';
 import type { ClusterForwarder, ForwardedRequest } from '../cluster/cluster-forwarder';
 import { ownerOfSessionId, SSE_NODE_PARAM, validNodeId } from '../sessions/session-ids';
-import { countJsonRpcMessages, isInitializeRequest, parseJsonRpcBody, requestIds, type ParsedMessages } from '../protocol/json-rpc-body';
+import { isInitializeRequest, parseJsonRpcBody, requestIds, scanJsonRpcBody, type ParsedMessages, type ScannedBody } from '../protocol/json-rpc-body';
 import { JSON_RPC_INTERNAL_ERROR, refuse, refusalResponse, type Refusal } from '../protocol/jsonrpc-errors';
 import {
   checkParamHeaders,
@@ -122,10 +122,10 @@ export class McpEndpointsService {
   ): Promise<void> {
     if (typeof sessionId !== 'string' || sessionId === '') return refuse(res, 'missing_session', { message: 'Bad Request: sessionId query parameter is required' });
     const admitted = await this.admitBody(principal, body, res);
-    if (admitted) return refuse(res, admitted.code, admitted);
+    if (!admitted.ok) return refuse(res, admitted.refusal.code, admitted.refusal);
     const owner = this.remoteOwner(validNodeId(node));
     if (owner) return this.forward(owner, this.forwardedRequest('sse', sessionId, principal, address, req, body), res);
-    const parsed = parseJsonRpcBody(body);
+    const parsed = parseJsonRpcBody(admitted.body);
     if (!parsed.ok) return refuse(res, parsed.refusal, parsed);
     const refusal = await this.deliverSseMessage(sessionId, principal, address, parsed, req.headers);
     if (refusal) return refuse(res, refusal.code, refusal);
@@ -140,12 +140,13 @@ export class McpEndpointsService {
   async streamablePost(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress, body: unknown): Promise<void> {
     const admitted = await this.admitBody(principal, body, res);
     // Before the parse only the header tells the era: a modern request MUST carry it, a 2025 client never sends a 2026 value.
-    if (admitted) return refuse(res, admitted.code, { ...admitted, era: isModernVersion(headerValue(req, PROTOCOL_VERSION_HEADER)) ? 'modern' : 'legacy' });
-    const modern = this.modernPost(req, body);
+    if (!admitted.ok) return refuse(res, admitted.refusal.code, { ...admitted.refusal, era: isModernVersion(headerValue(req, PROTOCOL_VERSION_HEADER)) ? 'modern' : 'legacy' });
+    const scanned = admitted.body;
+    const modern = this.modernPost(req, scanned);
     if (modern) return this.serveModern(res, principal, address, modern);
     const sessionId = req.headers[SESSION_HEADER];
-    if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, body);
-    const parsed = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
+    if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, scanned);
+    const parsed = parseJsonRpcBody(scanned, headerValue(req, PROTOCOL_VERSION_HEADER));
     if (!parsed.ok) return refuse(res, parsed.refusal, parsed);
     if (!isInitializeRequest(parsed.messages)) return refuse(res, 'missing_session');
     const refusal = await this.newSessionRefusal(principal, address);
@@ -169,15 +170,14 @@ export class McpEndpointsService {
    * The POST's era when it is not plainly legacy: a modern request, a modern refusal, or a body
    * refusal. Undefined sends it down the 2025 path untouched (a legacy POST costs no extra parse).
    */
-  private modernPost(req: IncomingMessage, body: unknown): ModernPost | undefined {
-    if (typeof body !== 'string') return undefined;
+  private modernPost(req: IncomingMessage, body: ScannedBody): ModernPost | undefined {
     const headers: ModernHeaders = {
       ...optional('protocolVersion', headerValue(req, PROTOCOL_VERSION_HEADER)),
       ...optional('mcpMethod', headerValue(req, MCP_METHOD_HEADER)),
       ...optional('mcpName', headerValue(req, MCP_NAME_HEADER)),
       ...optional('repeated', MIRRORED_HEADERS.find((name) => (req.headersDistinct[name]?.length ?? 0) > 1)),
     };
-    if (!mayBeModern(body, headers)) return undefined;
+    if (!mayBeModern(body.text, headers)) return undefined;
     const parsed = parseJsonRpcBody(body, headers.protocolVersion);
     if (!parsed.ok) return { refusal: { code: parsed.refusal, ...(parsed.message !== undefined ? { message: parsed.message } : {}) } };
     const decision = classifyPost(parsed.messages, parsed.batch, headers);
@@ -268,10 +268,10 @@ export class McpEndpointsService {
     address: EndpointAddress,
     principal: Principal,
     sessionId: string,
-    body: unknown,
+    body: ScannedBody | undefined,
   ): Promise<void> {
     const owner = this.remoteOwner(ownerOfSessionId(sessionId));
-    if (owner) return this.forward(owner, this.forwardedRequest('streamable-http', sessionId, principal, address, req, body), res);
+    if (owner) return this.forward(owner, this.forwardedRequest('streamable-http', sessionId, principal, address, req, body?.text), res);
     let parsed: ParsedMessages | undefined;
     if (req.method === 'POST') {
       const result = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
@@ -372,12 +372,13 @@ export class McpEndpointsService {
   /**
    * A POST's messages counted against the limits where it lands, from the body's shape alone:
    * before any parse (a caller over its limit costs no JSON.parse), and before forwarding (the
-   * owner parses it).
+   * owner parses it). The admitted body comes back scanned, so its parse here scans it no more.
    */
-  private async admitBody(principal: Principal, body: unknown, res: ServerResponse): Promise<Refusal | undefined> {
-    const counted = countJsonRpcMessages(body);
-    if (!counted.ok) return { code: counted.refusal, ...(counted.message !== undefined ? { message: counted.message } : {}) };
-    return this.admitRequest(principal, counted.count, res);
+  private async admitBody(principal: Principal, body: unknown, res: ServerResponse): Promise<{ ok: true; body: ScannedBody } | { ok: false; refusal: Refusal }> {
+    const scanned = scanJsonRpcBody(body);
+    if (!scanned.ok) return { ok: false, refusal: { code: scanned.refusal, ...(scanned.message !== undefined ? { message: scanned.message } : {}) } };
+    const refusal = await this.admitRequest(principal, scanned.count, res);
+    return refusal ? { ok: false, refusal } : { ok: true, body: scanned };
   }
 
   /** Bounds and keep-alive of an answer stream; a client that stops reading loses its session. */
