@@ -201,6 +201,10 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
         bodyLimit: config.http.maxBodyBytes,
         genReqId: requestIdFor,
         skipMiddie: true,
+        // app.close() runs after the drain has answered every request: what is still connected
+        // then is a keep-alive socket (or the tail of a stream its client stopped reading), and
+        // waiting for each to time out only delays the exit by up to HTTP_KEEP_ALIVE_TIMEOUT_MS.
+        forceCloseConnections: true,
         serverFactory: timedHttpServer(config.http.timeouts),
       }),
       { bodyParser: false, logger: false },

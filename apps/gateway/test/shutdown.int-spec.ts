@@ -111,4 +111,39 @@ describe('graceful shutdown', () => {
     }
     expect(h.gateway.activeSessions()).toBe(0);
   });
+
+  it('exits once everything is answered, without waiting for a connection whose client stopped reading a stream', async () => {
+    // A keep-alive timeout far beyond the test's: before the fix, close() waited for it.
+    const h = await startHarness('gw_shutdown_streams', { HTTP_KEEP_ALIVE_TIMEOUT_MS: '600000', PLUGINS: TESTKIT_PLUGIN });
+    const tenant = await h.createTenant('acme');
+    await h.install(tenant.id, 'testkit');
+    const { token } = await h.issueKey(tenant.id);
+    const abort = new AbortController();
+    // A tool that reports progress (so the answer is an event stream) and then outlives its timeout.
+    const response = await fetch(new URL('/t/acme/mcp', h.gateway.url), {
+      method: 'POST',
+      signal: abort.signal,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/call',
+        'mcp-name': 'testkit__hang',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/call',
+        params: {
+          name: 'testkit__hang',
+          arguments: {},
+          _meta: { progressToken: 1, 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
+        },
+      }),
+    });
+    await response.body!.getReader().read();
+    abort.abort();
+    await h.close();
+  }, 30_000);
 });
