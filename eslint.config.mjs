@@ -5,7 +5,7 @@ const APP_ALIASES = { group: ['@switchboard/api-app', '@switchboard/gateway-app'
 
 // The gateway's floors, ground first (docs/architecture.md): a folder of apps/gateway/src imports
 // only from folders before it in this list; main.ts, the composition root, stands above them all.
-const GATEWAY_FLOORS = ['config', 'protocol', 'catalog', 'auth', 'hosted', 'tenants', 'sessions', 'cluster', 'accounting', 'transports'];
+const GATEWAY_FLOORS = ['config', 'protocol', 'catalog', 'auth', 'hosted', 'tenants', 'sessions', 'cluster', 'accounting', 'oauth', 'transports'];
 const gatewayFloorRules = GATEWAY_FLOORS.map((floor, index) => {
   const above = [...GATEWAY_FLOORS.slice(index + 1), 'main'];
   return {
@@ -24,14 +24,14 @@ const gatewayFloorRules = GATEWAY_FLOORS.map((floor, index) => {
   };
 });
 
-// Module boundaries: projects are tagged by scope (api, gateway, shared, plugin, platform) and
+// Module boundaries: projects are tagged by scope (api, gateway, console, shared, plugin, platform) and
 // type (app, feature, data-access, util, plugin, launcher) in their project.json. An app never
 // imports the other app; libraries never import apps; plugins see only the plugin SDK.
 export default [
   { ignores: ['dist/**', 'node_modules/**', '**/generated/**', 'coverage/**', '.data/**'] },
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { '@nx': nx },
     rules: {
       '@nx/enforce-module-boundaries': [
@@ -49,6 +49,8 @@ export default [
             { sourceTag: 'scope:platform', onlyDependOnLibsWithTags: ['scope:api', 'scope:gateway', 'scope:shared'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:util', 'type:plugin-sdk', 'type:test-util'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // The web console runs in a browser and speaks to the API over HTTP only; its e2e spec uses the test utilities.
+            { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['type:test-util'] },
             { sourceTag: 'type:launcher', onlyDependOnLibsWithTags: ['type:app', 'type:data-access', 'type:util', 'type:test-util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:plugin-sdk', 'type:test-util'] },
           ],

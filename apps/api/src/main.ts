@@ -21,6 +21,7 @@ import { ApiExceptionFilter } from './common/api-exception.filter';
 import { openControlBus } from './common/control-bus';
 import { currentRequestContext, requestIdFor, trackRequestContext } from './common/request-context';
 import { NestPinoLogger } from './common/nest-logger';
+import { serveConsole } from './console/console-static';
 import { loadApiConfig, processEnv, type ApiConfig } from './config/api-config';
 import { loadApiSecrets } from './config/api-secrets';
 import { countHttpRequests } from './metrics/http-metrics';
@@ -158,10 +159,17 @@ export async function startApi(env: Env = processEnv(), options: StartApiOptions
   }
 }
 
+/**
+ * Longest path parameter (Fastify's default is 100): an OAuth client id may be a metadata
+ * document URL of up to 2048 characters, percent-encoded in `/oauth/clients/{clientId}`.
+ */
+const MAX_PATH_PARAM_LENGTH = 3 * 2048;
+
 async function createApp(context: ApiContext, metrics: ApiMetrics): Promise<NestFastifyApplication> {
   const { http } = context.config;
   const adapter = new FastifyAdapter({
     bodyLimit: http.maxBodyBytes,
+    maxParamLength: MAX_PATH_PARAM_LENGTH,
     genReqId: requestIdFor,
     requestTimeout: http.requestTimeoutMs,
     keepAliveTimeout: http.keepAliveTimeoutMs,
@@ -186,6 +194,7 @@ async function createApp(context: ApiContext, metrics: ApiMetrics): Promise<Nest
   countHttpRequests(fastify, metrics);
   app.useGlobalFilters(errors);
   setupOpenApi(app);
+  await serveConsole(fastify, context.config.console.dir, context.logger);
   await app.init();
   return app;
 }

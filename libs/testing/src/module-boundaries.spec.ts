@@ -36,6 +36,11 @@ describe('module boundaries', () => {
     expect(messages.join('\n')).toMatch(/@nx\/enforce-module-boundaries/);
   });
 
+  it('stops the browser console from importing server code', async () => {
+    const messages = await lintAs('apps/console/src/probe.tsx', "import { openDatabase } from '@switchboard/db';\nexport const x = openDatabase;\n");
+    expect(messages.join('\n')).toMatch(/@nx\/enforce-module-boundaries/);
+  });
+
   it('lets the launcher import both apps', async () => {
     const messages = await lintAs(
       'tools/platform/src/probe.ts',

@@ -11,6 +11,7 @@ async function main(): Promise<void> {
     [
       '',
       'Switchboard is running',
+      `  Console    ${api.url}/console/   (sign in with an admin token)`,
       `  Admin API  ${api.url}/v1   (OpenAPI ${api.url}/openapi.json, Swagger UI ${api.url}/docs)`,
       `  Gateway    ${gateway.url}   (tenant MCP URLs: ${gateway.url}/t/<tenant>/mcp and /t/<tenant>/sse)`,
       `  Metrics    ${[gateway.metricsUrl && `gateway ${gateway.metricsUrl}`, api.metricsUrl && `API ${api.metricsUrl}`].filter(Boolean).join(', ') || 'off'}`,

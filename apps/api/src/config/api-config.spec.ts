@@ -13,6 +13,7 @@ describe('loadApiConfig', () => {
     expect(config.plugins).toEqual({ dir: undefined, packages: [] });
     expect(config.redis).toBeUndefined();
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9092 });
+    expect(config.console).toEqual({ dir: path.resolve('dist/console') });
   });
 
   it('requires CLUSTER_SECRET with REDIS_URL, and only then', () => {

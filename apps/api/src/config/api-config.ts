@@ -27,6 +27,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** An idle keep-alive connection is closed after this; above the 60 s idle timeout of common load balancers, so they close first. */
 export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 72_000;
 /** Audience and issuer of admin tokens minted with ADMIN_JWT_SECRET (`npm run admin -- token`). */
+/** Where `npm run build` puts the web console (relative to the working directory, like DATA_DIR). */
+export const DEFAULT_CONSOLE_DIR = 'dist/console';
 export const DEFAULT_ADMIN_JWT_AUDIENCE = 'switchboard-admin';
 export const DEFAULT_ADMIN_JWT_ISSUER = 'switchboard';
 /**
@@ -54,6 +56,7 @@ const apiEnvSchema = platformEnvSchema.extend({
   API_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_HEADERS_TIMEOUT_MS),
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   API_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
+  CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
 });
 
 /** `maxTokenTtlSeconds`: tokens expiring further out (after `iat` or now) are refused. */
@@ -91,6 +94,8 @@ export interface ApiConfig {
   logLevel: z.output<typeof logLevel>;
   /** `dir` undefined = the workspace's plugins/ (dist/plugins when running compiled code). */
   plugins: { dir: string | undefined; packages: string[] };
+  /** The built web console served at /console; a missing directory serves none. */
+  console: { dir: string };
 }
 
 /** The process environment; the only place the API reads it. */
@@ -112,6 +117,7 @@ export function loadApiConfig(env: Env): ApiConfig {
     secrets: { ...configuredKeys(vars), allowGenerate: !vars.DATABASE_URL },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS },
+    console: { dir: path.resolve(vars.CONSOLE_DIR) },
   };
 }
 

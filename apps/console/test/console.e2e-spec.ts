@@ -1,0 +1,327 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createTestDatabase, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
+
+// The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
+// test Postgres database: jest's global setup has built dist/ and dist/console. Everything the
+// browser does goes through the console's pages; axe-core checks every page it visits.
+
+const root = path.resolve(__dirname, '../../..');
+const screenshots = path.join(root, 'docs/console');
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const run = promisify(execFile);
+
+/** What the page.evaluate callbacks read in the browser: this file compiles without the DOM library. */
+interface BrowserGlobals {
+  axe: { run(): Promise<{ violations: unknown[] }> };
+  localStorage: { length: number };
+  sessionStorage: { length: number };
+  document: { cookie: string; documentElement: { scrollWidth: number }; activeElement: { textContent: string | null } | null };
+  innerWidth: number;
+  location: { hash: string };
+  navigator: { clipboard: { readText(): Promise<string> } };
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core injected through DevTools (the page's CSP allows no inline script, rightly): serious and critical violations. */
+async function accessibilityProblems(page: Page): Promise<string[]> {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    return (await (globalThis as unknown as BrowserGlobals).axe.run()).violations;
+  });
+  return (violations as AxeViolation[])
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+}
+
+describe('web console (Chromium, real platform)', () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let platform: ChildProcess;
+  let output = '';
+  let api: string;
+  let gateway: string;
+  let consoleUrl: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  const cspErrors: string[] = [];
+
+  async function mintToken(...args: string[]): Promise<string> {
+    const { stdout } = await run(process.execPath, ['dist/apps/api/src/cli.js', 'token', ...args], { cwd: root, env });
+    return stdout.trim().split('\n').pop()!.trim();
+  }
+
+  async function openPage(): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+    });
+    await page.goto(consoleUrl);
+    return page;
+  }
+
+  async function signIn(page: Page, token: string): Promise<void> {
+    await page.getByLabel('Admin token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('console_e2e');
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sb-console-e2e-'));
+    // A copy of the build: another test run's global setup rebuilding dist/console cannot empty it under this one.
+    cpSync(path.join(root, 'dist/console'), path.join(dataDir, 'console'), { recursive: true });
+    const [apiPort, gatewayPort] = await Promise.all([freePort(), freePort()]);
+    api = `http://127.0.0.1:${apiPort}`;
+    gateway = `http://127.0.0.1:${gatewayPort}`;
+    env = {
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      GATEWAY_PORT: String(gatewayPort),
+      API_METRICS_PORT: 'off',
+      GATEWAY_METRICS_PORT: 'off',
+      ADMIN_JWT_SECRET: randomBytes(32).toString('hex'),
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      KEY_PEPPER: randomBytes(32).toString('base64'),
+      PUBLIC_GATEWAY_URL: gateway,
+      CONSOLE_DIR: path.join(dataDir, 'console'),
+      LOG_LEVEL: 'warn',
+    };
+    await run(process.execPath, ['dist/apps/api/src/cli.js', 'migrate'], { cwd: root, env });
+    platform = spawn(process.execPath, ['dist/tools/platform/src/main.js'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    platform.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    platform.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await Promise.all([waitForHttp(`${api}/readyz`, { process: platform }), waitForHttp(`${gateway}/healthz`, { process: platform })]);
+    consoleUrl = `${api}/console/`;
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // A missing element fails at its step, well inside the test's own timeout.
+    context.setDefaultTimeout(10_000);
+    mkdirSync(screenshots, { recursive: true });
+  }, 90_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (platform && platform.exitCode === null) {
+      platform.kill('SIGTERM');
+      await new Promise((resolve) => platform.once('exit', resolve));
+    }
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  afterEach(() => {
+    expect(cspErrors).toEqual([]);
+  });
+
+  it('is announced in the start-up banner and served with a strict CSP, index.html uncached and hashed assets cached for good', async () => {
+    const line = output.split('\n').find((text) => text.trimStart().startsWith('Console'));
+    expect(line).toContain(consoleUrl);
+
+    const index = await fetch(consoleUrl);
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-security-policy')).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    );
+    expect(index.headers.get('cache-control')).toBe('no-store');
+    const html = await index.text();
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const asset = await fetch(api + script);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+
+    const bare = await fetch(`${api}/console`, { redirect: 'manual' });
+    expect(bare.status).toBeGreaterThanOrEqual(300);
+    expect(bare.headers.get('location')).toBe('/console/');
+    // The API's own routes are untouched: no console headers on /v1.
+    expect((await fetch(`${api}/v1/tenants`)).headers.get('content-security-policy')).toBeNull();
+  });
+
+  it('refuses a wrong token with a clear message and keeps no token anywhere', async () => {
+    const page = await openPage();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await signIn(page, 'not-a-token');
+    await page.getByText('This is not an admin token').waitFor();
+    const forged = `${Buffer.from('{"alg":"HS256"}').toString('base64url')}.${Buffer.from('{"role":"admin"}').toString('base64url')}.c2ln`;
+    await signIn(page, forged);
+    await page.getByText('The admin API did not accept this token').waitFor();
+    expect(await page.getByLabel('Admin token').getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(await page.evaluate(() => {
+      const { localStorage, sessionStorage, document } = globalThis as unknown as BrowserGlobals;
+      return [localStorage.length, sessionStorage.length, document.cookie];
+    })).toEqual([0, 0, '']);
+    await page.close();
+  });
+
+  it('lets a platform admin create a tenant, install and configure plugins through the generated form, issue a key and revoke it', async () => {
+    const token = await mintToken();
+    const page = await openPage();
+    await signIn(page, token);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.getByText('No tenants yet').waitFor();
+
+    // The API's field errors appear beside the field.
+    await page.getByLabel('Slug').fill('Not OK!');
+    await page.getByLabel('Name').fill('Acme Inc');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.locator('.field-invalid', { has: page.getByLabel('Slug') }).locator('.field-error').waitFor();
+    await page.getByLabel('Slug').fill('acme');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByRole('link', { name: 'Acme Inc' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'tenants.png') });
+
+    await page.getByRole('link', { name: 'Acme Inc' }).click();
+    await page.getByRole('heading', { name: 'Acme Inc', level: 1 }).waitFor();
+    await page.getByText('No API keys yet').waitFor();
+    // The page's heading takes the focus, so keyboard and screen-reader users start there.
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement?.textContent)).toBe('Acme Inc');
+
+    // echo has no settings: install as it is.
+    await page.getByRole('button', { name: 'Install echo' }).click();
+    await page.getByText('This plugin has no settings.').waitFor();
+    await page.getByRole('form', { name: 'echo settings' }).getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('button', { name: 'Disable echo' }).waitFor();
+
+    // remote-mcp's form comes from its JSON Schema: a URL, an enum with a default, a secret.
+    await page.getByRole('button', { name: 'Install remote-mcp' }).click();
+    const form = page.getByRole('form', { name: 'remote-mcp settings' });
+    expect(await form.getByLabel('bearerToken').getAttribute('type')).toBe('password');
+    expect(await form.getByLabel('transport').inputValue()).toBe('streamable-http');
+    await form.getByLabel('url (required)').fill('not a url');
+    await form.getByLabel('bearerToken').fill('upstream-secret');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await form.getByRole('button', { name: 'Install plugin' }).click();
+    await form.locator('.field-invalid', { has: page.getByLabel('url (required)') }).getByText('Invalid URL').waitFor();
+    expect(await form.getByLabel('url (required)').getAttribute('aria-invalid')).toBe('true');
+    await form.getByLabel('url (required)').fill('https://upstream.example.test/mcp');
+    await form.getByLabel('bearerToken').fill('upstream-secret');
+    await form.getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('button', { name: 'Disable remote-mcp' }).waitFor();
+
+    // Reopened, the secret is write-only: reported as set, never shown.
+    await page.getByRole('button', { name: 'Configure remote-mcp' }).click();
+    const reopened = page.getByRole('form', { name: 'remote-mcp settings' });
+    expect(await reopened.getByLabel('url (required)').inputValue()).toBe('https://upstream.example.test/mcp');
+    expect(await reopened.getByLabel('bearerToken').inputValue()).toBe('');
+    await reopened.getByText('it is set; leave empty to keep it').waitFor();
+    expect(await page.content()).not.toContain('upstream-secret');
+    await page.locator('.card', { hasText: 'remote-mcp' }).screenshot({ path: path.join(screenshots, 'plugin-settings.png') });
+    await page.getByRole('button', { name: 'Configure remote-mcp' }).click();
+    await page.getByRole('button', { name: 'Disable remote-mcp' }).click();
+    await page.getByRole('button', { name: 'Enable remote-mcp' }).waitFor();
+
+    // Issue a key: the secret and the MCP URL are on the page, once.
+    await page.getByLabel('Key name').fill('laptop');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    const issued = page.locator('.issued');
+    await issued.waitFor();
+    const mcpUrl = await issued.locator('.copy-row', { hasText: 'MCP URL (Streamable HTTP)' }).locator('code').textContent();
+    expect(mcpUrl).toBe(`${gateway}/t/acme/mcp`);
+    const secret = await issued.locator('.copy-row', { hasText: 'Secret' }).locator('code').textContent();
+    expect(secret).toMatch(/^sbk_/);
+    await issued.getByText('"mcpServers"').first().waitFor();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api });
+    await issued.getByRole('button', { name: 'Copy MCP URL' }).click();
+    await issued.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText())).toBe(mcpUrl);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    expect(await page.content()).not.toContain(secret!);
+    await page.screenshot({ path: path.join(screenshots, 'tenant.png'), fullPage: true });
+
+    const keyCard = page.locator('.card', { hasText: 'laptop' });
+    await keyCard.getByRole('button', { name: 'Revoke' }).click();
+    await keyCard.getByRole('button', { name: 'Revoke laptop' }).click();
+    await keyCard.getByText('revoked').waitFor();
+    // The key really is revoked: the gateway refuses it.
+    const refused = await fetch(mcpUrl!, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    expect(refused.status).toBe(401);
+
+    // Suspend, resume, delete (with confirmation) from the list.
+    await page.getByRole('link', { name: 'Tenants' }).first().click();
+    const row = page.locator('.card', { hasText: 'acme' });
+    await row.getByRole('button', { name: 'Suspend acme' }).click();
+    await row.getByText('suspended').waitFor();
+    await row.getByRole('button', { name: 'Resume acme' }).click();
+    await row.getByText('active').waitFor();
+    await page.getByLabel('Slug').fill('doomed');
+    await page.getByLabel('Name').fill('Doomed Ltd');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    const doomed = page.locator('.card', { hasText: 'doomed' });
+    await doomed.getByRole('button', { name: 'Delete' }).click();
+    await doomed.getByRole('button', { name: 'Delete doomed' }).click();
+    await page.getByRole('link', { name: 'Doomed Ltd' }).waitFor({ state: 'detached' });
+
+    // At a phone's width nothing is cut off: the page never scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    await page.screenshot({ path: path.join(screenshots, 'tenants-phone.png') });
+    await page.close();
+  }, 90_000);
+
+  it('shows a tenant admin its own tenant and "not found" for another tenant', async () => {
+    const platformToken = await mintToken();
+    const create = (slug: string) =>
+      fetch(`${api}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ slug, name: slug }) }).then(
+        (response) => response.json() as Promise<{ id: string }>,
+      );
+    const own = await create('own-co');
+    await create('other-co');
+    const page = await openPage();
+    // By keyboard: the token field has the focus path of a form, Enter submits.
+    await page.getByLabel('Admin token').fill(await mintToken('--tenant', own.id));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    expect(await page.getByText('Tenant admin').count()).toBe(1);
+
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/other-co'));
+    await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
+    await page.getByText('Not found.').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('returns to sign-in with a message when the API stops accepting the token, and forgets it on reload and sign-out', async () => {
+    const page = await openPage();
+    await signIn(page, await mintToken());
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+
+    await signIn(page, await mintToken());
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Signed out. The token is forgotten.').waitFor();
+
+    // An expired token looks like this to the console: the API's 401 on the next request.
+    await signIn(page, await mintToken());
+    await page.getByRole('link', { name: 'own-co' }).waitFor();
+    await page.route('**/v1/**', (route) =>
+      route.fulfill({ status: 401, contentType: 'application/json', body: JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'A valid admin bearer token is required.' } }) }),
+    );
+    await page.getByRole('link', { name: 'own-co' }).click();
+    await page.getByText('Your session ended').waitFor();
+    await page.getByLabel('Admin token').waitFor();
+    expect(page.url()).not.toContain('eyJ');
+    await page.close();
+  });
+});
