@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import type { ApiContext } from './common/api-context';
 import { CoreModule } from './common/core.module';
 import { HealthModule } from './health/health.module';
+import { OAuthModule } from './oauth/oauth.module';
 import { PluginsModule } from './plugins/plugins.module';
 import { ServerTemplatesModule } from './server-templates/server-templates.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -24,6 +25,7 @@ export class AppModule {
         HealthModule,
         TenantsModule,
         ApiKeysModule,
+        OAuthModule,
         TokensModule,
         PluginsModule,
         ServerTemplatesModule,

@@ -9,8 +9,11 @@ import { migrate, openDatabase, pendingMigrations, type EmbeddedDatabases } from
 import { createLogger, type Logger } from '@switchboard/logger';
 import type { UsageSink } from '@switchboard/metering';
 import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
+import { outboundNetwork } from '@switchboard/plugin-net';
 import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
+import { AccessTokenVerifier, ACCESS_TOKEN_MAX_LIFETIME_SECONDS, prismaSigningKeySource } from './auth/access-token-verifier';
 import { BearerAuthenticator } from './auth/bearer-authenticator';
+import { prismaRevokedGrantSource, RevokedGrants } from './auth/revoked-grants';
 import { RequestStateCodec } from './auth/request-state';
 import { TenantTokenVerifier } from './auth/tenant-token-verifier';
 import { openClusterNode } from './cluster/cluster-node';
@@ -38,6 +41,12 @@ import { ModernListen } from './transports/modern-listen';
 import { ListenerRegistry } from './sessions/listener-registry';
 import { RequestTracker } from './sessions/request-tracker';
 import { timedHttpServer } from './transports/http-server';
+import { AuthorizationServer } from './oauth/authorization-server';
+import { ClientMetadataDocuments } from './oauth/client-metadata-document';
+import { PendingAuthorizations } from './oauth/pending-authorization';
+import { RegistrationLimiter } from './oauth/registration-limiter';
+import { SigningKeys } from './oauth/signing-keys';
+import { registerOAuthRoutes } from './transports/oauth-routes';
 
 
 /**
@@ -167,9 +176,15 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     // The resolver's caches first, so sessions re-checking a key see the change.
     unsubscribers.push(keys.attach(bus));
     unsubscribers.push(bus.subscribe(applyControlEvent));
+    // OAuth access tokens (docs/oauth.md): public keys in memory, revoked grants of the last token lifetime.
+    const revokedGrants = new RevokedGrants(prismaRevokedGrantSource(db.prisma), { windowMs: ACCESS_TOKEN_MAX_LIFETIME_SECONDS * 1000 });
+    unsubscribers.push(await revokedGrants.start(bus, (error) => logger.warn({ err: error }, 'revoked OAuth grants: poll failed')));
     const gate = new RequestGate(
       new OriginPolicy(config.http.allowedOrigins, config.http.publicUrl),
-      new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds })),
+      new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds }), {
+        verifier: new AccessTokenVerifier(prismaSigningKeySource(db.prisma)),
+        revokedGrants,
+      }),
       config.http.publicUrl,
       logger,
       accounting,
@@ -213,6 +228,20 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     // First, so its hook runs before any hook that answers early (the gate's refusals are logged too).
     observeRequests(app.getHttpAdapter().getInstance(), logger, accounting.telemetry);
     registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status);
+    // The platform's OAuth authorization server (docs/oauth.md): all its state in Postgres, so any node serves any step.
+    // Client ID Metadata Documents are fetched under the same outbound policy as plugins (SSRF guard).
+    const metadataDocuments = ClientMetadataDocuments.over(outboundNetwork({ allow: config.outbound.allowCidrs }));
+    unsubscribers.push(() => void metadataDocuments.close());
+    const authorizationServer = new AuthorizationServer(
+      db.prisma,
+      keys,
+      secrets.keyPeppers,
+      new SigningKeys(db.prisma, new SecretBox(secrets.secretsKeys)),
+      new PendingAuthorizations(secrets.secretsKeys),
+      new RegistrationLimiter(config.oauth.registrationsPerHour),
+      { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce },
+    );
+    registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl });
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();
     cluster?.start();

@@ -172,6 +172,7 @@ export class ApiKeyResolver {
           break;
         case 'plugins.changed':
         case 'session.terminate':
+        case 'oauth-grant.revoked':
           break;
       }
     });

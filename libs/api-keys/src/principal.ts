@@ -1,14 +1,25 @@
 import type { LimitOverrides } from '@switchboard/limits';
 
-/** Who is calling the gateway, resolved from an API key or a tenant token. */
+/** Who is calling the gateway, resolved from an API key, a tenant token or an OAuth access token. */
 export interface Principal {
-  kind: 'api-key' | 'jwt';
+  kind: 'api-key' | 'jwt' | 'oauth';
   tenantId: string;
   tenantSlug: string;
   /** The API key used, or the key that minted the tenant token. */
   keyId: string;
-  /** End user named by a tenant token (`sub`); absent for API keys. */
+  /** End user named by a tenant token or an OAuth access token (`sub`); absent for API keys. */
   subject?: string;
+  /** The OAuth grant an access token belongs to: revoking it closes what the token opened. */
+  grantId?: string;
+  /** For an OAuth token: the plugins its key allows (empty = every plugin), which a new consent could grant (step-up). */
+  keyPlugins?: string[];
+  /**
+   * For an OAuth token: when its key expires (undefined = never). A session the token opens lasts
+   * until then, not until the token's `exp`: every request brings its own live token, and a
+   * refreshed token of the same grant carries the session on (2025 clients do not re-open a
+   * session that answers 404).
+   */
+  keyExpiresAt?: number;
   /** Plugins this caller may use; empty = every plugin the tenant has enabled. */
   plugins: string[];
   keyLimits: LimitOverrides;

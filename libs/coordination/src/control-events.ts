@@ -4,6 +4,8 @@
  */
 export type ControlEvent =
   | { type: 'api-key.revoked'; tenantId: string; keyId: string }
+  /** An OAuth grant ended (admin, user, refresh-token reuse): its access tokens stop on every node. */
+  | { type: 'oauth-grant.revoked'; tenantId: string; grantId: string }
   | { type: 'tenant.changed'; tenantId: string }
   | { type: 'tenant.deleted'; tenantId: string }
   | { type: 'plugins.changed'; tenantId: string }

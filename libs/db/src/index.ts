@@ -14,4 +14,6 @@ export type {
   UsageRecord,
   UsageEventReceipt,
   Note,
+  OAuthClient,
+  OAuthGrant,
 } from './generated/prisma/client';

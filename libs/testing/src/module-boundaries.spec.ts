@@ -65,6 +65,13 @@ describe("the gateway's floors", () => {
     expect(root.join('\n')).toMatch(/no-restricted-imports/);
   });
 
+  it('keeps the authorization server (oauth/) under transports/, the only floor writing HTTP', async () => {
+    const upward = await lintAs('apps/gateway/src/oauth/probe.ts', "import { registerOAuthRoutes } from '../transports/oauth-routes';\nexport const x = registerOAuthRoutes;\n");
+    expect(upward.join('\n')).toMatch(/no-restricted-imports: .*oauth\/ may import only the floors below it/);
+    const down = await lintAs('apps/gateway/src/transports/probe.ts', "import { AuthorizationServer } from '../oauth/authorization-server';\nexport const x = AuthorizationServer;\n");
+    expect(down).toEqual([]);
+  });
+
   it('lets a floor import the floors below it and its own folder', async () => {
     const messages = await lintAs(
       'apps/gateway/src/cluster/probe.ts',

@@ -56,7 +56,16 @@ export const issuedApiKeySchema = z.object({
   /** The full API key. Shown once: only its hash is stored. */
   secret: z.string(),
   urls: z.object({ sse: z.string(), streamableHttp: z.string() }),
-  clients: z.object({ cursor: z.unknown(), claudeDesktop: z.unknown(), vscode: z.unknown() }),
+  clients: z.object({
+    cursor: z.unknown(),
+    claudeDesktop: z.unknown(),
+    vscode: z.unknown(),
+    /** "URL only" entries for clients that sign in with OAuth: no key in them. */
+    claudeConnector: z.unknown(),
+    chatgptConnector: z.unknown(),
+    cursorOAuth: z.unknown(),
+    vscodeOAuth: z.unknown(),
+  }),
 });
 
 export type IssueApiKeyInput = z.output<typeof issueApiKeySchema>;

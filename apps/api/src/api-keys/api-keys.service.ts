@@ -12,6 +12,7 @@ import { ApiError, ApiErrorCode } from '../common/api-error';
 import { ControlEventsPublisher } from '../common/control-events.publisher';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../common/pagination';
 import type { ApiConfig } from '../config/api-config';
+import { OAuthGrantRevocation } from '../oauth/oauth-grant-revocation';
 import { TenantsService } from '../tenants/tenants.service';
 import type { ApiKeyView, IssueApiKeyInput, IssuedApiKey, RotateApiKeyInput } from './api-keys.schemas';
 import { clientSnippets, gatewayUrls, serverNameFor } from './client-snippets';
@@ -23,6 +24,7 @@ export class ApiKeysService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly events: ControlEventsPublisher,
+    private readonly grants: OAuthGrantRevocation,
     @Inject(PLATFORM_SECRETS) private readonly secrets: PlatformSecrets,
     @Inject(PLUGIN_CATALOG) private readonly catalog: PluginCatalog,
     @Inject(API_CONFIG) private readonly config: ApiConfig,
@@ -89,25 +91,31 @@ export class ApiKeysService {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
     const key = await this.findKey(tenant, keyId);
     if (key.revokedAt) return this.view(key);
-    const revoked = await this.prisma.$transaction(async (tx) => {
-      const updated = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date(this.clock.now()) } });
+    const now = new Date(this.clock.now());
+    const { revoked, endedGrants } = await this.prisma.$transaction(async (tx) => {
+      const updated = await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: now } });
+      // The OAuth grants a person made by signing in with this key end with it.
+      const grants = await this.grants.revokeWhere(tx, { keyId: key.id }, 'key_revoked', now);
       await this.audit.record(tx, {
         actor: admin.actor,
         action: 'api-key.revoke',
         targetType: 'api-key',
         targetId: key.id,
         tenantId: tenant.id,
-        details: { name: key.name, prefix: prefixOf(key) },
+        details: { name: key.name, prefix: prefixOf(key), revokedOAuthGrants: grants.map((grant) => grant.id) },
       });
-      return updated;
+      return { revoked: updated, endedGrants: grants };
     });
     await this.events.publish({ type: 'api-key.revoked', tenantId: tenant.id, keyId: key.id });
+    await this.grants.announce(endedGrants);
     return this.view(revoked);
   }
 
   /**
    * Issues a new secret for the same name, plugins, limits and expiry. The old key is revoked at
-   * once, or keeps working for `gracePeriodSeconds` so deployments can switch over.
+   * once, or keeps working for `gracePeriodSeconds` so deployments can switch over. OAuth grants
+   * made with the old key end at once either way: the grace period is for configurations that
+   * hold the static key, while a person signed in through OAuth signs in again with the new key.
    */
   async rotate(admin: AdminPrincipal, tenantRef: string, keyId: string, input: RotateApiKeyInput): Promise<IssuedApiKey> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
@@ -117,7 +125,7 @@ export class ApiKeysService {
     const grace = input.gracePeriodSeconds ?? 0;
     const graceEnds = new Date(now + grace * 1000);
     const generated = generateApiKey(this.secrets.keyPeppers);
-    const created = await this.prisma.$transaction(async (tx) => {
+    const { created, endedGrants } = await this.prisma.$transaction(async (tx) => {
       const fresh = await tx.apiKey.create({
         data: {
           tenantId: tenant.id,
@@ -139,15 +147,23 @@ export class ApiKeysService {
             ? { expiresAt: old.expiresAt && old.expiresAt < graceEnds ? old.expiresAt : graceEnds }
             : { revokedAt: new Date(now) },
       });
+      const grants = await this.grants.revokeWhere(tx, { keyId: old.id }, 'key_revoked', new Date(now));
       await this.audit.record(tx, {
         actor: admin.actor,
         action: 'api-key.rotate',
         targetType: 'api-key',
         targetId: old.id,
         tenantId: tenant.id,
-        details: { name: old.name, oldPrefix: prefixOf(old), newKeyId: fresh.id, newPrefix: prefixOf(fresh), gracePeriodSeconds: grace },
+        details: {
+          name: old.name,
+          oldPrefix: prefixOf(old),
+          newKeyId: fresh.id,
+          newPrefix: prefixOf(fresh),
+          gracePeriodSeconds: grace,
+          revokedOAuthGrants: grants.map((grant) => grant.id),
+        },
       });
-      return fresh;
+      return { created: fresh, endedGrants: grants };
     });
     await this.events.publish(
       grace > 0
@@ -156,6 +172,7 @@ export class ApiKeysService {
           { type: 'tenant.changed', tenantId: tenant.id }
         : { type: 'api-key.revoked', tenantId: tenant.id, keyId: old.id },
     );
+    await this.grants.announce(endedGrants);
     return this.issued(tenant, created, generated.token);
   }
 

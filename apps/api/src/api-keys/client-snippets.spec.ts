@@ -22,4 +22,14 @@ describe('client snippets', () => {
     expect(entry.env).toEqual({ AUTH_HEADER: 'Bearer sbk_x_y' });
     expect(entry.args.join(' ')).not.toContain('sbk_');
   });
+
+  it('gives OAuth-capable clients the URL only, with no key anywhere in it', () => {
+    expect(snippets.claudeConnector).toEqual({ name: 'switchboard-acme', url: urls.streamableHttp });
+    expect(snippets.chatgptConnector).toEqual({ name: 'switchboard-acme', url: urls.streamableHttp });
+    expect(snippets.cursorOAuth).toEqual({ mcpServers: { 'switchboard-acme': { url: urls.streamableHttp } } });
+    expect(snippets.vscodeOAuth).toEqual({ servers: { 'switchboard-acme': { type: 'http', url: urls.streamableHttp } } });
+    for (const key of ['claudeConnector', 'chatgptConnector', 'cursorOAuth', 'vscodeOAuth']) {
+      expect(JSON.stringify(snippets[key])).not.toMatch(/sbk_|Authorization/);
+    }
+  });
 });

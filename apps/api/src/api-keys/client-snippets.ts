@@ -4,6 +4,10 @@
  * `type: "http"`; Claude Desktop only starts stdio servers, so it goes through the `mcp-remote`
  * bridge, with the key in `env` (mcp-remote expands `${AUTH_HEADER}`; no space after the colon
  * because some clients split arguments on spaces).
+ *
+ * The "URL only" entries are for clients that sign in with OAuth (docs/oauth.md): claude.ai and
+ * Claude Desktop custom connectors and ChatGPT connectors take just a name and the URL; Cursor and
+ * VS Code, given no header, meet the 401 and start the OAuth flow themselves. They carry no key.
  */
 
 export interface GatewayUrls {
@@ -17,6 +21,14 @@ export interface ClientSnippets {
   cursor: unknown;
   claudeDesktop: unknown;
   vscode: unknown;
+  /** claude.ai / Claude Desktop "Add custom connector": name and URL, sign-in through OAuth. */
+  claudeConnector: unknown;
+  /** ChatGPT connector: name and URL, sign-in through OAuth. */
+  chatgptConnector: unknown;
+  /** Cursor without the header: it signs in through OAuth. */
+  cursorOAuth: unknown;
+  /** VS Code without the header: it signs in through OAuth. */
+  vscodeOAuth: unknown;
 }
 
 export function gatewayUrls(publicGatewayUrl: string, tenantSlug: string): GatewayUrls {
@@ -38,6 +50,10 @@ export function clientSnippets(serverName: string, urls: GatewayUrls, apiKey: st
         },
       },
     },
+    claudeConnector: { name: serverName, url: urls.streamableHttp },
+    chatgptConnector: { name: serverName, url: urls.streamableHttp },
+    cursorOAuth: { mcpServers: { [serverName]: { url: urls.streamableHttp } } },
+    vscodeOAuth: { servers: { [serverName]: { type: 'http', url: urls.streamableHttp } } },
   };
 }
 

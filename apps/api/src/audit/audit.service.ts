@@ -9,6 +9,10 @@ export type AuditAction =
   | 'api-key.issue'
   | 'api-key.revoke'
   | 'api-key.rotate'
+  | 'oauth-client.register'
+  | 'oauth-client.revoke'
+  | 'oauth-grant.revoke'
+  | 'oauth-settings.update'
   | 'session.terminate'
   | 'plugin.install'
   | 'plugin.update'
@@ -20,7 +24,7 @@ export type AuditAction =
 export interface AuditEntry {
   actor: string;
   action: AuditAction;
-  targetType: 'tenant' | 'api-key' | 'plugin' | 'server-template' | 'session';
+  targetType: 'tenant' | 'api-key' | 'plugin' | 'server-template' | 'session' | 'oauth-client' | 'oauth-grant';
   targetId: string;
   /** Absent for platform-wide changes (server templates). */
   tenantId?: string;

@@ -13,6 +13,8 @@ export enum ApiErrorCode {
   ROUTE_NOT_FOUND = 'ROUTE_NOT_FOUND',
   TENANT_NOT_FOUND = 'TENANT_NOT_FOUND',
   API_KEY_NOT_FOUND = 'API_KEY_NOT_FOUND',
+  OAUTH_CLIENT_NOT_FOUND = 'OAUTH_CLIENT_NOT_FOUND',
+  OAUTH_GRANT_NOT_FOUND = 'OAUTH_GRANT_NOT_FOUND',
   SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
   PLUGIN_NOT_FOUND = 'PLUGIN_NOT_FOUND',
   PLUGIN_NOT_INSTALLED = 'PLUGIN_NOT_INSTALLED',
@@ -64,6 +66,8 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case ApiErrorCode.ROUTE_NOT_FOUND:
     case ApiErrorCode.TENANT_NOT_FOUND:
     case ApiErrorCode.API_KEY_NOT_FOUND:
+    case ApiErrorCode.OAUTH_CLIENT_NOT_FOUND:
+    case ApiErrorCode.OAUTH_GRANT_NOT_FOUND:
     case ApiErrorCode.SESSION_NOT_FOUND:
     case ApiErrorCode.PLUGIN_NOT_FOUND:
     case ApiErrorCode.PLUGIN_NOT_INSTALLED:
@@ -118,6 +122,10 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'Tenant not found.';
     case ApiErrorCode.API_KEY_NOT_FOUND:
       return 'API key not found.';
+    case ApiErrorCode.OAUTH_CLIENT_NOT_FOUND:
+      return 'No OAuth client with that id is registered for, or has grants on, this tenant.';
+    case ApiErrorCode.OAUTH_GRANT_NOT_FOUND:
+      return 'No OAuth grant with that id on this tenant.';
     case ApiErrorCode.SESSION_NOT_FOUND:
       return 'No live session with that id for this tenant.';
     case ApiErrorCode.PLUGIN_NOT_FOUND:

@@ -104,8 +104,11 @@ export class TenantsService {
   async remove(admin: AdminPrincipal, ref: string): Promise<void> {
     const tenant = await this.findForAdmin(admin, ref);
     await this.prisma.$transaction(async (tx) => {
-      // Keys, plugin installations, usage and notes go with the tenant (ON DELETE CASCADE);
-      // audit events stay, so the deletion itself remains on record.
+      // Keys, plugin installations, usage, notes and OAuth grants (with their codes and refresh
+      // tokens) go with the tenant (ON DELETE CASCADE); audit events stay, so the deletion itself
+      // remains on record. OAuth clients registered for the tenant have no foreign key (shared
+      // clients have no tenant), so they are deleted here.
+      await tx.oAuthClient.deleteMany({ where: { tenantId: tenant.id } });
       await tx.tenant.delete({ where: { id: tenant.id } });
       await this.audit.record(tx, {
         actor: admin.actor,

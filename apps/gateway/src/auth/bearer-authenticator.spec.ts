@@ -1,6 +1,7 @@
 import type { ApiKeyResolver, Principal, ResolveResult, TenantTokenClaims } from '@switchboard/api-keys';
 import { bearerTokenOf } from '@switchboard/api-keys';
 import { BearerAuthenticator } from './bearer-authenticator';
+import type { AccessTokenVerifier } from './access-token-verifier';
 import type { TenantTokenVerifier } from './tenant-token-verifier';
 
 const KEY = 'sbk_AAAAAAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBCCCCCC';
@@ -24,7 +25,13 @@ function authenticator() {
       return token === JWT ? claims : null;
     },
   } as unknown as TenantTokenVerifier;
-  return { auth: new BearerAuthenticator(keys, tokens), seen };
+  const verifier = {
+    verify: async (token: string) => {
+      seen.push(`oauth:${token}`);
+      return { ok: false, reason: 'unknown' };
+    },
+  } as unknown as AccessTokenVerifier;
+  return { auth: new BearerAuthenticator(keys, tokens, { verifier, revokedGrants: { isRevoked: () => false } }), seen };
 }
 
 describe('bearer credentials', () => {
@@ -73,6 +80,24 @@ describe('bearer credentials', () => {
     const { auth, seen } = authenticator();
     expect(await auth.authenticate({ authorization: `Bearer ${JWT}` })).toMatchObject({ ok: true, principal: { kind: 'jwt', subject: 'alice' } });
     expect(seen).toEqual([JWT]);
+  });
+
+  it('never sends an API key or a tenant token to the OAuth verifier, even with a resource to compare against', async () => {
+    const { auth, seen } = authenticator();
+    const resource = { issuer: 'https://gw.example', audience: 'https://gw.example/t/acme/mcp' };
+    expect(await auth.authenticate({ authorization: `Bearer ${KEY}` }, resource)).toEqual({ ok: true, principal });
+    expect(await auth.authenticate({ authorization: `Bearer ${JWT}` }, resource)).toMatchObject({ ok: true, principal: { kind: 'jwt' } });
+    expect(seen).toEqual([KEY, JWT]);
+  });
+
+  it('sends a JWT whose header says typ at+jwt (any case, or application/at+jwt) only to the OAuth verifier', async () => {
+    const { auth, seen } = authenticator();
+    const resource = { issuer: 'https://gw.example', audience: 'https://gw.example/t/acme/mcp' };
+    for (const typ of ['at+jwt', 'AT+JWT', 'application/at+jwt']) {
+      const token = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ })).toString('base64url')}.eyJzdWIiOiJhIn0.c2lnbmF0dXJl`;
+      expect(await auth.authenticate({ authorization: `Bearer ${token}` }, resource)).toEqual({ ok: false, reason: 'unknown' });
+      expect(seen.splice(0)).toEqual([`oauth:${token}`]);
+    }
   });
 
   it('calls a tenant token the verifier refuses unknown', async () => {

@@ -8,8 +8,10 @@ import type { LimitOverrides } from '@switchboard/limits';
 export interface CredentialBinding {
   tenantId: string;
   keyId: string;
-  /** The end user of a tenant token; undefined for API keys. */
+  /** The end user of a tenant token or OAuth access token; undefined for API keys. */
   subject: string | undefined;
+  /** The OAuth grant of the access token that opened the session: revoked, the session closes. */
+  grantId?: string | undefined;
   /** The plugins the credential may use (a key's, narrowed by a token's); empty = every plugin. */
   plugins: readonly string[];
   /**
@@ -27,10 +29,12 @@ export function bindingOf(principal: Principal): CredentialBinding {
     tenantId: principal.tenantId,
     keyId: principal.keyId,
     subject: principal.subject,
+    grantId: principal.grantId,
     plugins: principal.plugins,
     tenantLimits: principal.tenantLimits,
     keyLimits: principal.keyLimits,
-    expiresAt: principal.expiresAt,
+    // An OAuth session lives as long as the key; its requests each need a live token (the gate).
+    expiresAt: principal.kind === 'oauth' ? principal.keyExpiresAt : principal.expiresAt,
   };
 }
 

@@ -59,6 +59,11 @@ export const DEFAULT_HTTP_KEEP_ALIVE_TIMEOUT_MS = 10_000;
 /** How long a client may take to answer an InputRequiredResult before its retry is refused (the spec sets no bound). */
 export const DEFAULT_REQUEST_STATE_TTL_MS = 10 * 60_000;
 
+/** The platform authorization server (docs/oauth.md). */
+export const DEFAULT_OAUTH_ACCESS_TOKEN_TTL_SECONDS = 600;
+export const DEFAULT_OAUTH_REFRESH_TOKEN_TTL_SECONDS = 30 * 86_400;
+export const DEFAULT_OAUTH_REGISTRATIONS_PER_HOUR = 20;
+
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Hosted MCP servers (server templates): child processes per node and per tenant, idle stop. */
@@ -105,6 +110,11 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   HOSTED_IDLE_TIMEOUT_MS: positiveMs(DEFAULT_HOSTED_IDLE_TIMEOUT_MS),
   HOSTED_START_TIMEOUT_MS: positiveMs(DEFAULT_HOSTED_START_TIMEOUT_MS),
   OUTBOUND_ALLOW_CIDRS: cidrList,
+  /** Lifetime of the authorization server's access tokens; a tenant's `oauth.accessTokenTtlSeconds` overrides it. */
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(DEFAULT_OAUTH_ACCESS_TOKEN_TTL_SECONDS),
+  OAUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(DEFAULT_OAUTH_REFRESH_TOKEN_TTL_SECONDS),
+  /** Dynamic client registrations one source address may make per hour, per node. */
+  OAUTH_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(DEFAULT_OAUTH_REGISTRATIONS_PER_HOUR),
 });
 
 export interface GatewayConfig {
@@ -122,6 +132,7 @@ export interface GatewayConfig {
   cluster: { redisUrl: string; secret: Buffer; prefix: string; forwardTimeoutMs: number } | undefined;
   secrets: ConfiguredSecrets;
   auth: { tenantTokenMaxLifetimeSeconds: number; requestStateTtlMs: number };
+  oauth: { accessTokenTtlSeconds: number; refreshTokenTtlSeconds: number; registrationsPerHour: number };
   logLevel: z.output<typeof logLevel>;
   plugins: { dir: string | undefined; packages: string[]; defaultTimeoutMs: number };
   sessions: {
@@ -165,6 +176,11 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       allowGenerate: vars.GENERATE_SECRETS && !vars.DATABASE_URL,
     },
     auth: { tenantTokenMaxLifetimeSeconds: vars.TENANT_TOKEN_MAX_LIFETIME_SECONDS, requestStateTtlMs: vars.REQUEST_STATE_TTL_SECONDS * 1000 },
+    oauth: {
+      accessTokenTtlSeconds: vars.OAUTH_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: vars.OAUTH_REFRESH_TOKEN_TTL_SECONDS,
+      registrationsPerHour: vars.OAUTH_REGISTRATIONS_PER_HOUR,
+    },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS, defaultTimeoutMs: vars.TOOL_TIMEOUT_MS },
     sessions: {

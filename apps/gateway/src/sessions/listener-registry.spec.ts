@@ -128,6 +128,18 @@ describe('ListenerRegistry', () => {
     expect(registry.count()).toBe(0);
   });
 
+  it('ends the listen streams of a revoked OAuth grant, and keeps those of other grants and API keys of the same key', () => {
+    const registry = new ListenerRegistry({ maxPerTenant: 10 });
+    const revoked = listener({ toolsListChanged: true }, { grantId: 'grant-1' });
+    const otherGrant = listener({ toolsListChanged: true }, { grantId: 'grant-2' });
+    const apiKey = listener({ toolsListChanged: true });
+    for (const l of [revoked, otherGrant, apiKey]) registry.add(l);
+    registry.onControlEvent({ type: 'oauth-grant.revoked', tenantId: 'acme', grantId: 'grant-1' });
+    expect([revoked.ended, otherGrant.ended, apiKey.ended]).toEqual([1, 0, 0]);
+    registry.onControlEvent({ type: 'oauth-grant.revoked', tenantId: 'globex', grantId: 'grant-2' });
+    expect(otherGrant.ended).toBe(0);
+  });
+
   it('ends the listeners of a key that no longer resolves once its tenant changed (suspension), and keeps the others', async () => {
     const asked: string[] = [];
     let checked!: () => void;

@@ -36,6 +36,8 @@ export interface Listener {
   tenantId: string;
   /** The key the stream was opened with (directly or through a tenant token): revoked, the stream ends. */
   keyId: string;
+  /** The OAuth grant of the access token it was opened with, if any: revoked, the stream ends. */
+  grantId?: string | undefined;
   /** The endpoint's plugin and the credential's grant: what the listener may hear of. */
   scope: CatalogScope;
   /** What was acknowledged, never more. */
@@ -159,6 +161,9 @@ export class ListenerRegistry {
       case 'api-key.revoked':
         // The key's streams end as its sessions do: nothing more reaches a revoked credential.
         this.endWhere(event.tenantId, (listener) => listener.keyId === event.keyId);
+        return;
+      case 'oauth-grant.revoked':
+        this.endWhere(event.tenantId, (listener) => listener.grantId === event.grantId);
         return;
       case 'tenant.deleted':
         this.endWhere(event.tenantId, () => true);

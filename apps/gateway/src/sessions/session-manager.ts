@@ -153,6 +153,10 @@ export class SessionManager {
       case 'api-key.revoked':
         await this.closeWhere((s) => s.binding.keyId === event.keyId);
         return;
+      case 'oauth-grant.revoked':
+        // As for a revoked key: the grant's tokens are refused already (RevokedGrants), its sessions close.
+        await this.closeWhere((s) => s.binding.tenantId === event.tenantId && s.binding.grantId === event.grantId);
+        return;
       case 'tenant.deleted':
         this.tenantPlugins.invalidate(event.tenantId);
         await this.closeWhere((s) => s.binding.tenantId === event.tenantId);

@@ -1,6 +1,6 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Header, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata, publicBaseUrl } from '../auth/auth-challenge';
+import { endpointPath, MCP_ENDPOINT_NAMES, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata, publicBaseUrl } from '../auth/auth-challenge';
 import { GatewayStatus } from './gateway-status';
 
 @Controller()
@@ -30,18 +30,31 @@ export class HealthController {
     return reply.status(result.ready ? 200 : 503).send(result);
   }
 
+  /**
+   * RFC 9728 §3.1 metadata of `/t/{tenant}/{mcp|sse}`, path-inserted under the well-known prefix.
+   * The same document for every tenant name, existing or not; another endpoint name is 404.
+   * Public, so readable from any origin (browser-based clients such as the MCP Inspector discover with fetch).
+   */
   @Get(`${PROTECTED_RESOURCE_METADATA_PREFIX.slice(1)}/t/:tenant/:endpoint`)
+  @Header('access-control-allow-origin', '*')
   tenantMetadata(@Param('tenant') tenant: string, @Param('endpoint') endpoint: string, @Req() req: FastifyRequest) {
-    return protectedResourceMetadata(publicBaseUrl(req.raw, this.status.publicUrl), `/t/${tenant}/${endpoint}`);
+    return metadataOf(req, this.status.publicUrl, tenant, undefined, endpoint);
   }
 
   @Get(`${PROTECTED_RESOURCE_METADATA_PREFIX.slice(1)}/t/:tenant/p/:plugin/:endpoint`)
+  @Header('access-control-allow-origin', '*')
   pluginMetadata(
     @Param('tenant') tenant: string,
     @Param('plugin') plugin: string,
     @Param('endpoint') endpoint: string,
     @Req() req: FastifyRequest,
   ) {
-    return protectedResourceMetadata(publicBaseUrl(req.raw, this.status.publicUrl), `/t/${tenant}/p/${plugin}/${endpoint}`);
+    return metadataOf(req, this.status.publicUrl, tenant, plugin, endpoint);
   }
+}
+
+function metadataOf(req: FastifyRequest, publicUrl: string | undefined, tenant: string, plugin: string | undefined, endpoint: string) {
+  if (!MCP_ENDPOINT_NAMES.includes(endpoint) || tenant === '' || plugin === '') throw new NotFoundException();
+  // The path exactly as the MCP routes spell it, so `resource` equals the URL the client used.
+  return protectedResourceMetadata(publicBaseUrl(req.raw, publicUrl), { path: endpointPath(tenant, plugin, endpoint), plugin });
 }

@@ -5,6 +5,7 @@ import { SSE_NODE_PARAM } from '../sessions/session-ids';
 import type { McpEndpointsService } from './mcp-endpoints';
 import type { GatewayStatus } from './gateway-status';
 import { refuse } from '../protocol/jsonrpc-errors';
+import { endpointPath } from '../auth/auth-challenge';
 import type { EndpointAddress, RequestGate } from './request-gate';
 import type { Principal } from '@switchboard/api-keys';
 
@@ -55,11 +56,7 @@ export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, e
           const { tenant, plugin } = request.params;
           // As Nest's routes did: an empty path parameter (`/t//mcp`) is not a route.
           if (tenant === '' || plugin === '') return reply.callNotFound();
-          const address: EndpointAddress = {
-            tenantSlug: tenant,
-            plugin,
-            path: plugin === undefined ? `/t/${tenant}/${endpoint}` : `/t/${tenant}/p/${plugin}/${endpoint}`,
-          };
+          const address: EndpointAddress = { tenantSlug: tenant, plugin, path: endpointPath(tenant, plugin, endpoint) };
           const admission = await gate.admit(request.raw, address);
           if (admission.ok) {
             admissions.set(request, { principal: admission.principal, address });

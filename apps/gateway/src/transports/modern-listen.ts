@@ -90,6 +90,7 @@ export class ModernListen {
     const admission = this.parts.listeners.add({
       tenantId: principal.tenantId,
       keyId: principal.keyId,
+      grantId: principal.grantId,
       scope,
       filter,
       deliver: (notification: ListenNotification) => response.notify(stamped(notification)),

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Principal } from '@switchboard/api-keys';
 import { createLogger } from '@switchboard/logger';
 import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
+import type { ExpectedResource } from '../auth/access-token-verifier';
 import type { AuthOutcome, BearerAuthenticator } from '../auth/bearer-authenticator';
 import { refusalFor } from '../protocol/jsonrpc-errors';
 import { OriginPolicy } from './origin-policy';
@@ -26,9 +27,11 @@ function request(headers: IncomingHttpHeaders = {}): IncomingMessage {
  */
 function gate(outcome: AuthOutcome | Error, { publicUrl }: { publicUrl: string | undefined } = { publicUrl: PUBLIC_URL }) {
   const asked: IncomingHttpHeaders[] = [];
+  const resources: (ExpectedResource | undefined)[] = [];
   const authenticator = {
-    authenticate: async (headers: IncomingHttpHeaders): Promise<AuthOutcome> => {
+    authenticate: async (headers: IncomingHttpHeaders, resource?: ExpectedResource): Promise<AuthOutcome> => {
       asked.push(headers);
+      resources.push(resource);
       if (outcome instanceof Error) throw outcome;
       return outcome;
     },
@@ -41,7 +44,7 @@ function gate(outcome: AuthOutcome | Error, { publicUrl }: { publicUrl: string |
     telemetry,
     lastUsed,
   });
-  return { requestGate, asked, authFailures, touched };
+  return { requestGate, asked, resources, authFailures, touched };
 }
 
 /** The HTTP status a refused admission is answered with. */
@@ -85,7 +88,7 @@ describe('RequestGate', () => {
         ok: false,
         refusal: {
           code: 'unauthorized',
-          headers: { 'www-authenticate': `Bearer realm="switchboard", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/t/acme/mcp"` },
+          headers: { 'www-authenticate': `Bearer realm="switchboard", scope="mcp", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/t/acme/mcp"` },
         },
       });
       expect(statusOf(admission)).toBe(401);
@@ -99,6 +102,7 @@ describe('RequestGate', () => {
       const challenge = admission.ok ? undefined : admission.refusal.headers?.['www-authenticate'];
       expect(challenge).toMatch(/^Bearer realm="switchboard", error="invalid_token", error_description="[^"]+", /);
       expect(challenge).toContain(`resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/t/acme/p/notes/mcp"`);
+      expect(challenge).toContain('scope="mcp plugin:notes"');
       expect(authFailures).toEqual([reason]);
       expect(touched).toEqual([]);
     });
@@ -129,6 +133,51 @@ describe('RequestGate', () => {
       expect(admission).toEqual({ ok: false, refusal: { code: 'forbidden', message: 'Forbidden: the tenant is suspended' } });
       expect(statusOf(admission)).toBe(403);
       expect(authFailures).toEqual(['tenant_suspended']);
+    });
+  });
+
+  describe('OAuth access tokens', () => {
+    const oauth = (overrides: Partial<Principal> = {}) => principal({ kind: 'oauth', subject: 'key:key-1', grantId: 'grant-1', ...overrides });
+
+    it('asks the authenticator for a token of the platform issuer whose audience is exactly the endpoint called', async () => {
+      const { requestGate, resources } = gate({ ok: true, principal: principal() });
+      await requestGate.admit(request({ authorization: 'Bearer t' }), ACME_NOTES);
+      await requestGate.admit(request({ authorization: 'Bearer t' }), { tenantSlug: 'acme', plugin: undefined, path: '/t/acme/sse' });
+      expect(resources).toEqual([
+        { issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/t/acme/p/notes/mcp` },
+        { issuer: PUBLIC_URL, audience: `${PUBLIC_URL}/t/acme/sse` },
+      ]);
+    });
+
+    it('takes the issuer as the origin of the public URL, and the Host the client used when none is configured', async () => {
+      const withPath = gate({ ok: true, principal: principal() }, { publicUrl: 'https://gateway.example/base' });
+      await withPath.requestGate.admit(request({ authorization: 'Bearer t' }), ACME);
+      expect(withPath.resources).toEqual([{ issuer: 'https://gateway.example', audience: 'https://gateway.example/base/t/acme/mcp' }]);
+      const bare = gate({ ok: true, principal: principal() }, { publicUrl: undefined });
+      await bare.requestGate.admit(request({ host: 'localhost:3001', authorization: 'Bearer t' }), ACME);
+      expect(bare.resources).toEqual([{ issuer: 'http://localhost:3001', audience: 'http://localhost:3001/t/acme/mcp' }]);
+    });
+
+    it('answers 403 insufficient_scope naming the scopes needed when the key allows a plugin the token was not granted (step-up)', async () => {
+      const { requestGate, authFailures, touched } = gate({ ok: true, principal: oauth({ plugins: ['echo'], keyPlugins: [] }) });
+      const admission = await requestGate.admit(request({ authorization: 'Bearer t' }), ACME_NOTES);
+      expect(statusOf(admission)).toBe(403);
+      expect(admission.ok ? undefined : admission.refusal.headers?.['www-authenticate']).toBe(
+        `Bearer realm="switchboard", error="insufficient_scope", error_description="This token is not granted plugin notes", scope="mcp plugin:notes", resource_metadata="${PUBLIC_URL}/.well-known/oauth-protected-resource/t/acme/p/notes/mcp"`,
+      );
+      expect(authFailures).toEqual(['plugin_forbidden']);
+      expect(touched).toEqual([]);
+    });
+
+    it('answers a plain 403 without a step-up challenge when the key itself may not use the plugin (a new consent could not help)', async () => {
+      const { requestGate } = gate({ ok: true, principal: oauth({ plugins: ['echo'], keyPlugins: ['echo'] }) });
+      const admission = await requestGate.admit(request({ authorization: 'Bearer t' }), ACME_NOTES);
+      expect(admission).toEqual({ ok: false, refusal: { code: 'forbidden', message: 'Forbidden: this key may not use plugin notes' } });
+    });
+
+    it('admits a token granted the plugin of a plugin endpoint', async () => {
+      const { requestGate } = gate({ ok: true, principal: oauth({ plugins: ['notes'], keyPlugins: [] }) });
+      expect(await requestGate.admit(request({ authorization: 'Bearer t' }), ACME_NOTES)).toMatchObject({ ok: true });
     });
   });
 

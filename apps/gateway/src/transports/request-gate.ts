@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { LastUsedTracker, Principal } from '@switchboard/api-keys';
 import type { Logger } from '@switchboard/logger';
-import { publicBaseUrl, resourceMetadataUrl, wwwAuthenticate } from '../auth/auth-challenge';
+import { insufficientScope, platformIssuer, publicBaseUrl, requiredScopes, resourceMetadataUrl, wwwAuthenticate } from '../auth/auth-challenge';
+import type { ExpectedResource } from '../auth/access-token-verifier';
 import type { BearerAuthenticator } from '../auth/bearer-authenticator';
 import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
 import type { Refusal } from '../protocol/jsonrpc-errors';
@@ -24,8 +25,9 @@ export interface RequestGateAccounting {
 export type Admission = { ok: true; principal: Principal } | { ok: false; refusal: Refusal };
 
 /**
- * What every MCP request passes before its body is read: Origin check, bearer authentication,
- * and the principal's right to this tenant and plugin. Returns the principal or the refusal;
+ * What every MCP request passes before its body is read: Origin check, bearer authentication
+ * (an OAuth access token must name this endpoint's URL as its audience), and the principal's
+ * right to this tenant and plugin. Returns the principal or the refusal;
  * the route writes refusals. Request limits come after the body is read, so they can count its
  * messages (GatewayLimits.admitRequest).
  */
@@ -40,11 +42,12 @@ export class RequestGate {
 
   async admit(req: IncomingMessage, address: EndpointAddress): Promise<Admission> {
     if (!this.origins.allows(req.headers.origin)) return refused({ code: 'origin_forbidden' });
+    const base = publicBaseUrl(req, this.publicUrl);
     let outcome: Awaited<ReturnType<BearerAuthenticator['authenticate']>>;
     try {
       // Node keeps the first of repeated Authorization headers, and a proxy in front may read
       // another one: two credentials are refused as malformed, whatever they hold.
-      outcome = repeatsAuthorization(req) ? { ok: false, reason: 'malformed' } : await this.authenticator.authenticate(req.headers);
+      outcome = repeatsAuthorization(req) ? { ok: false, reason: 'malformed' } : await this.authenticator.authenticate(req.headers, expectedResource(base, address.path));
     } catch (error) {
       // The key store is unreachable: not the client's fault, and no credential detail leaves.
       this.logger.error({ err: error }, 'authentication failed');
@@ -55,8 +58,9 @@ export class RequestGate {
       this.logger.debug({ reason: outcome.reason, tenant: address.tenantSlug }, 'authentication refused');
       this.accounting.telemetry.authFailed(outcome.reason);
       if (outcome.reason === 'tenant_suspended') return refused({ code: 'forbidden', message: 'Forbidden: the tenant is suspended' });
-      const metadata = resourceMetadataUrl(publicBaseUrl(req, this.publicUrl), address.path);
-      return refused({ code: 'unauthorized', headers: { 'www-authenticate': wwwAuthenticate(outcome.reason, metadata) } });
+      const metadata = resourceMetadataUrl(base, address.path);
+      const challenge = wwwAuthenticate(outcome.reason, metadata, requiredScopes(address.plugin));
+      return refused({ code: 'unauthorized', headers: { 'www-authenticate': challenge } });
     }
     const principal = outcome.principal;
     // Another tenant's key answers exactly like an unknown tenant: which tenants exist stays hidden.
@@ -66,6 +70,13 @@ export class RequestGate {
     }
     if (address.plugin !== undefined && principal.plugins.length > 0 && !principal.plugins.includes(address.plugin)) {
       this.accounting.telemetry.authFailed('plugin_forbidden');
+      if (principal.kind === 'oauth' && principal.keyPlugins !== undefined && allows(principal.keyPlugins, address.plugin)) {
+        // The key allows the plugin, the token's scopes do not: a new consent can grant it (step-up).
+        // MCP 2025-11-25 "Runtime Insufficient Scope Errors": 403, the scopes needed, resource_metadata.
+        const metadata = resourceMetadataUrl(base, address.path);
+        const challenge = insufficientScope(metadata, requiredScopes(address.plugin), `This token is not granted plugin ${address.plugin}`);
+        return refused({ code: 'forbidden', message: `Forbidden: this token is not granted plugin ${address.plugin}`, headers: { 'www-authenticate': challenge } });
+      }
       return refused({ code: 'forbidden', message: `Forbidden: this key may not use plugin ${address.plugin}` });
     }
     // lastUsedAt moves for every use of a key, not only tool calls (those also move it through
@@ -73,6 +84,20 @@ export class RequestGate {
     this.accounting.lastUsed.touch(principal.keyId);
     return { ok: true, principal };
   }
+}
+
+/** What an access token must name here; undefined when the Host header makes no URL (then no token can match). */
+function expectedResource(base: string, path: string): ExpectedResource | undefined {
+  try {
+    return { issuer: platformIssuer(base), audience: `${base}${path}` };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a plugin list (empty = every plugin) includes `plugin`. */
+function allows(plugins: readonly string[], plugin: string): boolean {
+  return plugins.length === 0 || plugins.includes(plugin);
 }
 
 function repeatsAuthorization(req: IncomingMessage): boolean {

@@ -1,0 +1,148 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthorizationServer, AuthorizeOutcome, Fields, OAuthFailure } from '../oauth/authorization-server';
+import { MAX_REGISTRATION_BYTES } from '../oauth/client-registration';
+import { renderConsentPage, renderErrorPage } from '../oauth/consent-page';
+import { CONSENT_TTL_MS } from '../oauth/pending-authorization';
+
+/** Form bodies of the authorization and token endpoints; larger ones are refused unread. */
+export const MAX_FORM_BYTES = 64 * 1024;
+
+/**
+ * The pages' headers: no framing (clickjacking), no referrer, no cache, nothing but inline style.
+ * `form-action` names the client's redirect target besides 'self': Chromium applies form-action
+ * to the redirect that answers the form (CSP3 §6.4.1 leaves it open), so with 'self' alone the
+ * approval's 303 to the client would be blocked. The target is the registered redirect URI's.
+ */
+function pageHeaders(formTarget: string | undefined): Record<string, string> {
+  const formAction = formTarget ? `'self' ${formTarget}` : "'none'";
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  };
+}
+
+/** A CSP source for a redirect URI: its origin (http/https), or its private-use scheme (`com.example.app:`). */
+function cspSourceOf(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : url.protocol;
+}
+
+/** Metadata, JWKS, registration, token and revocation are called cross-origin by browser-based clients. */
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'authorization, content-type, mcp-protocol-version',
+  'access-control-max-age': '600',
+};
+
+export interface OAuthRoutesOptions {
+  /** PUBLIC_GATEWAY_URL: its origin is the issuer. Unset: the request's Host (development only). */
+  publicUrl: string | undefined;
+}
+
+/** `__Host-` on https (RFC 6265bis: Secure, Path=/, no Domain); a plain name on http loopback. */
+const cookieName = (issuer: string) => (issuer.startsWith('https:') ? '__Host-sb_oauth_consent' : 'sb_oauth_consent');
+
+/**
+ * The platform authorization server's HTTP face (docs/oauth.md). Registered in its own Fastify
+ * scope, so the form content-type parser it adds applies to these routes only: the MCP routes
+ * keep reading JSON as text and answering other types with 415.
+ */
+export function registerOAuthRoutes(fastify: FastifyInstance, server: AuthorizationServer, options: OAuthRoutesOptions): void {
+  const issuerOf = (request: FastifyRequest) => (options.publicUrl ? new URL(options.publicUrl).origin : `http://${request.headers.host ?? 'localhost'}`);
+
+  void fastify.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, done) => done(null, parseForm(body as string)));
+
+    const metadata = async (request: FastifyRequest, reply: FastifyReply) =>
+      reply.headers({ ...CORS_HEADERS, 'cache-control': 'public, max-age=300' }).send(server.metadata(issuerOf(request)));
+    scope.get('/.well-known/oauth-authorization-server', metadata);
+    // OpenID Connect Discovery alias: MCP clients probe it (2025-11-25 authorization, "Authorization Server Metadata Discovery").
+    scope.get('/.well-known/openid-configuration', metadata);
+    scope.get('/oauth/jwks.json', async (_request, reply) => reply.headers({ ...CORS_HEADERS, 'cache-control': 'public, max-age=300' }).send(await server.jwks()));
+
+    for (const path of ['/oauth/register', '/oauth/token', '/oauth/revoke', '/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth/jwks.json'])
+      scope.options(path, async (_request, reply) => reply.code(204).headers(CORS_HEADERS).send());
+
+    scope.post('/oauth/register', { bodyLimit: MAX_REGISTRATION_BYTES }, async (request, reply) => {
+      const body = typeof request.body === 'string' ? parseJson(request.body) : undefined;
+      if (body === undefined) return oauthError(reply, { ok: false, status: 400, error: 'invalid_client_metadata', description: 'the body must be a JSON object' });
+      const outcome = await server.register(body, request.ip);
+      if (!outcome.ok) return oauthError(reply, outcome);
+      return reply.code(201).headers({ ...CORS_HEADERS, 'cache-control': 'no-store' }).send(outcome.body);
+    });
+
+    scope.get('/oauth/authorize', async (request, reply) => answerAuthorize(reply, issuerOf(request), await server.authorize(issuerOf(request), request.query as Fields), 302));
+    scope.post('/oauth/authorize', async (request, reply) => {
+      const issuer = issuerOf(request);
+      const outcome = await server.consent(issuer, formOf(request.body), cookieOf(request.headers.cookie, cookieName(issuer)));
+      // 303: the browser follows a POST's redirect with a GET.
+      return answerAuthorize(reply, issuer, outcome, 303);
+    });
+
+    scope.post('/oauth/token', async (request, reply) => {
+      const outcome = await server.token(issuerOf(request), formOf(request.body), request.headers.authorization);
+      if (!outcome.ok) return oauthError(reply, outcome);
+      // RFC 6749 §5.1: no-store on token responses.
+      return reply.headers({ ...CORS_HEADERS, 'cache-control': 'no-store', pragma: 'no-cache' }).send(outcome.body);
+    });
+
+    scope.post('/oauth/revoke', async (request, reply) => {
+      const outcome = await server.revoke(issuerOf(request), formOf(request.body), request.headers.authorization);
+      if (!outcome.ok) return oauthError(reply, outcome);
+      // RFC 7009 §2.2: 200 whether or not the token was known.
+      return reply.headers({ ...CORS_HEADERS, 'cache-control': 'no-store' }).send();
+    });
+  });
+}
+
+function answerAuthorize(reply: FastifyReply, issuer: string, outcome: AuthorizeOutcome, redirectStatus: 302 | 303): FastifyReply {
+  if (outcome.kind === 'redirect') return reply.code(redirectStatus).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).send();
+  if (outcome.kind === 'error') return reply.code(400).headers(pageHeaders(undefined)).send(renderErrorPage(outcome.error, outcome.description));
+  const secure = issuer.startsWith('https:');
+  const cookie = [`${cookieName(issuer)}=${outcome.binding}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${CONSENT_TTL_MS / 1000}`, ...(secure ? ['Secure'] : [])].join('; ');
+  return reply.code(200).headers({ ...pageHeaders(cspSourceOf(outcome.redirectUri)), 'set-cookie': cookie }).send(renderConsentPage(outcome.view));
+}
+
+/** RFC 6749 §5.2: a JSON error; 401 with a challenge when client authentication failed. */
+function oauthError(reply: FastifyReply, failure: OAuthFailure): FastifyReply {
+  const headers: Record<string, string> = { ...CORS_HEADERS, 'cache-control': 'no-store' };
+  if (failure.status === 401) headers['www-authenticate'] = 'Basic realm="switchboard"';
+  if (failure.retryAfterSeconds !== undefined) headers['retry-after'] = String(failure.retryAfterSeconds);
+  return reply.code(failure.status).headers(headers).send({ error: failure.error, error_description: failure.description });
+}
+
+function parseForm(body: string): Fields {
+  const fields: Fields = {};
+  for (const [name, value] of new URLSearchParams(body)) {
+    const existing = fields[name];
+    fields[name] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return fields;
+}
+
+/** Anything but a parsed form (another content type, no body) reads as no fields. */
+function formOf(body: unknown): Fields {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Fields) : {};
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function cookieOf(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return undefined;
+}
