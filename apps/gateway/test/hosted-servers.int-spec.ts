@@ -2,6 +2,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness } from './gateway-harness';
 import { npmBin, processExists } from './hosted-fixtures';
+import { modernAnswer, modernRequest } from './modern-request';
 
 // Real MCP servers from the npm registry, run by the gateway as child processes of its own.
 const EVERYTHING = { command: process.execPath, args: [npmBin('@modelcontextprotocol/server-everything'), 'stdio'] };
@@ -161,28 +162,8 @@ describe('hosted stdio MCP servers', () => {
     await h.install(charlie.id, 'memory', {});
     const [first, second] = [(await h.issueKey(charlie.id)).token, (await h.issueKey(charlie.id)).token];
     const modernCall = async (token: string) => {
-      const response = await fetch(new URL('/t/charlie/mcp', h.gateway.url), {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          accept: 'application/json, text/event-stream',
-          'mcp-protocol-version': '2026-07-28',
-          'mcp-method': 'tools/call',
-          'mcp-name': 'memory__read_graph',
-        },
-        body: JSON.stringify({
-          jsonrpc: '2.0',
-          id: 1,
-          method: 'tools/call',
-          params: {
-            name: 'memory__read_graph',
-            arguments: {},
-            _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
-          },
-        }),
-      });
-      expect(((await response.json()) as { result: { resultType: string } }).result.resultType).toBe('complete');
+      const answer = await modernAnswer(await modernRequest(h.gateway.url, '/t/charlie/mcp', token, 'tools/call', { name: 'memory__read_graph', arguments: {} }));
+      expect(answer.result?.['resultType']).toBe('complete');
     };
     const charlieServers = () => h.gateway.hostedServers().filter((s) => s.tenantId === charlie.id);
     await modernCall(first);

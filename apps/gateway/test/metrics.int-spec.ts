@@ -3,6 +3,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { disconnect, eventually, LATCH_PLUGIN, startHarness, TESTKIT_PLUGIN, type GatewayHarness } from './gateway-harness';
+import { modernRequest } from './modern-request';
 
 interface Sample {
   labels: Record<string, string>;
@@ -156,26 +157,7 @@ describe('gateway metrics', () => {
   it('counts a stream the client closes before it ends (a subscriptions/listen stream)', async () => {
     const before = valueOf(await scrape(), 'switchboard_gateway_messages_total', { route: 'local', outcome: 'ok', era: '2026-07-28' });
     const abort = new AbortController();
-    const response = await fetch(new URL('/t/busy/mcp', h.gateway.url), {
-      method: 'POST',
-      signal: abort.signal,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'subscriptions/listen',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 'listen-1',
-        method: 'subscriptions/listen',
-        params: {
-          notifications: { toolsListChanged: true },
-          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
-        },
-      }),
-    });
+    const response = await modernRequest(h.gateway.url, '/t/busy/mcp', token, 'subscriptions/listen', { notifications: { toolsListChanged: true } }, { id: 'listen-1', signal: abort.signal });
     expect(response.status).toBe(200);
     // The acknowledgement has arrived: the stream is open. Then the client goes away.
     const reader = response.body!.getReader();

@@ -1,11 +1,11 @@
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, startHarness, type GatewayHarness } from './gateway-harness';
+import { modernAnswer, modernRequest } from './modern-request';
 
 // A handler's asks (ctx.ask / elicit / sample / listRoots) in both eras, over real HTTP: on the
 // stateless 2026-07-28 wire an InputRequiredResult whose sealed requestState comes back with the
 // retry; on a 2025 session a real request on the session. And the attacker's side of the state.
 
-const MODERN = '2026-07-28';
 const CAPABILITIES = { elicitation: {}, sampling: {}, roots: {} };
 
 interface Answer {
@@ -19,32 +19,13 @@ describe('client input (elicitation, sampling, roots) in both eras', () => {
   let sameTenantToken: string;
   let otherTenantToken: string;
 
-  /** One modern tools/call, written by hand as the spec's wire has it. */
+  /** One modern tools/call on the conformance plugin's endpoint. */
   async function call(tenant: string, name: string, extra: Record<string, unknown> = {}, options: { token?: string; capabilities?: object } = {}): Promise<Answer> {
-    const params = {
-      name,
-      arguments: {},
-      ...extra,
-      _meta: { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': options.capabilities ?? CAPABILITIES },
-    };
-    const response = await fetch(new URL(`/t/${tenant}/p/conformance/mcp`, h.gateway.url), {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${options.token ?? token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': MODERN,
-        'mcp-method': 'tools/call',
-        'mcp-name': name,
-      },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params }),
+    const response = await modernRequest(h.gateway.url, `/t/${tenant}/p/conformance/mcp`, options.token ?? token, 'tools/call', { name, arguments: {}, ...extra }, {
+      id: 7,
+      capabilities: (options.capabilities ?? CAPABILITIES) as Record<string, unknown>,
     });
-    const text = await response.text();
-    // A tool that notifies answers with an event stream; its last event is the response.
-    const json = response.headers.get('content-type')?.startsWith('text/event-stream')
-      ? text.split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6))).at(-1)
-      : JSON.parse(text);
-    return { status: response.status, body: json };
+    return { status: response.status, body: await modernAnswer(response) };
   }
 
   const accept = (content: Record<string, unknown>) => ({ action: 'accept', content });

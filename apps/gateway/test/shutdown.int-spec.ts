@@ -4,6 +4,7 @@ import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { latch } from './fixtures/latch-plugin';
 import { waitStarts } from './fixtures/testkit-plugin';
 import { connectClient, eventually, LATCH_PLUGIN, startHarness, TESTKIT_PLUGIN, type GatewayHarness, type TransportName } from './gateway-harness';
+import { modernRequest } from './modern-request';
 
 describe('graceful shutdown', () => {
   const harnesses: GatewayHarness[] = [];
@@ -120,28 +121,7 @@ describe('graceful shutdown', () => {
     const { token } = await h.issueKey(tenant.id);
     const abort = new AbortController();
     // A tool that reports progress (so the answer is an event stream) and then outlives its timeout.
-    const response = await fetch(new URL('/t/acme/mcp', h.gateway.url), {
-      method: 'POST',
-      signal: abort.signal,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        'mcp-protocol-version': '2026-07-28',
-        'mcp-method': 'tools/call',
-        'mcp-name': 'testkit__hang',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'tools/call',
-        params: {
-          name: 'testkit__hang',
-          arguments: {},
-          _meta: { progressToken: 1, 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} },
-        },
-      }),
-    });
+    const response = await modernRequest(h.gateway.url, '/t/acme/mcp', token, 'tools/call', { name: 'testkit__hang', arguments: {} }, { meta: { progressToken: 1 }, signal: abort.signal });
     await response.body!.getReader().read();
     abort.abort();
     await h.close();
