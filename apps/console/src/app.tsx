@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { ApiFailure, createApiClient, type ApiClient } from './api/client';
 import { useHashRoute, navigate } from './lib/hash-route';
 import type { TokenScope } from './lib/token-scope';
+import { PlatformAuditPage } from './pages/platform-audit-page';
 import { SignInPage } from './pages/sign-in-page';
 import { TenantPage } from './pages/tenant-page';
 import { TenantsPage } from './pages/tenants-page';
@@ -61,7 +62,18 @@ export function App() {
       <header className="top">
         <span className="brand">Switchboard</span>
         <nav aria-label="Main">
-          {session.scope.kind === 'platform' ? <a href="#/">Tenants</a> : <a href={`#/tenants/${session.scope.tenantId}`}>My tenant</a>}
+          {session.scope.kind === 'platform' ? (
+            <>
+              <a href="#/" aria-current={route.name === 'tenants' ? 'page' : undefined}>
+                Tenants
+              </a>
+              <a href="#/audit" aria-current={route.name === 'audit' ? 'page' : undefined}>
+                Platform audit log
+              </a>
+            </>
+          ) : (
+            <a href={`#/tenants/${session.scope.tenantId}`}>My tenant</a>
+          )}
         </nav>
         <span className="who">{session.scope.kind === 'platform' ? 'Platform admin' : 'Tenant admin'}</span>
         <button type="button" onClick={signOut}>
@@ -70,7 +82,9 @@ export function App() {
       </header>
       <main id="main" tabIndex={-1}>
         {route.name === 'tenant' ? (
-          <TenantPage key={route.tenant} api={session.api} tenantRef={route.tenant} scope={session.scope} />
+          <TenantPage key={route.tenant} api={session.api} tenantRef={route.tenant} view={route.view} scope={session.scope} />
+        ) : session.scope.kind === 'platform' && route.name === 'audit' ? (
+          <PlatformAuditPage api={session.api} />
         ) : session.scope.kind === 'platform' ? (
           <TenantsPage api={session.api} />
         ) : null}

@@ -4,8 +4,11 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { Client as PgClient } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createTestDatabase, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { createTestDatabase, eventually, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
 
 // The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
 // test Postgres database: jest's global setup has built dist/ and dist/console. Everything the
@@ -297,6 +300,213 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
     await page.getByText('Not found.').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a live SDK session, ends it, and finds its calls in the usage charts and the ending in the audit log', async () => {
+    const page = await openPage();
+    await signIn(page, await mintToken());
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.getByLabel('Slug').fill('ops-co');
+    await page.getByLabel('Name').fill('Ops Co');
+    await page.getByRole('button', { name: 'Create tenant' }).click();
+    await page.getByRole('link', { name: 'Ops Co' }).click();
+    await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Install echo' }).click();
+    await page.getByRole('form', { name: 'echo settings' }).getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('button', { name: 'Disable echo' }).waitFor();
+    await page.getByLabel('Key name').fill('laptop');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    const issued = page.locator('.issued');
+    const mcpUrl = (await issued.locator('.copy-row', { hasText: 'MCP URL (Streamable HTTP)' }).locator('code').textContent())!;
+    const secret = (await issued.locator('.copy-row', { hasText: 'Secret' }).locator('code').textContent())!;
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+
+    // An official SDK client (v1, Streamable HTTP) with the key and URL the console showed.
+    const client = new Client({ name: 'console-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+    const sessionId = (client.transport as StreamableHTTPClientTransport).sessionId!;
+    expect(sessionId).toBeTruthy();
+    try {
+      for (const text of ['one', 'two', 'three']) {
+        const result = await client.callTool({ name: 'echo__echo', arguments: { text } });
+        expect(result.isError).toBeFalsy();
+      }
+
+      await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+      await page.getByRole('heading', { name: 'Sessions: Ops Co', level: 1 }).waitFor();
+      const row = page.getByRole('row', { name: new RegExp(sessionId.replace(/[.]/g, '\\.')) });
+      await row.waitFor();
+      await row.getByText('streamable-http').waitFor();
+      await row.getByText('laptop').waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.screenshot({ path: path.join(screenshots, 'sessions.png'), fullPage: true });
+
+      await row.getByRole('button', { name: 'End' }).click();
+      await row.getByRole('button', { name: `End session ${sessionId}` }).click();
+      await page.getByText(`Session ${sessionId} ended.`).waitFor();
+      // The node closes it within a second of the control event; the registry then forgets it.
+      await eventually(async () => {
+        await page.getByRole('button', { name: 'Refresh sessions' }).click();
+        return (await page.getByText('No live sessions').count()) === 1;
+      }, 10_000, 200);
+      // The client's next request finds no session: HTTP 404, "Session not found".
+      await expect(client.callTool({ name: 'echo__echo', arguments: { text: 'four' } })).rejects.toMatchObject({ code: 404, message: expect.stringContaining('Session not found') });
+    } finally {
+      await client.close();
+    }
+
+    // The three calls appear in the usage charts and the tables, once the usage worker wrote them.
+    await page.getByRole('link', { name: 'Usage', exact: true }).click();
+    await page.getByRole('heading', { name: 'Usage: Ops Co', level: 1 }).waitFor();
+    const totals = page.getByRole('definition').first();
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Refresh usage' }).click();
+      return (await totals.textContent()) === '3';
+    }, 10_000, 200);
+    await page.getByRole('row', { name: /^echo 3 0/ }).waitFor();
+    const chart = page.getByRole('img', { name: 'Calls per hour' });
+    expect(await chart.getAttribute('aria-describedby')).toBeTruthy();
+    expect(await chart.locator('desc').textContent()).toMatch(/^24 bars from .*; highest 3 calls at /);
+    await page.getByText('Calls per hour as a table').click();
+    await page.getByRole('row', { name: /3 0$/ }).first().waitFor();
+    await page.getByText('Calls per hour as a table').click();
+    await page.getByLabel('Break down by').selectOption('tool');
+    await page.getByRole('row', { name: /^echo\/echo 3 0/ }).waitFor();
+    await page.getByLabel('Break down by').selectOption('key');
+    await page.getByRole('row', { name: /^laptop 3 0/ }).waitFor();
+    await page.getByLabel('Time range').selectOption({ label: 'Last 7 days' });
+    await page.getByRole('img', { name: 'Calls per day' }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByLabel('Time range').selectOption({ label: 'Last 24 hours' });
+    await page.getByRole('img', { name: 'Calls per hour' }).waitFor();
+    await page.screenshot({ path: path.join(screenshots, 'usage.png'), fullPage: true });
+
+    // The audit log: filtered by action, the ending is there with its session id; a bad range is refused beside its field.
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.getByRole('heading', { name: 'Audit log: Ops Co', level: 1 }).waitFor();
+    await page.getByRole('row', { name: /api-key\.issue/ }).waitFor();
+    await page.getByLabel('Action').selectOption('session.terminate');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('row', { name: new RegExp(`session\\.terminate session ${sessionId.replace(/[.]/g, '\\.')}`) }).waitFor();
+    expect(await page.getByRole('row', { name: /api-key\.issue/ }).count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'audit.png'), fullPage: true });
+    await page.getByLabel('From', { exact: true }).fill('2026-11-02T00:00');
+    await page.getByLabel('To', { exact: true }).fill('2026-11-01T00:00');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator('.field-invalid', { has: page.getByLabel('To', { exact: true }) }).getByText('must be after from').waitFor();
+    expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // The platform's audit log has every tenant's events, named by tenant.
+    await page.getByRole('link', { name: 'Platform audit log' }).click();
+    await page.getByRole('heading', { name: 'Platform audit log', level: 1 }).waitFor();
+    await page.getByLabel('Target type').selectOption('session');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByRole('row', { name: new RegExp(`ops-co admin session\\.terminate session ${sessionId.replace(/[.]/g, '\\.')}`) }).waitFor();
+    expect(await page.getByRole('row', { name: /tenant\.create/ }).count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Audit log: Ops Co', level: 1 }).waitFor();
+
+    // At a phone's width the tables scroll inside their frame, the page does not.
+    await page.getByRole('link', { name: 'Usage', exact: true }).click();
+    await page.getByRole('img', { name: 'Calls per hour' }).waitFor();
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    await page.screenshot({ path: path.join(screenshots, 'usage-phone.png') });
+    await page.close();
+  }, 90_000);
+
+  it("edits a tenant's OAuth settings with field errors beside the fields, lists its clients and revokes a grant", async () => {
+    const platformToken = await mintToken();
+    const registered = await fetch(`${api}/v1/tenants/ops-co/oauth/clients`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Notes app', redirectUris: ['https://notes.example.test/callback'] }),
+    });
+    expect(registered.status).toBe(201);
+    const { client } = (await registered.json()) as { client: { id: string; tenantId: string } };
+    // What the authorization server writes when a person approves the client on the consent page.
+    const db = new PgClient({ connectionString: database.url });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO oauth_grants (id, tenant_id, client_id, subject, email, scopes, resource) VALUES (gen_random_uuid(), $1, $2, 'sso|person-1', 'person@example.com', '{mcp}', $3)`,
+        [client.tenantId, client.id, `${gateway}/t/ops-co/mcp`],
+      );
+    } finally {
+      await db.end();
+    }
+
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/ops-co/oauth'));
+    await page.getByRole('heading', { name: 'OAuth: Ops Co', level: 1 }).waitFor();
+    const form = page.getByRole('form', { name: 'OAuth settings' });
+    const ttl = form.getByLabel('Access token lifetime (seconds)');
+    await ttl.waitFor();
+    await ttl.fill('10');
+    await form.getByLabel('Client metadata document hosts').fill('Not A Host');
+    await form.getByRole('button', { name: 'Save OAuth settings' }).click();
+    await form.locator('.field-invalid', { has: page.getByLabel('Access token lifetime (seconds)') }).locator('.field-error').waitFor();
+    await form.locator('.field-invalid', { has: page.getByLabel('Client metadata document hosts') }).getByText(/not a lowercase host name/).waitFor();
+    expect(await ttl.getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await ttl.fill('600');
+    await form.getByLabel('Client metadata document hosts').fill('notes.example.test');
+    await form.getByLabel('Dynamic client registration').setChecked(false);
+    await form.getByRole('button', { name: 'Save OAuth settings' }).click();
+    await form.getByText('OAuth settings saved.').waitFor();
+    const stored = await (await fetch(`${api}/v1/tenants/ops-co/oauth/settings`, { headers: { authorization: `Bearer ${platformToken}` } })).json();
+    expect(stored).toMatchObject({ dynamicRegistration: false, accessTokenTtlSeconds: 600, metadataDocumentHosts: ['notes.example.test'] });
+
+    const clientCard = page.getByRole('list', { name: 'OAuth clients' }).locator('.card', { hasText: 'Notes app' });
+    await clientCard.getByText('1 active grant').waitFor();
+    const grantCard = page.getByRole('list', { name: 'Grants' }).locator('.card', { hasText: 'person@example.com' });
+    await grantCard.getByText('active', { exact: true }).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'oauth.png'), fullPage: true });
+    await grantCard.getByRole('button', { name: 'Revoke' }).click();
+    await grantCard.getByRole('button', { name: 'Revoke grant of Notes app' }).click();
+    await grantCard.getByText('revoked (admin)').waitFor();
+    await clientCard.getByText('0 active grants').waitFor();
+    const audit = (await (await fetch(`${api}/v1/tenants/ops-co/audit?action=oauth-grant.revoke`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { items: unknown[] };
+    expect(audit.items).toHaveLength(1);
+    await page.close();
+  });
+
+  it("does not show a tenant admin another tenant's sessions, usage, audit log or OAuth", async () => {
+    const platformToken = await mintToken();
+    const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
+    const token = await mintToken('--tenant', own.id);
+    for (const route of ['sessions', 'usage?from=2026-11-01&to=2026-11-02', 'audit', 'oauth/grants', 'oauth/clients', 'oauth/settings']) {
+      expect((await fetch(`${api}/v1/tenants/ops-co/${route}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
+    }
+    const page = await openPage();
+    await signIn(page, token);
+    await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Sessions', exact: true }).click();
+    await page.getByText('No live sessions').waitFor();
+    // The platform's audit log is no page for a tenant admin: the console takes it home (the API answers 403).
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/audit'));
+    await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    expect((await fetch(`${api}/v1/audit`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    for (const view of ['sessions', 'usage', 'audit', 'oauth']) {
+      await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/ops-co/${view}`);
+      await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
+      await page.getByText('Not found.').waitFor();
+      expect(await page.getByRole('table').count()).toBe(0);
+      expect(await accessibilityProblems(page)).toEqual([]);
+      // Back to its own tenant before the next try, so each "not found" is a new page.
+      await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/${own.id}`);
+      await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    }
     await page.close();
   });
 

@@ -4,7 +4,7 @@ import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
 import { ZodQuery } from '../common/zod-request.decorators';
 import { TenantsService } from '../tenants/tenants.service';
-import { platformAuditQuerySchema, tenantAuditQuerySchema, type PlatformAuditQuery, type TenantAuditQuery } from './audit.schemas';
+import { platformAuditQuerySchema, tenantAuditQuerySchema, type AuditFilter, type PlatformAuditQuery, type TenantAuditQuery } from './audit.schemas';
 import { AuditService } from './audit.service';
 
 @ApiTags('audit')
@@ -18,7 +18,7 @@ export class AuditController {
   @Get('audit')
   @Authenticated(Access.PlatformAdmin)
   list(@ZodQuery(platformAuditQuerySchema) query: PlatformAuditQuery) {
-    return this.audit.list({ tenantId: query.tenantId, action: query.action }, query);
+    return this.audit.list(auditFilter(query, query.tenantId), query);
   }
 
   @Get('tenants/:tenant/audit')
@@ -29,6 +29,10 @@ export class AuditController {
     @ZodQuery(tenantAuditQuerySchema) query: TenantAuditQuery,
   ) {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
-    return this.audit.list({ tenantId: tenant.id, action: query.action }, query);
+    return this.audit.list(auditFilter(query, tenant.id), query);
   }
+}
+
+function auditFilter(query: TenantAuditQuery, tenantId: string | undefined): AuditFilter {
+  return { tenantId, action: query.action, targetType: query.targetType, targetId: query.targetId, from: query.from, to: query.to };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient, type AuditEvent } from '@switchboard/db';
 import { decodeCursor, toPage, type Page, type PageQuery } from '../common/pagination';
+import type { AuditFilter } from './audit.schemas';
 
 export type AuditAction =
   | 'tenant.create'
@@ -61,13 +62,16 @@ export class AuditService {
     });
   }
 
-  /** Newest first; `tenantId` narrows to one tenant. */
-  async list(filter: { tenantId?: string; action?: string }, page: PageQuery): Promise<Page<AuditEventView>> {
+  /** Newest first; `tenantId` narrows to one tenant, `from`/`to` to the events in `[from, to)`. */
+  async list(filter: AuditFilter, page: PageQuery): Promise<Page<AuditEventView>> {
     const after = decodeCursor(page.cursor);
     const rows = await this.prisma.auditEvent.findMany({
       where: {
         ...(filter.tenantId ? { tenantId: filter.tenantId } : {}),
         ...(filter.action ? { action: filter.action } : {}),
+        ...(filter.targetType ? { targetType: filter.targetType } : {}),
+        ...(filter.targetId ? { targetId: filter.targetId } : {}),
+        ...(filter.from || filter.to ? { at: { ...(filter.from ? { gte: filter.from } : {}), ...(filter.to ? { lt: filter.to } : {}) } } : {}),
         ...(after ? { OR: [{ at: { lt: after.at } }, { at: after.at, id: { lt: after.id } }] } : {}),
       },
       orderBy: [{ at: 'desc' }, { id: 'desc' }],

@@ -49,3 +49,80 @@ export interface PluginInstallation {
   config: Record<string, unknown>;
   secrets: Record<string, { set: boolean }>;
 }
+
+export interface LiveSession {
+  sessionId: string;
+  node: string;
+  transport: 'sse' | 'streamable-http';
+  keyId: string;
+  subject?: string;
+  plugin?: string;
+  openedAt: string;
+  lastActivityAt: string;
+}
+
+export interface AuditEvent {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: string | null;
+  tenantId: string | null;
+  details: unknown;
+}
+
+export interface UsageCounts {
+  calls: number;
+  errors: number;
+  totalDurationMs: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
+export type UsageGroupBy = 'plugin' | 'tool' | 'key' | 'hour';
+
+export interface UsageReport {
+  tenantId: string;
+  from: string;
+  to: string;
+  groupBy: UsageGroupBy;
+  totals: UsageCounts;
+  groups: (UsageCounts & { group: string })[];
+}
+
+export interface OAuthSettings {
+  dynamicRegistration: boolean;
+  accessTokenTtlSeconds: number;
+  metadataDocumentHosts: string[];
+  /** Single sign-on; shown, not edited here. */
+  sso: { issuer: string } | null;
+}
+
+export interface OAuthClient {
+  id: string;
+  kind: 'dynamic' | 'metadata_document' | 'registered';
+  tenantId: string | null;
+  name: string;
+  clientUri: string | null;
+  redirectUris: string[];
+  tokenEndpointAuth: string;
+  activeGrants: number;
+  createdAt: string;
+}
+
+export interface OAuthGrant {
+  id: string;
+  clientId: string;
+  clientName: string;
+  keyId: string | null;
+  subject: string;
+  email: string | null;
+  scopes: string[];
+  resource: string;
+  status: 'active' | 'revoked';
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  revokedReason: string | null;
+}

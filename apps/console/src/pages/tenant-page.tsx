@@ -2,12 +2,19 @@ import { useEffect, useState } from 'react';
 import { apiPath, type ApiClient } from '../api/client';
 import type { Tenant } from '../api/types';
 import { ErrorNotice, Loading, PageHeading } from '../components/ui';
+import { tenantHref, type TenantView } from '../lib/hash-route';
 import type { TokenScope } from '../lib/token-scope';
 import { ApiKeysSection } from './api-keys-section';
+import { AuditSection } from './audit-section';
+import { OAuthSection } from './oauth-section';
 import { PluginsSection } from './plugins-section';
+import { SessionsSection } from './sessions-section';
+import { UsageSection } from './usage-section';
 
-/** One tenant: its API keys and plugins. Another tenant's page answers 404 for a tenant admin: "not found". */
-export function TenantPage({ api, tenantRef, scope }: { api: ApiClient; tenantRef: string; scope: TokenScope }) {
+const VIEW_LABELS: Record<TenantView, string> = { overview: 'Keys and plugins', sessions: 'Sessions', usage: 'Usage', audit: 'Audit log', oauth: 'OAuth' };
+
+/** One tenant, one view at a time. Another tenant's page answers 404 for a tenant admin: "not found". */
+export function TenantPage({ api, tenantRef, view, scope }: { api: ApiClient; tenantRef: string; view: TenantView; scope: TokenScope }) {
   const [tenant, setTenant] = useState<Tenant | null>(null);
   const [error, setError] = useState<unknown>();
 
@@ -25,6 +32,7 @@ export function TenantPage({ api, tenantRef, scope }: { api: ApiClient; tenantRe
     );
   }
   if (!tenant) return <Loading what="the tenant" />;
+  const title = view === 'overview' ? tenant.name : `${VIEW_LABELS[view]}: ${tenant.name}`;
   return (
     <>
       {scope.kind === 'platform' && (
@@ -32,12 +40,28 @@ export function TenantPage({ api, tenantRef, scope }: { api: ApiClient; tenantRe
           <a href="#/">Tenants</a> / <span aria-current="page">{tenant.slug}</span>
         </nav>
       )}
-      <PageHeading>{tenant.name}</PageHeading>
+      {/* Keyed by view: each view is a page of its own, and its heading takes the focus. */}
+      <PageHeading key={view}>{title}</PageHeading>
       <p className="subtitle">
         <span className="mono">{tenant.slug}</span> <span className={`badge badge-${tenant.status}`}>{tenant.status}</span>
       </p>
-      <ApiKeysSection api={api} tenant={tenant} />
-      <PluginsSection api={api} tenant={tenant} />
+      <nav aria-label="Tenant" className="tabs">
+        {(Object.keys(VIEW_LABELS) as TenantView[]).map((item) => (
+          <a key={item} href={tenantHref(tenant.slug, item)} aria-current={item === view ? 'page' : undefined}>
+            {VIEW_LABELS[item]}
+          </a>
+        ))}
+      </nav>
+      {view === 'overview' && (
+        <>
+          <ApiKeysSection api={api} tenant={tenant} />
+          <PluginsSection api={api} tenant={tenant} />
+        </>
+      )}
+      {view === 'sessions' && <SessionsSection api={api} tenant={tenant} />}
+      {view === 'usage' && <UsageSection api={api} tenant={tenant} />}
+      {view === 'audit' && <AuditSection api={api} tenant={tenant} />}
+      {view === 'oauth' && <OAuthSection api={api} tenant={tenant} />}
     </>
   );
 }
