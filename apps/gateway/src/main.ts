@@ -11,11 +11,13 @@ import type { UsageSink } from '@switchboard/metering';
 import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
 import { outboundNetwork } from '@switchboard/plugin-net';
 import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
+import { Tracing } from '@switchboard/tracing';
 import { AccessTokenVerifier, ACCESS_TOKEN_MAX_LIFETIME_SECONDS, prismaSigningKeySource } from './auth/access-token-verifier';
 import { BearerAuthenticator } from './auth/bearer-authenticator';
 import { prismaRevokedGrantSource, RevokedGrants } from './auth/revoked-grants';
 import { RequestStateCodec } from './auth/request-state';
 import { TenantTokenVerifier } from './auth/tenant-token-verifier';
+import { keysAndSsoGrants, SsoPrincipals } from './auth/sso-principals';
 import { openClusterNode } from './cluster/cluster-node';
 import { loadGatewayConfig } from './config/gateway-config';
 import { GatewayModule } from './transports/gateway.module';
@@ -46,6 +48,8 @@ import { ClientMetadataDocuments } from './oauth/client-metadata-document';
 import { PendingAuthorizations } from './oauth/pending-authorization';
 import { RegistrationLimiter } from './oauth/registration-limiter';
 import { SigningKeys } from './oauth/signing-keys';
+import { OidcProviders } from './oauth/sso-provider';
+import { SsoSignIn } from './oauth/sso-sign-in';
 import { registerOAuthRoutes } from './transports/oauth-routes';
 
 
@@ -103,8 +107,12 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
   const catalog = await loadPluginCatalog({ pluginsDir: config.plugins.dir, packages: config.plugins.packages });
   const secrets = loadPlatformSecrets({ ...config.secrets, dataDir: config.database.dataDir });
   const db = (options.embedded?.databases ?? { openDatabase }).openDatabase({ url: config.database.url, dataDir: config.database.dataDir });
+  // OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT): one tracer for the process; off, every span site is a branch.
+  const tracing = config.tracing
+    ? Tracing.start({ ...config.tracing, serviceVersion: GATEWAY_SERVER_INFO.version, resource: { 'service.instance.id': config.nodeId } })
+    : Tracing.disabled();
   // Cluster mode (REDIS_URL): sessions recorded in Redis, requests forwarded between nodes.
-  const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions) : undefined;
+  const cluster = config.cluster ? await openClusterNode(config.nodeId, config.cluster, logger, config.sessions, tracing) : undefined;
   const bus = options.bus ?? cluster?.bus ?? options.embedded?.controlBus ?? new InProcessControlBus();
   const unsubscribers: (() => void)[] = [];
   let accounting: LimitsAndMetering | undefined;
@@ -112,7 +120,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
   let plugins: RunningPlugins | undefined;
   try {
     // Each plugin's setup, with the platform's outbound policy on its context (no process-wide state).
-    plugins = await startGatewayPlugins(catalog, config.outbound, logger);
+    plugins = await startGatewayPlugins(catalog, config.outbound, logger, tracing);
     await ensureMigrated(db, options.migrate === true, logger);
     accounting = await startLimitsAndMetering(config, db, logger, {
       redis: config.cluster ? { url: config.cluster.redisUrl, limitsKeyPrefix: `${config.cluster.prefix}:limits:` } : undefined,
@@ -134,7 +142,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       });
     // A hosted server's list_changed, or a plugin's listTools changing, counts as an admin change.
     const pluginsChanged = (tenantId: string) => void announce({ type: 'plugins.changed', tenantId });
-    hosted = startHostedServers(config, db.prisma, logger, pluginsChanged, hostedServerMetrics(accounting.metrics));
+    hosted = startHostedServers(config, db.prisma, logger, pluginsChanged, hostedServerMetrics(accounting.metrics), tracing);
     const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
       plugins,
       stores: platformPluginStores(db.prisma),
@@ -147,7 +155,10 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       maxBufferedBytes: config.sessions.maxBufferedBytes,
       onSlowReaderClosed: () => telemetry.sessionClosedSlowReader(),
     });
-    const sessions = new SessionManager(cluster?.registry ?? new LocalSessionRegistry(), tenantPlugins, keys, logger, {
+    // Grants made through single sign-on have no API key: their principal is the tenant's, their pseudo key id the grant's.
+    const ssoPrincipals = new SsoPrincipals(db.prisma);
+    const credentials = keysAndSsoGrants(keys, ssoPrincipals);
+    const sessions = new SessionManager(cluster?.registry ?? new LocalSessionRegistry(), tenantPlugins, credentials, logger, {
       keepAliveMs: config.sessions.keepAliveMs,
       idleTimeoutMs: config.sessions.idleTimeoutMs,
       maxPerNode: config.sessions.maxPerNode,
@@ -158,10 +169,11 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       requests,
       requestStates: new RequestStateCodec(secrets.secretsKeys, config.auth.requestStateTtlMs),
       announce,
+      tracing,
     });
     const listeners = new ListenerRegistry({
       maxPerTenant: config.sessions.maxListenersPerTenant,
-      keyStillValid: async (keyId) => (await keys.resolveKeyId(keyId)).ok,
+      keyStillValid: async (keyId) => (await credentials.resolveKeyId(keyId)).ok,
     });
     const applyControlEvent = (event: ControlEvent) => {
       sessions.onControlEvent(event).catch((error) => logger.error({ err: error, event: event.type }, 'control event failed'));
@@ -175,6 +187,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     unsubscribers.push(() => localEvents.off('event', applyControlEvent));
     // The resolver's caches first, so sessions re-checking a key see the change.
     unsubscribers.push(keys.attach(bus));
+    unsubscribers.push(ssoPrincipals.attach(bus));
     unsubscribers.push(bus.subscribe(applyControlEvent));
     // OAuth access tokens (docs/oauth.md): public keys in memory, revoked grants of the last token lifetime.
     const revokedGrants = new RevokedGrants(prismaRevokedGrantSource(db.prisma), { windowMs: ACCESS_TOKEN_MAX_LIFETIME_SECONDS * 1000 });
@@ -184,10 +197,12 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       new BearerAuthenticator(keys, new TenantTokenVerifier(new TenantTokens(secrets.keyPeppers), { maxLifetimeSeconds: config.auth.tenantTokenMaxLifetimeSeconds }), {
         verifier: new AccessTokenVerifier(prismaSigningKeySource(db.prisma)),
         revokedGrants,
+        sso: ssoPrincipals,
       }),
       config.http.publicUrl,
       logger,
       accounting,
+      tracing,
     );
     const endpoints = new McpEndpointsService({
       sessions,
@@ -198,6 +213,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       maxBufferedBytes: config.sessions.maxBufferedBytes,
       logger,
       ...(cluster ? { forwarder: cluster.forwarder } : {}),
+      tracing,
       listen: new ModernListen({
         listeners,
         tenantPlugins,
@@ -227,19 +243,23 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     registerBodyParsers(app, config.http.maxBodyBytes);
     // First, so its hook runs before any hook that answers early (the gate's refusals are logged too).
     observeRequests(app.getHttpAdapter().getInstance(), logger, accounting.telemetry);
-    registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status);
+    registerMcpRoutes(app.getHttpAdapter().getInstance(), gate, endpoints, status, tracing);
     // The platform's OAuth authorization server (docs/oauth.md): all its state in Postgres, so any node serves any step.
     // Client ID Metadata Documents are fetched under the same outbound policy as plugins (SSRF guard).
     const metadataDocuments = ClientMetadataDocuments.over(outboundNetwork({ allow: config.outbound.allowCidrs }));
     unsubscribers.push(() => void metadataDocuments.close());
+    // The tenants' OpenID Connect providers: discovery, keys and token endpoint through the same guard.
+    const ssoProviders = OidcProviders.over(outboundNetwork({ allow: config.outbound.allowCidrs }));
+    unsubscribers.push(() => void ssoProviders.close());
+    const secretBox = new SecretBox(secrets.secretsKeys);
     const authorizationServer = new AuthorizationServer(
       db.prisma,
       keys,
       secrets.keyPeppers,
-      new SigningKeys(db.prisma, new SecretBox(secrets.secretsKeys)),
+      new SigningKeys(db.prisma, secretBox),
       new PendingAuthorizations(secrets.secretsKeys),
       new RegistrationLimiter(config.oauth.registrationsPerHour),
-      { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce },
+      { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce, sso: new SsoSignIn(ssoProviders, secretBox, secrets.secretsKeys) },
     );
     registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl });
     await app.listen(config.http.port, config.http.host);
@@ -284,6 +304,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
           await cluster?.close();
           // After the drain: the last calls' usage events and key last-use times still go out.
           await running.close();
+          // The last spans (the drain's) are exported before the exit.
+          await tracing.close();
           await db.close();
         })()),
     };
@@ -293,6 +315,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     await accounting?.close().catch(() => undefined);
     await hosted?.close().catch(() => undefined);
     await plugins?.close();
+    await tracing.close().catch(() => undefined);
     await db.close().catch(() => undefined);
     throw error;
   }

@@ -5,7 +5,7 @@ export interface Principal {
   kind: 'api-key' | 'jwt' | 'oauth';
   tenantId: string;
   tenantSlug: string;
-  /** The API key used, or the key that minted the tenant token. */
+  /** The API key used, or the key that minted the tenant token; for an OAuth grant made through single sign-on (no key), the grant id. */
   keyId: string;
   /** End user named by a tenant token or an OAuth access token (`sub`); absent for API keys. */
   subject?: string;

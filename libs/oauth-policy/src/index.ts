@@ -12,3 +12,5 @@ export {
   MAX_METADATA_DOCUMENT_HOSTS,
 } from './oauth-settings';
 export type { OAuthSettings } from './oauth-settings';
+export { ssoSettingsInputSchema, readSsoSettings, ssoSecretAad, ssoSettingsView, ssoIssuerProblem, MAX_SSO_EMAIL_DOMAINS } from './sso-settings';
+export type { SsoSettingsInput, StoredSsoSettings, SsoSettingsView } from './sso-settings';

@@ -3,6 +3,8 @@ import { hashSecret } from '@switchboard/api-keys';
 import { InProcessControlBus, InProcessSessionDirectory, type ControlEvent } from '@switchboard/coordination';
 import { openDatabase, type Database } from '@switchboard/db';
 import { SharedUsageSink } from '@switchboard/metering';
+import { ssoSecretAad } from '@switchboard/oauth-policy';
+import { SecretBox } from '@switchboard/secrets';
 import { PUBLIC_GATEWAY_URL, startTestApi, type Json, type TestApi } from '../testing/api-test-harness';
 
 describe('OAuth admin API', () => {
@@ -67,15 +69,15 @@ describe('OAuth admin API', () => {
   describe('settings', () => {
     it('starts with the defaults: dynamic registration on, 10-minute access tokens, any metadata document host', async () => {
       const res = await admin('GET', '/v1/tenants/acme/oauth/settings');
-      expect([res.status, res.body]).toEqual([200, { dynamicRegistration: true, accessTokenTtlSeconds: 600, metadataDocumentHosts: [] }]);
+      expect([res.status, res.body]).toEqual([200, { dynamicRegistration: true, accessTokenTtlSeconds: 600, metadataDocumentHosts: [], sso: null }]);
     });
 
     it('changes only the fields sent, stores them whole, audits the change and tells gateways', async () => {
       const before = events.length;
       const res = await admin('PATCH', '/v1/tenants/acme/oauth/settings', { dynamicRegistration: false, metadataDocumentHosts: ['claude.ai', 'chatgpt.com'] });
-      expect(res.body).toEqual({ dynamicRegistration: false, accessTokenTtlSeconds: 600, metadataDocumentHosts: ['claude.ai', 'chatgpt.com'] });
+      expect(res.body).toEqual({ dynamicRegistration: false, accessTokenTtlSeconds: 600, metadataDocumentHosts: ['claude.ai', 'chatgpt.com'], sso: null });
       const stored = await db.prisma.tenant.findUniqueOrThrow({ where: { id: acme.id } });
-      expect(stored.oauth).toEqual(res.body);
+      expect(stored.oauth).toEqual({ dynamicRegistration: false, accessTokenTtlSeconds: 600, metadataDocumentHosts: ['claude.ai', 'chatgpt.com'] });
       expect(events.slice(before)).toContainEqual({ type: 'tenant.changed', tenantId: acme.id });
       const audit = await admin('GET', '/v1/tenants/acme/audit?limit=1');
       expect(audit.body.items[0]).toMatchObject({ action: 'oauth-settings.update', targetId: acme.id, details: { changed: ['dynamicRegistration', 'metadataDocumentHosts'] } });
@@ -83,10 +85,50 @@ describe('OAuth admin API', () => {
     });
 
     it('keeps what other features store beside the settings', async () => {
-      await db.prisma.tenant.update({ where: { id: beta.id }, data: { oauth: { sso: { issuer: 'https://idp.example' } } } });
+      await db.prisma.tenant.update({ where: { id: beta.id }, data: { oauth: { other: { issuer: 'https://idp.example' } } } });
       await as(betaAdmin)('PATCH', '/v1/tenants/beta/oauth/settings', { accessTokenTtlSeconds: 900 });
       const stored = await db.prisma.tenant.findUniqueOrThrow({ where: { id: beta.id } });
-      expect(stored.oauth).toEqual({ sso: { issuer: 'https://idp.example' }, dynamicRegistration: true, accessTokenTtlSeconds: 900, metadataDocumentHosts: [] });
+      expect(stored.oauth).toEqual({ other: { issuer: 'https://idp.example' }, dynamicRegistration: true, accessTokenTtlSeconds: 900, metadataDocumentHosts: [] });
+    });
+
+    describe('single sign-on', () => {
+      const sso = { issuer: 'https://login.acme.example', clientId: 'switchboard', clientSecret: 'idp-client-secret-1', allowedEmailDomains: ['acme.example'], requiredGroup: { claim: 'groups', value: 'mcp' } };
+
+      it('stores the provider with its client secret sealed to the tenant, never returns the secret, and audits without it', async () => {
+        const before = events.length;
+        const res = await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso });
+        expect(res.status).toBe(200);
+        const view = { issuer: sso.issuer, clientId: 'switchboard', clientSecretSet: true, allowedEmailDomains: ['acme.example'], requiredGroup: { claim: 'groups', value: 'mcp' } };
+        expect(res.body.sso).toEqual(view);
+        expect((await admin('GET', '/v1/tenants/acme/oauth/settings')).body.sso).toEqual(view);
+        const stored = (await db.prisma.tenant.findUniqueOrThrow({ where: { id: acme.id } })).oauth as { sso: { clientSecretSealed: string } };
+        expect(JSON.stringify(stored)).not.toContain('idp-client-secret-1');
+        const box = new SecretBox({ current: t.secretsKey });
+        expect(box.decrypt(stored.sso.clientSecretSealed, ssoSecretAad(acme.id))).toEqual({ clientSecret: 'idp-client-secret-1' });
+        // Copied onto another tenant, the envelope does not open.
+        expect(() => box.decrypt(stored.sso.clientSecretSealed, ssoSecretAad(beta.id))).toThrow();
+        const audit = await admin('GET', '/v1/tenants/acme/audit?limit=1');
+        expect(audit.body.items[0]).toMatchObject({ action: 'oauth-settings.update', details: { changed: ['sso'], sso: { issuer: sso.issuer, clientId: 'switchboard' } } });
+        expect(JSON.stringify(audit.body.items[0])).not.toContain('idp-client-secret-1');
+        expect(events.slice(before)).toContainEqual({ type: 'tenant.changed', tenantId: acme.id });
+      });
+
+      it('keeps the provider when other settings change, and turns SSO off with null', async () => {
+        await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso });
+        expect((await admin('PATCH', '/v1/tenants/acme/oauth/settings', { accessTokenTtlSeconds: 600 })).body.sso).toMatchObject({ issuer: sso.issuer });
+        const off = await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso: null });
+        expect(off.body.sso).toBeNull();
+        expect((await db.prisma.tenant.findUniqueOrThrow({ where: { id: acme.id } })).oauth).not.toHaveProperty('sso');
+      });
+
+      it('refuses a plain-http issuer off loopback, a missing secret, bad domains and unknown fields', async () => {
+        const res = await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso: { issuer: 'http://login.acme.example', clientId: 'x', allowedEmailDomains: ['*.acme.example'], extra: 1 } });
+        expect(res.status).toBe(400);
+        expect(res.body.error.details.issues.map((issue: { path: string }) => issue.path).sort()).toEqual(['sso.allowedEmailDomains.0', 'sso.clientSecret', 'sso.extra', 'sso.issuer']);
+        const loopback = await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso: { issuer: 'http://127.0.0.1:4444', clientId: 'x', clientSecret: 'y' } });
+        expect(loopback.status).toBe(200);
+        await admin('PATCH', '/v1/tenants/acme/oauth/settings', { sso: null });
+      });
     });
 
     it('refuses out-of-range lifetimes, wildcard or IP hosts and unknown fields, naming each field', async () => {

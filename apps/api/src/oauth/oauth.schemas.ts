@@ -6,6 +6,7 @@ import {
   MIN_ACCESS_TOKEN_TTL_SECONDS,
   metadataDocumentHostSchema,
   redirectUriProblem,
+  ssoSettingsInputSchema,
 } from '@switchboard/oauth-policy';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ['none', 'client_secret_basic', 'client_secret_post'] as const;
@@ -43,13 +44,26 @@ export const updateOAuthSettingsSchema = z
       .max(MAX_METADATA_DOCUMENT_HOSTS)
       .refine((list) => new Set(list).size === list.length, 'lists a host twice')
       .optional(),
+    /** The tenant's OpenID Connect provider for single sign-on; null turns SSO off. */
+    sso: ssoSettingsInputSchema.nullable().optional(),
   })
   .strict();
+
+export const ssoSettingsViewSchema = z.object({
+  issuer: z.string(),
+  clientId: z.string(),
+  /** The secret is write-only: stored sealed, never returned. */
+  clientSecretSet: z.literal(true),
+  allowedEmailDomains: z.array(z.string()),
+  requiredGroup: z.object({ claim: z.string(), value: z.string() }).optional(),
+});
 
 export const oauthSettingsViewSchema = z.object({
   dynamicRegistration: z.boolean(),
   accessTokenTtlSeconds: z.number().int(),
   metadataDocumentHosts: z.array(z.string()),
+  /** null: single sign-on is off. */
+  sso: ssoSettingsViewSchema.nullable(),
 });
 
 export const oauthClientViewSchema = z.object({

@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { hashSecret, type Clock } from '@switchboard/api-keys';
 import { isUuid } from '@switchboard/config';
 import { Prisma, PrismaClient, type OAuthClient, type OAuthGrant, type Tenant } from '@switchboard/db';
-import { readOAuthSettings } from '@switchboard/oauth-policy';
-import type { PlatformSecrets } from '@switchboard/secrets';
+import { readOAuthSettings, readSsoSettings, ssoSecretAad, ssoSettingsView, type StoredSsoSettings } from '@switchboard/oauth-policy';
+import { SecretBox, type PlatformSecrets } from '@switchboard/secrets';
 import type { AdminPrincipal } from '../auth/admin-principal';
 import { AuditService } from '../audit/audit.service';
 import { CLOCK, PLATFORM_SECRETS } from '../common/api-context';
@@ -43,6 +43,7 @@ export class OAuthService {
     private readonly revocation: OAuthGrantRevocation,
     @Inject(PLATFORM_SECRETS) private readonly secrets: PlatformSecrets,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly box: SecretBox,
   ) {}
 
   /** Clients registered for this tenant, and every other client that holds (or held) a grant on it. */
@@ -165,29 +166,45 @@ export class OAuthService {
 
   async getSettings(admin: AdminPrincipal, tenantRef: string): Promise<OAuthSettingsView> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
-    return readOAuthSettings(tenant.oauth);
+    return settingsView(tenant.oauth);
   }
 
   async updateSettings(admin: AdminPrincipal, tenantRef: string, input: UpdateOAuthSettingsInput): Promise<OAuthSettingsView> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
-    const changes = definedFields(input);
+    const { sso, ...rest } = input;
+    const changes = definedFields(rest);
     const settings = { ...readOAuthSettings(tenant.oauth), ...changes };
+    const stored: Record<string, unknown> = { ...jsonObject(tenant.oauth), ...settings };
+    // `sso: null` turns single sign-on off; an object replaces the provider, its secret sealed to this tenant.
+    if (sso === null) delete stored['sso'];
+    if (sso) {
+      const provider: StoredSsoSettings = {
+        issuer: sso.issuer,
+        clientId: sso.clientId,
+        clientSecretSealed: this.box.encrypt({ clientSecret: sso.clientSecret }, ssoSecretAad(tenant.id)),
+        allowedEmailDomains: sso.allowedEmailDomains ?? [],
+        ...(sso.requiredGroup ? { requiredGroup: sso.requiredGroup } : {}),
+      };
+      stored['sso'] = provider;
+    }
+    const ssoAudit = sso === undefined ? {} : { sso: sso === null ? null : { issuer: sso.issuer, clientId: sso.clientId, allowedEmailDomains: sso.allowedEmailDomains ?? [], requiredGroup: sso.requiredGroup ?? null } };
     await this.prisma.$transaction(async (tx) => {
       // Stored whole (defaults included), so what the gateway reads is exactly what was shown;
       // other keys of tenants.oauth (written by other features) are kept.
-      await tx.tenant.update({ where: { id: tenant.id }, data: { oauth: { ...jsonObject(tenant.oauth), ...settings } as Prisma.InputJsonObject } });
+      await tx.tenant.update({ where: { id: tenant.id }, data: { oauth: stored as Prisma.InputJsonObject } });
       await this.audit.record(tx, {
         actor: admin.actor,
         action: 'oauth-settings.update',
         targetType: 'tenant',
         targetId: tenant.id,
         tenantId: tenant.id,
-        details: { changed: Object.keys(changes), ...changes },
+        // Never the client secret.
+        details: { changed: [...Object.keys(changes), ...(sso === undefined ? [] : ['sso'])], ...changes, ...ssoAudit } as Prisma.InputJsonObject,
       });
     });
     // Gateways cache the tenant: the new token lifetime or host allowlist applies at once.
     await this.events.publish({ type: 'tenant.changed', tenantId: tenant.id });
-    return settings;
+    return settingsView(stored);
   }
 
   /** A client this tenant may see: registered for it, or holding a grant on it. */
@@ -211,6 +228,11 @@ export class OAuthService {
 const AUDIT_TARGET_ID_LENGTH = 64;
 function auditTargetOf(clientId: string): string {
   return clientId.slice(0, AUDIT_TARGET_ID_LENGTH);
+}
+
+function settingsView(oauth: unknown): OAuthSettingsView {
+  const sso = readSsoSettings(oauth);
+  return { ...readOAuthSettings(oauth), sso: sso ? ssoSettingsView(sso) : null };
 }
 
 function jsonObject(value: unknown): Record<string, unknown> {

@@ -3,6 +3,7 @@ import { bearerTokenOf, type ApiKeyResolver, type Principal, type ResolveFailure
 import type { AccessTokenVerifier, ExpectedResource } from './access-token-verifier';
 import { ACCESS_TOKEN_TYPE, pluginsOfScope } from './oauth-access-token';
 import type { RevokedGrants } from './revoked-grants';
+import type { SsoPrincipals } from './sso-principals';
 import type { TenantTokenVerifier } from './tenant-token-verifier';
 
 export type AuthFailureReason = 'missing' | ResolveFailure;
@@ -16,6 +17,8 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 export interface OAuthTokenChecks {
   verifier: AccessTokenVerifier;
   revokedGrants: Pick<RevokedGrants, 'isRevoked'>;
+  /** Grants made through single sign-on (no `key` claim); without it their tokens are refused. */
+  sso?: Pick<SsoPrincipals, 'principalFor'>;
 }
 
 /**
@@ -60,8 +63,12 @@ export class BearerAuthenticator {
     if (!verdict.ok) return { ok: false, reason: verdict.reason };
     const { claims } = verdict;
     if (this.oauth.revokedGrants.isRevoked(claims.grant)) return { ok: false, reason: 'revoked' };
-    // Step 1 signs in with an API key only: a grant without one (SSO) has no key to take limits from.
-    if (claims.key === undefined) return { ok: false, reason: 'unknown' };
+    // A grant without a key was made through single sign-on: the tenant's principal (sso-principals.ts).
+    if (claims.key === undefined) {
+      if (!this.oauth.sso) return { ok: false, reason: 'unknown' };
+      const resolved = await this.oauth.sso.principalFor(claims);
+      return resolved.ok ? resolved : { ok: false, reason: resolved.reason };
+    }
     const resolved = await this.keys.resolveKeyId(claims.key);
     if (!resolved.ok) return { ok: false, reason: resolved.reason };
     const key = resolved.principal;

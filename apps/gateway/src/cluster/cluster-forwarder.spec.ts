@@ -3,6 +3,8 @@ import type { ServerResponse } from 'node:http';
 import { createLogger } from '@switchboard/logger';
 import { ClusterForwarder, TUNNEL_CHECK_INTERVAL_MS, type ForwardedRequest, type ForwarderLink } from './cluster-forwarder';
 import { ClusterLinkDownError } from './node-link';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { Tracing } from '@switchboard/tracing';
 
 /** Longer than the watchdog's interval, so an owner found gone is told apart from a timeout. */
 const FORWARD_TIMEOUT_MS = 5_000;
@@ -276,5 +278,64 @@ describe('the cluster forwarder (receiving node)', () => {
     expect(unread.destroyed).toBe(true);
     expect(link.sent.map((sent) => sent.payload.t)).toContain('cancel');
     bounded.close();
+  });
+});
+
+describe('the cluster forwarder with tracing on', () => {
+  const config = { tracesUrl: 'http://127.0.0.1:1/v1/traces', headers: {}, serviceName: 'test', sampleRatio: 1 };
+  const logger = createLogger({ name: 'test', level: 'silent' });
+
+  it('carries the forward span’s context to the owner, whose work runs in a child server span', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = Tracing.start(config, exporter);
+    const receivingLink = new FakeLink();
+    const receiving = new ClusterForwarder(receivingLink, FORWARD_TIMEOUT_MS, logger, {}, tracing);
+    const ownerLink = new FakeLink();
+    const owner = new ClusterForwarder(ownerLink, FORWARD_TIMEOUT_MS, logger, {}, tracing);
+    let activeOnOwner: string | undefined;
+    owner.serve(async () => {
+      activeOnOwner = tracing.activeSpanContext()?.spanId;
+      return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
+    });
+    const res = new FakeResponse();
+    const request = tracing.startSpan('request');
+    await tracing.runIn(request, async () => {
+      void receiving.forward(OWNER, forwardedPost(TOOL_CALL), res as unknown as ServerResponse);
+      await Promise.resolve();
+    });
+    const sent = receivingLink.sent.find((s) => s.payload.t === 'req')!.payload as { t: 'req'; id: string; tc?: { traceparent: string } };
+    expect(sent.tc?.traceparent).toMatch(new RegExp(`^00-${request!.spanContext().traceId}-[0-9a-f]{16}-01$`));
+    // The owner hears the request as the link would deliver it, and answers.
+    const answered = new Promise<void>((resolve) => {
+      ownerLink.nextSend = () => {
+        resolve();
+        return Promise.resolve(1);
+      };
+    });
+    (ownerLink as unknown as { handler: (payload: unknown, sender: string) => void }).handler(sent, receivingLink.nodeId);
+    await answered;
+    // The owner's span ends once its send settles, a few promise turns later.
+    await new Promise((resolve) => setImmediate(resolve));
+    receiving.close();
+    owner.close();
+    request?.end();
+    await tracing.flush();
+    const spans = exporter.getFinishedSpans();
+    const forward = spans.find((span) => span.name === 'forward')!;
+    const forwarded = spans.find((span) => span.name === 'forwarded')!;
+    expect(forward.parentSpanContext?.spanId).toBe(request!.spanContext().spanId);
+    expect(sent.tc?.traceparent).toContain(forward.spanContext().spanId);
+    expect(forwarded.parentSpanContext?.spanId).toBe(forward.spanContext().spanId);
+    expect(forwarded.spanContext().traceId).toBe(request!.spanContext().traceId);
+    expect(activeOnOwner).toBe(forwarded.spanContext().spanId);
+  });
+
+  it('sends no trace context when tracing is off', async () => {
+    const link = new FakeLink();
+    const forwarder = new ClusterForwarder(link, FORWARD_TIMEOUT_MS, logger);
+    void forwarder.forward(OWNER, forwardedPost(TOOL_CALL), new FakeResponse() as unknown as ServerResponse);
+    await Promise.resolve();
+    expect(link.sent.find((s) => s.payload.t === 'req')!.payload).not.toHaveProperty('tc');
+    forwarder.close();
   });
 });

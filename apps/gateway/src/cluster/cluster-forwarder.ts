@@ -7,6 +7,7 @@ import { headersObject, isEventStream, keepEventStreamAlive, type TransportReque
 import type { TransportKind } from '../sessions/mcp-session';
 import { ClusterLinkDownError, type NodeLink } from './node-link';
 import { PendingAnswers } from './pending-answers';
+import { extractTraceContext, SpanKind, Tracing, type Span, type TraceCarrier } from '@switchboard/tracing';
 
 /** While tunnels are open, peers are checked this often; a killed peer's tunnels end within it. */
 export const TUNNEL_CHECK_INTERVAL_MS = 1_000;
@@ -42,7 +43,8 @@ interface ResponseHead {
 
 /** What travels between nodes (inside the signed envelope; the sender is the envelope's node). */
 type WireMessage =
-  | { t: 'req'; id: string; fwd: ForwardedRequest }
+  // `tc`: the sender's forward span, so the owner's work joins the caller's trace (tracing on only).
+  | { t: 'req'; id: string; fwd: ForwardedRequest; tc?: TraceCarrier }
   | { t: 'cancel'; id: string }
   // One reply can carry the head, body text and end together: a typical tool call is one message.
   | { t: 'res'; id: string; head?: ResponseHead; body?: string; end?: true };
@@ -103,6 +105,8 @@ export class ClusterForwarder {
      * unread bytes a client may leave before its relayed answer is cut.
      */
     private readonly streams: { keepAliveMs?: number; maxBufferedBytes?: number } = {},
+    /** OpenTelemetry: a client span per forwarded request here, a server span on the owner. */
+    private readonly tracing: Tracing = Tracing.disabled(),
   ) {
     link.onMessage((payload, sender) => this.receive(payload as WireMessage, sender));
     link.onStatus((ready) => {
@@ -126,6 +130,7 @@ export class ClusterForwarder {
     const post = forwarded.request.method === 'POST' ? { body: forwarded.body } : undefined;
     const tunnel: OutboundTunnel = { owner, res, headTimer: undefined, stage: 'sending', post, answers: undefined };
     this.outbound.set(id, tunnel);
+    const span = this.tracing.enabled ? this.forwardSpan(owner, forwarded, res) : undefined;
     res.once('close', () => {
       if (!this.outbound.delete(id)) return;
       clearTimeout(tunnel.headTimer);
@@ -145,7 +150,8 @@ export class ClusterForwarder {
     }, this.timeoutMs);
     let receivers: number;
     try {
-      receivers = await this.link.send(owner, { t: 'req', id, fwd: forwarded } satisfies WireMessage);
+      const tc = span && this.tracing.carrier(span);
+      receivers = await this.link.send(owner, { t: 'req', id, fwd: forwarded, ...(tc ? { tc } : {}) } satisfies WireMessage);
     } catch (error) {
       // Refused before publishing: the owner never saw it. Otherwise PUBLISH may have reached it.
       this.finish(id, error instanceof ClusterLinkDownError ? 'cluster_unavailable' : this.afterHandOver(tunnel, 'internal_error'));
@@ -160,6 +166,19 @@ export class ClusterForwarder {
     return done;
   }
 
+  /** The sender's client span of a forwarded request: it ends when the client's response does. */
+  private forwardSpan(owner: string, forwarded: ForwardedRequest, res: ServerResponse): Span | undefined {
+    const span = this.tracing.startSpan('forward', {
+      kind: SpanKind.CLIENT,
+      attributes: { 'switchboard.owner_node': owner, 'switchboard.transport': forwarded.transport, 'http.request.method': forwarded.request.method },
+    });
+    res.once('close', () => {
+      span?.setAttribute('http.response.status_code', res.statusCode);
+      span?.end();
+    });
+    return span;
+  }
+
   close(): void {
     clearInterval(this.watchdog);
     this.failAll();
@@ -170,7 +189,7 @@ export class ClusterForwarder {
       case 'res':
         return this.relay(message);
       case 'req':
-        void this.answer(message.id, message.fwd, sender);
+        void this.answer(message.id, message.fwd, sender, message.tc);
         return;
       case 'cancel':
         return this.cancelInbound(`${sender}:${message.id}`);
@@ -209,7 +228,25 @@ export class ClusterForwarder {
   }
 
   /** Owner node: runs the request and streams the Response back, coalescing ready chunks. */
-  private async answer(id: string, forwarded: ForwardedRequest, peer: string): Promise<void> {
+  private async answer(id: string, forwarded: ForwardedRequest, peer: string, tc?: TraceCarrier): Promise<void> {
+    const span = this.tracing.enabled ? this.answerSpan(peer, forwarded, tc) : undefined;
+    try {
+      await this.tracing.runIn(span, () => this.answerTunnel(id, forwarded, peer));
+    } finally {
+      span?.end();
+    }
+  }
+
+  /** The owner's server span of a forwarded request: a child of the sender's forward span. */
+  private answerSpan(peer: string, forwarded: ForwardedRequest, tc: TraceCarrier | undefined): Span | undefined {
+    return this.tracing.startSpan('forwarded', {
+      kind: SpanKind.SERVER,
+      ...(tc ? { parent: extractTraceContext(tc) } : {}),
+      attributes: { 'switchboard.from_node': peer, 'switchboard.transport': forwarded.transport, 'http.request.method': forwarded.request.method },
+    });
+  }
+
+  private async answerTunnel(id: string, forwarded: ForwardedRequest, peer: string): Promise<void> {
     const key = `${peer}:${id}`;
     const tunnel: InboundTunnel = { peer, abort: new AbortController(), reader: undefined };
     this.inbound.set(key, tunnel);

@@ -3,6 +3,7 @@ import { ClusterKeys, RedisControlBus, type ControlBus } from '@switchboard/coor
 import type { Logger } from '@switchboard/logger';
 import type { GatewayConfig } from '../config/gateway-config';
 import { ClusterForwarder } from './cluster-forwarder';
+import type { Tracing } from '@switchboard/tracing';
 import { ClusterSessionRegistry } from './cluster-session-registry';
 import { NodeLink } from './node-link';
 import { RedisEventStore } from './redis-event-store';
@@ -31,6 +32,7 @@ export async function openClusterNode(
   cluster: NonNullable<GatewayConfig['cluster']>,
   logger: Logger,
   streams: { keepAliveMs: number; maxBufferedBytes: number },
+  tracing: Tracing,
 ): Promise<ClusterNode> {
   const keys = new ClusterKeys(cluster.prefix);
   const link = new NodeLink({ redisUrl: cluster.redisUrl, secret: cluster.secret, nodeId, keys, logger });
@@ -46,7 +48,7 @@ export async function openClusterNode(
     status.ready ? logger.info('control bus connected to Redis') : logger.warn({ publisher: status.publisher, subscriber: status.subscriber }, 'control bus lost Redis'),
   );
   const registry = new ClusterSessionRegistry(link, keys, logger);
-  const forwarder = new ClusterForwarder(link, cluster.forwardTimeoutMs, logger, streams);
+  const forwarder = new ClusterForwarder(link, cluster.forwardTimeoutMs, logger, streams, tracing);
 
   // A node without Redis still serves the sessions it opens (only cross-node requests fail).
   await waitForRedisAtStartup(Promise.all([link.whenReady(), bus.ready()]), logger, 'Redis not reachable at start-up; serving this node\'s own sessions until it is');

@@ -40,4 +40,26 @@ describe('loadGatewayConfig', () => {
       expect((error as Error).message).toMatch(/NODE_ID: letters, digits, _ \. - only \(at most 64\)/);
     }
   });
+
+  it('turns tracing on only with an OTLP endpoint, from the standard OTEL_* variables', () => {
+    expect(loadGatewayConfig({}).tracing).toBeUndefined();
+    expect(loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }).tracing).toEqual({
+      tracesUrl: 'http://collector:4318/v1/traces',
+      headers: {},
+      serviceName: 'switchboard-gateway',
+      sampleRatio: 1,
+    });
+    const traced = loadGatewayConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://vendor.example/otlp/traces',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=abc%3D,x-team = core',
+      OTEL_SERVICE_NAME: 'edge',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    }).tracing;
+    expect(traced).toEqual({ tracesUrl: 'https://vendor.example/otlp/traces', headers: { 'x-api-key': 'abc=', 'x-team': 'core' }, serviceName: 'edge', sampleRatio: 0.25 });
+  });
+
+  it('refuses an OTLP protocol the exporter does not speak', () => {
+    expect(() => loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+  });
 });

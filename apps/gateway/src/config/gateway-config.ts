@@ -64,6 +64,9 @@ export const DEFAULT_OAUTH_ACCESS_TOKEN_TTL_SECONDS = 600;
 export const DEFAULT_OAUTH_REFRESH_TOKEN_TTL_SECONDS = 30 * 86_400;
 export const DEFAULT_OAUTH_REGISTRATIONS_PER_HOUR = 20;
 
+/** The service name spans carry unless OTEL_SERVICE_NAME says otherwise. */
+export const DEFAULT_OTEL_SERVICE_NAME = 'switchboard-gateway';
+
 const positiveMs = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Hosted MCP servers (server templates): child processes per node and per tenant, idle stop. */
@@ -115,6 +118,14 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   OAUTH_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(DEFAULT_OAUTH_REFRESH_TOKEN_TTL_SECONDS),
   /** Dynamic client registrations one source address may make per hour, per node. */
   OAUTH_REGISTRATIONS_PER_HOUR: z.coerce.number().int().positive().default(DEFAULT_OAUTH_REGISTRATIONS_PER_HOUR),
+  /** OpenTelemetry's standard variables: tracing is on when an endpoint is set (docs/operations.md). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().url().optional(),
+  /** The exporter speaks OTLP/HTTP with JSON bodies; any OTLP/HTTP receiver accepts both. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/json']).optional(),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).default(DEFAULT_OTEL_SERVICE_NAME),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
 
 export interface GatewayConfig {
@@ -153,6 +164,8 @@ export interface GatewayConfig {
   hosted: { maxPerNode: number; maxPerTenant: number; idleTimeoutMs: number; startTimeoutMs: number; restartBackoff: { initialMs: number; maxMs: number } };
   /** Ranges plugins' outbound requests may reach although private (remote-mcp, http). */
   outbound: { allowCidrs: string[] };
+  /** OpenTelemetry tracing; undefined (off) unless an OTLP endpoint is set. */
+  tracing: { tracesUrl: string; headers: Record<string, string>; serviceName: string; sampleRatio: number } | undefined;
 }
 
 /** Reads and validates the gateway's environment once; throws ConfigError naming every bad variable. */
@@ -202,7 +215,27 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       restartBackoff: HOSTED_RESTART_BACKOFF,
     },
     outbound: { allowCidrs: vars.OUTBOUND_ALLOW_CIDRS },
+    tracing: tracingConfig(vars),
   };
+}
+
+/** OTLP/HTTP: the signal-specific endpoint is used as is, the general one gets `/v1/traces` appended. */
+function tracingConfig(vars: z.output<typeof gatewayEnvSchema>): GatewayConfig['tracing'] {
+  const base = vars.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const tracesUrl = vars.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base && `${base.replace(/\/+$/, '')}/v1/traces`);
+  if (!tracesUrl) return undefined;
+  return { tracesUrl, headers: otlpHeaders(vars.OTEL_EXPORTER_OTLP_HEADERS), serviceName: vars.OTEL_SERVICE_NAME, sampleRatio: vars.OTEL_TRACES_SAMPLER_ARG };
+}
+
+/** `key1=value1,key2=value2` (W3C baggage-like, values percent-decoded), as the OTLP exporter spec defines it. */
+function otlpHeaders(list: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const pair of list?.split(',') ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) continue;
+    headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
+  }
+  return headers;
 }
 
 function clusterConfig(vars: z.output<typeof gatewayEnvSchema>): GatewayConfig['cluster'] {

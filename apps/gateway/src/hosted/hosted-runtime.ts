@@ -1,3 +1,4 @@
+import type { Tracing } from '@switchboard/tracing';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import type { GatewayConfig } from '../config/gateway-config';
@@ -23,6 +24,7 @@ export function startHostedServers(
   logger: Logger,
   onCatalogChanged: (tenantId: string) => void,
   events?: HostedServerEvents,
+  tracing?: Tracing,
 ): HostedRuntime {
   const orphanGuard = new OrphanGuard(logger);
   const pool = new HostedServerPool(
@@ -35,7 +37,7 @@ export function startHostedServers(
     },
     events,
   );
-  const templates = new HostedTemplatesService(prisma, pool, logger);
+  const templates = new HostedTemplatesService(prisma, pool, logger, tracing);
   return {
     templates,
     list: () => pool.list(),

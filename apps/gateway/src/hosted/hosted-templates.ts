@@ -1,3 +1,4 @@
+import { SpanKind, Tracing } from '@switchboard/tracing';
 import { createHash } from 'node:crypto';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { PrismaClient } from '@switchboard/db';
@@ -59,6 +60,8 @@ export class HostedTemplatesService {
     private readonly prisma: PrismaClient,
     readonly pool: HostedServerPool,
     private readonly logger: Logger,
+    /** OpenTelemetry: a client span per forwarded tool call, its context in the message's `_meta`. */
+    private readonly tracing: Tracing = Tracing.disabled(),
   ) {}
 
   /** The template row of this name, if a platform admin registered one. */
@@ -119,13 +122,18 @@ export class HostedTemplatesService {
       ...(tool.annotations ? { annotations: tool.annotations } : {}),
       handler: async (args: Record<string, unknown>, ctx: ToolContext<PluginConfig>): Promise<ToolResult> => {
         try {
-          return (await call(ctx, (server) =>
-            server.client.callTool({ name: tool.name, arguments: args }, undefined, {
-              signal: ctx.signal,
-              timeout: FORWARDED_REQUEST_MAX_MS,
-              onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
-            }),
-          )) as ToolResult;
+          const attributes = { 'switchboard.hosted.server': name, 'mcp.tool.name': tool.name };
+          return await this.tracing.inSpan('hosted tools/call', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+            // The trace context a stdio server can read: `_meta.traceparent`, as MCP messages carry it.
+            const tc = this.tracing.carrier(span);
+            return (await call(ctx, (server) =>
+              server.client.callTool({ name: tool.name, arguments: args, ...(tc ? { _meta: { ...tc } } : {}) }, undefined, {
+                signal: ctx.signal,
+                timeout: FORWARDED_REQUEST_MAX_MS,
+                onprogress: (p) => void ctx.progress(p.progress, p.total, p.message),
+              }),
+            )) as ToolResult;
+          });
         } catch (error) {
           return { content: [{ type: 'text', text: forwardingError(name, error) }], isError: true };
         }

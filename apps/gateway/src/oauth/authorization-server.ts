@@ -1,7 +1,7 @@
 import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { hashSecret, verifySecret, type ResolveResult } from '@switchboard/api-keys';
 import { Prisma, type PrismaClient } from '@switchboard/db';
-import { readOAuthSettings } from '@switchboard/oauth-policy';
+import { readOAuthSettings, readSsoSettings } from '@switchboard/oauth-policy';
 import type { ControlEvent } from '@switchboard/coordination';
 import type { KeyRing } from '@switchboard/secrets';
 import { accessTokenKid, signAccessToken, verifyAccessToken, MCP_SCOPE, type AccessTokenClaims } from '../auth/oauth-access-token';
@@ -22,6 +22,7 @@ import {
 import type { PendingAuthorization, PendingAuthorizations } from './pending-authorization';
 import type { RegistrationLimiter } from './registration-limiter';
 import type { SigningKeys } from './signing-keys';
+import type { SsoSignIn } from './sso-sign-in';
 
 /** RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED"; ours is one. */
 export const AUTHORIZATION_CODE_TTL_MS = 60_000;
@@ -69,7 +70,9 @@ export interface TokenResponse {
 export type AuthorizeOutcome =
   | { kind: 'error'; error: OAuthErrorCode; description: string }
   | { kind: 'redirect'; location: string }
-  | { kind: 'consent'; view: ConsentView; binding: string; redirectUri: string };
+  | { kind: 'consent'; view: ConsentView; binding: string; redirectUri: string; ssoFormTarget?: string }
+  /** To the tenant's identity provider; `binding` goes into the cookie the callback needs. */
+  | { kind: 'sso'; location: string; binding: string };
 
 /** The API-key side of sign-in: the gateway's resolver. */
 export interface KeyCheck {
@@ -84,6 +87,8 @@ export interface AuthorizationServerOptions {
   metadataDocuments?: { resolve(clientId: string, options?: ResolveOptions): Promise<ClientMetadataDocumentResult> };
   /** Tells every node a grant ended (control bus), so its access tokens stop within a second. */
   announce: (event: ControlEvent) => Promise<void>;
+  /** Single sign-on through the tenant's own OpenID Connect provider; without it the page offers API keys only. */
+  sso?: SsoSignIn;
   clock?: { now(): number };
 }
 
@@ -214,7 +219,49 @@ export class AuthorizationServer {
 
     const binding = this.pending.newBinding();
     const request: PendingAuthorization = { clientId: client.id, redirectUri, state, codeChallenge, resource: target.resource, tenantId: target.tenant.id, offered: offered.plugins };
-    return { kind: 'consent', binding, redirectUri, view: this.consentView(client, target.tenant.name, request, this.pending.seal(request, binding)) };
+    const sso = await this.options.sso?.offer(target.tenant);
+    return {
+      kind: 'consent',
+      binding,
+      redirectUri,
+      ...(sso ? { ssoFormTarget: sso.formTarget } : {}),
+      view: { ...this.consentView(client, target.tenant.name, request, this.pending.seal(request, binding)), ...(sso ? { ssoProvider: sso.provider } : {}) },
+    };
+  }
+
+  /** POST /oauth/sso/start: "Sign in with …" on the consent page; sends the browser to the tenant's provider. */
+  async ssoStart(issuer: string, form: Fields, binding: string | undefined): Promise<AuthorizeOutcome> {
+    const request = this.pending.open(single(form['request']), binding);
+    if (!request || request.sso) return { kind: 'error', error: 'invalid_request', description: 'the sign-in form expired or was not opened in this browser; start again from the application' };
+    const client = await this.activeClient(request.clientId);
+    if (!client || !redirectUriMatches(client.redirectUris, request.redirectUri)) return { kind: 'error', error: 'invalid_client', description: 'the client is no longer registered' };
+    const target = await this.resolveTarget(issuer, request.resource, client);
+    if (!target.ok || !this.options.sso) return { kind: 'error', error: 'invalid_request', description: 'single sign-on is not available for this tenant' };
+    const begun = await this.options.sso.begin(issuer, target.tenant, request);
+    if (!begun.ok) return { kind: 'error', error: 'invalid_request', description: `single sign-on is not available: ${begun.reason}` };
+    return { kind: 'sso', location: begun.location, binding: begun.binding };
+  }
+
+  /** GET /oauth/sso/callback: the provider's answer; a person it vouches for (and the tenant admits) sees the consent page. */
+  async ssoCallback(issuer: string, query: Fields, ssoBinding: string | undefined): Promise<AuthorizeOutcome> {
+    if (!this.options.sso) return { kind: 'error', error: 'invalid_request', description: 'single sign-on is not available' };
+    for (const name of ['code', 'state', 'error']) if (repeated(query[name])) return { kind: 'error', error: 'invalid_request', description: `${name} is repeated` };
+    const fields = { code: single(query['code']), state: single(query['state']), error: single(query['error']) };
+    const tenantOf = async (tenantId: string) => (await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true, oauth: true } })) ?? undefined;
+    const completed = await this.options.sso.complete(issuer, fields, ssoBinding, tenantOf);
+    if (!completed.ok) return { kind: 'error', error: 'access_denied', description: completed.reason };
+    const client = await this.activeClient(completed.pending.clientId);
+    if (!client || !redirectUriMatches(client.redirectUris, completed.pending.redirectUri)) return { kind: 'error', error: 'invalid_client', description: 'the client is no longer registered' };
+    const target = await this.resolveTarget(issuer, completed.pending.resource, client);
+    if (!target.ok || target.tenant.id !== completed.pending.tenantId) return { kind: 'error', error: 'invalid_target', description: 'the tenant is no longer available' };
+    const request: PendingAuthorization = { ...completed.pending, sso: completed.identity };
+    const binding = this.pending.newBinding();
+    return {
+      kind: 'consent',
+      binding,
+      redirectUri: request.redirectUri,
+      view: { ...this.consentView(client, target.tenant.name, request, this.pending.seal(request, binding)), signedInAs: completed.identity.email, ssoProvider: providerHostOf(completed.identity.subject) },
+    };
   }
 
   /** POST /oauth/authorize: the person's answer on the consent page. */
@@ -233,33 +280,61 @@ export class AuthorizationServer {
     if (!target.ok) return fail(target.error, target.description);
     if (single(form['decision']) !== 'approve') return fail('access_denied', 'the person denied the request');
 
-    const again = (error: string): AuthorizeOutcome => ({ kind: 'consent', binding, redirectUri: request.redirectUri, view: { ...this.consentView(client, target.tenant.name, request, sealed), error } });
+    // Shown again after a wrong key: still with "Sign in with …" when the tenant has a provider.
+    const again = async (error: string): Promise<AuthorizeOutcome> => {
+      const offer = request.sso ? undefined : await this.options.sso?.offer(target.tenant);
+      return {
+        kind: 'consent',
+        binding,
+        redirectUri: request.redirectUri,
+        ...(offer ? { ssoFormTarget: offer.formTarget } : {}),
+        view: {
+          ...this.consentView(client, target.tenant.name, request, sealed),
+          error,
+          ...(request.sso ? { signedInAs: request.sso.email, ssoProvider: providerHostOf(request.sso.subject) } : {}),
+          ...(offer ? { ssoProvider: offer.provider } : {}),
+        },
+      };
+    };
+    if (request.sso) return this.grantFor(issuer, request, client, { subject: request.sso.subject, email: request.sso.email, keyId: null, plugins: [] }, formList(form['plugin']), target.plugins, again);
     const apiKey = single(form['api_key'])?.trim();
     const resolved = apiKey ? await this.keys.resolve(apiKey) : undefined;
     // One message for every failure: the page does not tell whether a key exists in another tenant.
     if (!resolved?.ok || resolved.principal.tenantId !== request.tenantId) return again(`That is not a valid API key of ${target.tenant.name}.`);
     const principal = resolved.principal;
-    const chosen = formList(form['plugin']);
-    const scopes = grantedScopes(chosen, request.offered.filter((p) => target.plugins.includes(p)), principal.plugins);
-    if (!scopes) return again('Choose at least one plugin this API key may use.');
+    return this.grantFor(issuer, request, client, { subject: `key:${principal.keyId}`, email: null, keyId: principal.keyId, plugins: principal.plugins }, formList(form['plugin']), target.plugins, again);
+  }
+
+  /** The approved grant and its code: for an API key (at most its plugins) or an SSO identity (any plugin of the resource). */
+  private async grantFor(
+    issuer: string,
+    request: PendingAuthorization,
+    client: ClientRow,
+    who: { subject: string; email: string | null; keyId: string | null; plugins: string[] },
+    chosen: string[],
+    available: string[],
+    again: (error: string) => Promise<AuthorizeOutcome>,
+  ): Promise<AuthorizeOutcome> {
+    const scopes = grantedScopes(chosen, request.offered.filter((p) => available.includes(p)), who.plugins);
+    if (!scopes) return again(who.keyId ? 'Choose at least one plugin this API key may use.' : 'Choose at least one plugin.');
 
     const code = randomBytes(32).toString('base64url');
     const now = this.clock.now();
     await this.prisma.$transaction(async (tx) => {
       const grant = await tx.oAuthGrant.create({
-        data: { tenantId: request.tenantId, clientId: client.id, keyId: principal.keyId, subject: `key:${principal.keyId}`, scopes, resource: request.resource },
+        data: { tenantId: request.tenantId, clientId: client.id, keyId: who.keyId, subject: who.subject, email: who.email, scopes, resource: request.resource },
       });
       await tx.oAuthCode.create({
         data: { codeHash: new Uint8Array(tokenHash(code)), grantId: grant.id, redirectUri: request.redirectUri, codeChallenge: request.codeChallenge, scopes, expiresAt: new Date(now + AUTHORIZATION_CODE_TTL_MS) },
       });
       await tx.auditEvent.create({
         data: {
-          actor: `key:${principal.keyId}`,
+          actor: who.subject.slice(0, 200),
           action: 'oauth-grant.consent',
           targetType: 'oauth-grant',
           targetId: grant.id,
           tenantId: request.tenantId,
-          details: { clientId: client.id, clientName: client.name, scopes, resource: request.resource },
+          details: { clientId: client.id, clientName: client.name, scopes, resource: request.resource, ...(who.email ? { email: who.email } : {}) },
         },
       });
     });
@@ -309,7 +384,7 @@ export class AuthorizationServer {
     if (resource !== undefined && resource !== row.grant.resource) return invalid('invalid_target', 'resource does not match the authorization request');
     const won = await this.prisma.oAuthCode.updateMany({ where: { codeHash: hash, usedAt: null }, data: { usedAt: new Date(this.clock.now()) } });
     if (won.count === 0) return this.replayed(row.grant.id, row.grant.tenantId, 'code_reuse', 'the authorization code was already used');
-    if (!(await this.keyStillGrants(row.grant))) return invalid('invalid_grant', 'the API key of this grant is no longer valid');
+    if (!(await this.keyStillGrants(row.grant))) return invalid('invalid_grant', row.grant.keyId ? 'the API key of this grant is no longer valid' : 'the tenant no longer signs in through this identity provider');
     return { ok: true, body: await this.issue(issuer, row.grant, row.scopes, row.scopes) };
   }
 
@@ -329,7 +404,7 @@ export class AuthorizationServer {
     if (!scopes) return invalid('invalid_scope', 'a refresh may narrow the granted scopes, never widen them');
     const won = await this.prisma.oAuthRefreshToken.updateMany({ where: { tokenHash: hash, usedAt: null }, data: { usedAt: new Date(this.clock.now()) } });
     if (won.count === 0) return this.replayed(row.grant.id, row.grant.tenantId, 'refresh_reuse', 'the refresh token was already used');
-    if (!(await this.keyStillGrants(row.grant))) return invalid('invalid_grant', 'the API key of this grant is no longer valid');
+    if (!(await this.keyStillGrants(row.grant))) return invalid('invalid_grant', row.grant.keyId ? 'the API key of this grant is no longer valid' : 'the tenant no longer signs in through this identity provider');
     // RFC 6749 §6: the new refresh token keeps the scope of the one it replaces.
     return { ok: true, body: await this.issue(issuer, row.grant, scopes, row.scopes) };
   }
@@ -398,8 +473,13 @@ export class AuthorizationServer {
     return check.ok ? check.claims.grant : undefined;
   }
 
-  private async keyStillGrants(grant: { keyId: string | null; tenantId: string }): Promise<boolean> {
-    if (!grant.keyId) return true;
+  private async keyStillGrants(grant: { keyId: string | null; tenantId: string; subject: string }): Promise<boolean> {
+    if (!grant.keyId) {
+      // An SSO grant lasts while the tenant keeps that provider: removing or replacing it ends refreshes.
+      const tenant = await this.prisma.tenant.findUnique({ where: { id: grant.tenantId }, select: { oauth: true } });
+      const sso = tenant ? readSsoSettings(tenant.oauth) : undefined;
+      return sso !== undefined && grant.subject.startsWith(`sso:${sso.issuer}#`);
+    }
     const resolved = await this.keys.resolveKeyId(grant.keyId);
     return resolved.ok && resolved.principal.tenantId === grant.tenantId;
   }
@@ -451,7 +531,7 @@ export class AuthorizationServer {
     issuer: string,
     resource: string | undefined,
     client: ClientRow,
-  ): Promise<{ ok: true; resource: string; tenant: { id: string; name: string }; plugins: string[] } | { ok: false; error: OAuthErrorCode; description: string }> {
+  ): Promise<{ ok: true; resource: string; tenant: { id: string; name: string; oauth: unknown }; plugins: string[] } | { ok: false; error: OAuthErrorCode; description: string }> {
     if (!resource) return { ok: false, error: 'invalid_target', description: 'resource is required: the tenant MCP URL' };
     const target = tenantResourceOf(resource, issuer);
     if (!target) return { ok: false, error: 'invalid_target', description: 'resource is not an MCP URL of this gateway' };
@@ -466,7 +546,7 @@ export class AuthorizationServer {
     const installed = await this.prisma.pluginInstallation.findMany({ where: { tenantId: tenant.id, enabled: true }, select: { plugin: true }, orderBy: { plugin: 'asc' } });
     const plugins = installed.map((p) => p.plugin).filter((p) => target.plugin === undefined || p === target.plugin);
     if (target.plugin !== undefined && plugins.length === 0) return { ok: false, error: 'invalid_target', description: 'resource is not an MCP URL of this gateway' };
-    return { ok: true, resource: target.resource, tenant: { id: tenant.id, name: tenant.name }, plugins };
+    return { ok: true, resource: target.resource, tenant: { id: tenant.id, name: tenant.name, oauth: tenant.oauth }, plugins };
   }
 
   private consentView(client: ClientRow, tenantName: string, request: PendingAuthorization, sealed: string): ConsentView {
@@ -492,6 +572,11 @@ function redirectWith(redirectUri: string, params: Record<string, string | undef
   const url = new URL(redirectUri);
   for (const [name, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(name, value);
   return url.toString();
+}
+
+/** The provider's host in an SSO subject `sso:<issuer>#<sub>` (an issuer has no fragment, so the first `#` ends it). */
+function providerHostOf(subject: string): string {
+  return new URL(subject.slice('sso:'.length, subject.indexOf('#'))).host;
 }
 
 function redirectHostOf(uri: string): string {

@@ -15,6 +15,10 @@ export interface ConsentView {
   plugins: { name: string; checked: boolean }[];
   sealed: string;
   error?: string;
+  /** The tenant's identity provider (its host), when the page offers "Sign in with …". */
+  ssoProvider?: string;
+  /** The email the person signed in with through the provider: the page asks for no key. */
+  signedInAs?: string;
 }
 
 /** Everything the page shows from the client or the request passes through here. */
@@ -49,9 +53,10 @@ ${view.unverified ? '<p class="warn"><strong>Unverified application.</strong> It
 <label><input type="checkbox" checked disabled> MCP access to ${e(view.tenantName)} (required)</label>
 ${plugins}
 </fieldset>
-<label for="api_key">API key of ${e(view.tenantName)}</label>
+${view.signedInAs ? `<p>Signed in as <strong>${e(view.signedInAs)}</strong>${view.ssoProvider ? ` through ${e(view.ssoProvider)}` : ''}.</p>` : `<label for="api_key">API key of ${e(view.tenantName)}</label>
 <input type="password" id="api_key" name="api_key" autocomplete="off" spellcheck="false" required aria-describedby="api_key_help">
 <p id="api_key_help">Paste an API key (<code>sbk_…</code>) of this tenant. The application gets at most what the key may do; the key itself is not shared with it.</p>
+${view.ssoProvider ? `<p><button type="submit" formaction="/oauth/sso/start" formnovalidate name="decision" value="sso">Sign in with ${e(view.ssoProvider)}</button> instead of a key.</p>` : ''}`}
 <button type="submit" name="decision" value="approve" class="primary">Approve</button>
 <button type="submit" name="decision" value="deny" formnovalidate>Deny</button>
 </form>

@@ -17,6 +17,8 @@ export interface PendingAuthorization {
   tenantId: string;
   /** The plugins the page offers (the client's request, narrowed to what the resource reaches). */
   offered: string[];
+  /** Set once the person signed in through the tenant's identity provider: the page then asks for no key. */
+  sso?: { subject: string; email: string };
 }
 
 /** How long the person has to paste a key and approve. */

@@ -20,6 +20,7 @@ import type { ActivePlugin, PluginConfig, SessionCatalog } from '../catalog/sess
 import { JSON_RPC_MISSING_CLIENT_CAPABILITY } from '../protocol/modern-wire';
 import { approximateJsonBytes } from '../protocol/json-size';
 import type { FinishedToolCall, ToolCalls } from './tool-calls';
+import { extractTraceContext, SpanStatusCode, type Span, type Tracing } from '@switchboard/tracing';
 import { CallCancelledByShutdownError, HandlerTimeoutError, runAbortable, type AbortScope } from './tool-timeout';
 
 // The catalog's handlers as both eras run them: a 2025 session (session-server.ts) and a
@@ -46,6 +47,8 @@ export interface PluginCallDeps {
   toolCalls: ToolCalls;
   /** Publishes a plugin's list change or resource update once, for every node's clients; without it nobody else hears. */
   announce?: (announcement: PluginAnnouncement) => Promise<void>;
+  /** OpenTelemetry: a span per tool call, active while its handler runs (outbound requests carry it). */
+  tracing?: Tracing;
 }
 
 /**
@@ -106,7 +109,7 @@ export async function callTool(
   catalog: SessionCatalog,
   channel: ClientChannel,
   deps: PluginCallDeps,
-  params: { name: string; arguments?: Record<string, unknown> },
+  params: { name: string; arguments?: Record<string, unknown>; _meta?: unknown },
   request: CallRequest,
 ): Promise<CallToolResult> {
   const bytesIn = request.bytesIn ?? approximateJsonBytes(params);
@@ -119,17 +122,21 @@ export async function callTool(
   // Checked here, where the tool runs: a call forwarded from another node is limited and metered once.
   const plugin = entry.plugin.descriptor.name;
   const tool = entry.tool.name;
+  const tracing = deps.tracing;
+  const span = tracing?.enabled ? toolSpan(tracing, plugin, params) : undefined;
   const release = await deps.toolCalls.admit(site.binding, plugin, tool);
   const startedAt = performance.now();
   let result: CallToolResult | undefined;
   let outcome: FinishedToolCall['outcome'] = 'error';
   try {
-    const returned = await runAbortable(
-      (signal) => entry.tool.handler(args.data, toolContext(site, channel, entry.plugin, deps, signal)),
-      request.signal,
-      site,
-      entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
-    );
+    const run = () =>
+      runAbortable(
+        (signal) => entry.tool.handler(args.data, toolContext(site, channel, entry.plugin, deps, signal)),
+        request.signal,
+        site,
+        entry.plugin.descriptor.timeoutMs ?? deps.defaultTimeoutMs,
+      );
+    const returned = span && tracing ? await tracing.runIn(span, run) : await run();
     const interruption = channel.interruption?.();
     if (interruption) throw interruption;
     result = toCallToolResult(returned);
@@ -155,6 +162,11 @@ export async function callTool(
     return result;
   } finally {
     void release();
+    if (span) {
+      span.setAttribute('switchboard.outcome', outcome);
+      if (outcome !== 'ok' && outcome !== 'input_required') span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
     // Every call that ran is accounted, however it ended; sizes are measured, never re-serialised.
     try {
       deps.toolCalls.finished(site.binding, {
@@ -169,6 +181,21 @@ export async function callTool(
       deps.logger.warn({ sessionId: site.id, tool: params.name, err: error }, 'could not account a tool call');
     }
   }
+}
+
+/**
+ * The tool call's span. A `traceparent` in the request's `_meta` (the MCP 2026-07-28 way to carry
+ * trace context, as a message may reach us without its own HTTP request) is its parent, linked
+ * to the HTTP request's span; else the request's span is.
+ */
+function toolSpan(tracing: Tracing, plugin: string, params: { name: string; _meta?: unknown }): Span | undefined {
+  const fromMeta = extractTraceContext(params._meta);
+  const requestSpan = fromMeta && tracing.activeSpanContext();
+  return tracing.startSpan(`tools/call ${params.name}`, {
+    attributes: { 'switchboard.plugin': plugin, 'mcp.tool.name': params.name },
+    ...(fromMeta ? { parent: fromMeta } : {}),
+    ...(requestSpan ? { links: [{ context: requestSpan }] } : {}),
+  });
 }
 
 /** `prompts/get`: unknown prompt or invalid arguments are invalid params. */

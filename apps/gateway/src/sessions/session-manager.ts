@@ -52,6 +52,8 @@ export interface SessionManagerOptions {
   clock?: Clock;
   /** Where a plugin's list changes and resource updates are published for every node (the control bus). */
   announce?: PluginCallDeps['announce'];
+  /** OpenTelemetry spans around plugin calls; off without it. */
+  tracing?: PluginCallDeps['tracing'];
 }
 
 export interface OpenRequest {
@@ -77,7 +79,7 @@ export class SessionManager {
   constructor(
     readonly registry: SessionRegistry,
     private readonly tenantPlugins: TenantPluginsService,
-    private readonly keys: ApiKeyResolver,
+    private readonly keys: Pick<ApiKeyResolver, 'resolveKeyId'>,
     private readonly logger: Logger,
     private readonly options: SessionManagerOptions,
   ) {
@@ -86,6 +88,7 @@ export class SessionManager {
       logger,
       toolCalls: options.toolCalls,
       ...(options.announce ? { announce: options.announce } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     };
     this.stateless = new StatelessServer(tenantPlugins, this.serverDeps, options.requestStates);
     this.clock = options.clock ?? systemClock;

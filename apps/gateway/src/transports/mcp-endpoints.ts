@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Tracing } from '@switchboard/tracing';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
@@ -71,6 +72,8 @@ export interface McpEndpointsParts {
   forwarder?: ClusterForwarder;
   /** `subscriptions/listen` streams (2026-07-28): long-lived, outside the in-progress count. */
   listen: ModernListen;
+  /** OpenTelemetry: an `admission` span around the request limits; off without it. */
+  tracing?: Tracing;
 }
 
 /**
@@ -363,7 +366,14 @@ export class McpEndpointsService {
 
   /** Counts `count` messages against the caller's request limits; their RateLimit headers go on `res`. */
   private async admitRequest(principal: Principal, count: number, res: ServerResponse): Promise<Refusal | undefined> {
-    const decision = await this.parts.limits.admitRequest(principal, count);
+    const tracing = this.parts.tracing;
+    const decision = tracing?.enabled
+      ? await tracing.inSpan('admission', { attributes: { 'switchboard.messages': count } }, async (span) => {
+          const decided = await this.parts.limits.admitRequest(principal, count);
+          span?.setAttribute('switchboard.admission.outcome', decided.ok ? 'admitted' : decided.refusal.code);
+          return decided;
+        })
+      : await this.parts.limits.admitRequest(principal, count);
     if (!decision.ok) return decision.refusal;
     if (decision.headers) for (const [name, value] of Object.entries(decision.headers)) res.setHeader(name, value);
     return undefined;

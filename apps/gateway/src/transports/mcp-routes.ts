@@ -8,6 +8,7 @@ import { refuse } from '../protocol/jsonrpc-errors';
 import { endpointPath } from '../auth/auth-challenge';
 import type { EndpointAddress, RequestGate } from './request-gate';
 import type { Principal } from '@switchboard/api-keys';
+import { extractTraceContext, SpanKind, SpanStatusCode, type Span, type Tracing } from '@switchboard/tracing';
 
 type McpRequest = FastifyRequest<{ Params: { tenant: string; plugin?: string }; Querystring: Record<string, unknown> }>;
 
@@ -15,6 +16,8 @@ type McpRequest = FastifyRequest<{ Params: { tenant: string; plugin?: string }; 
 interface Admitted {
   principal: Principal;
   address: EndpointAddress;
+  /** The request's server span, when tracing is on: the handler runs inside it. */
+  span: Span | undefined;
 }
 
 /** Writes the answer itself from raw req/res; the route's endpoint is `sse` or `mcp`. */
@@ -46,20 +49,22 @@ const admissions = new WeakMap<FastifyRequest, Admitted>();
  * The gate runs in the route's onRequest hook, before Fastify reads the body: a caller without a
  * valid credential is refused without the gateway reading (or buffering) what it sends.
  */
-export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, endpoints: McpEndpointsService, status: GatewayStatus): void {
+export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, endpoints: McpEndpointsService, status: GatewayStatus, tracing: Tracing): void {
   for (const { method, path, endpoint, handle } of HANDLERS) {
     for (const scoped of [false, true]) {
+      const url = scoped ? `/t/:tenant/p/:plugin/${path}` : `/t/:tenant/${path}`;
       fastify.route({
         method,
-        url: scoped ? `/t/:tenant/p/:plugin/${path}` : `/t/:tenant/${path}`,
+        url,
         onRequest: async (request: McpRequest, reply: FastifyReply) => {
           const { tenant, plugin } = request.params;
           // As Nest's routes did: an empty path parameter (`/t//mcp`) is not a route.
           if (tenant === '' || plugin === '') return reply.callNotFound();
           const address: EndpointAddress = { tenantSlug: tenant, plugin, path: endpointPath(tenant, plugin, endpoint) };
-          const admission = await gate.admit(request.raw, address);
+          const span = tracing.enabled ? requestSpan(tracing, request, reply, url, tenant) : undefined;
+          const admission = span ? await tracing.runIn(span, () => gate.admit(request.raw, address)) : await gate.admit(request.raw, address);
           if (admission.ok) {
-            admissions.set(request, { principal: admission.principal, address });
+            admissions.set(request, { principal: admission.principal, address, span });
             return undefined;
           }
           reply.hijack();
@@ -72,11 +77,31 @@ export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, e
         handler: (request: McpRequest, reply: FastifyReply) => {
           const admitted = admissions.get(request);
           if (!admitted) return reply.callNotFound();
-          return run(reply, status, (res) => handle(endpoints, request, res, admitted));
+          const work = () => run(reply, status, (res) => handle(endpoints, request, res, admitted));
+          return admitted.span ? tracing.runIn(admitted.span, work) : work();
         },
       });
     }
   }
+}
+
+/**
+ * The request's server span, a child of the caller's `traceparent` if it sent a valid one; it
+ * ends when the response does. Method, route template and tenant slug only: never the query
+ * string (it can hold a session id), headers, credentials or bodies.
+ */
+function requestSpan(tracing: Tracing, request: McpRequest, reply: FastifyReply, route: string, tenant: string): Span | undefined {
+  const span = tracing.startSpan(`${request.method} ${route}`, {
+    kind: SpanKind.SERVER,
+    parent: extractTraceContext(request.headers),
+    attributes: { 'http.request.method': request.method, 'http.route': route, 'switchboard.tenant': tenant },
+  });
+  reply.raw.once('close', () => {
+    span?.setAttribute('http.response.status_code', reply.raw.statusCode);
+    if (reply.raw.statusCode >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
+    span?.end();
+  });
+  return span;
 }
 
 /** Seconds a client should wait before retrying while the database is away (a failover takes seconds). */

@@ -3,6 +3,7 @@ import type { AuthorizationServer, AuthorizeOutcome, Fields, OAuthFailure } from
 import { MAX_REGISTRATION_BYTES } from '../oauth/client-registration';
 import { renderConsentPage, renderErrorPage } from '../oauth/consent-page';
 import { CONSENT_TTL_MS } from '../oauth/pending-authorization';
+import { SSO_CALLBACK_PATH, SSO_ROUND_TRIP_TTL_MS } from '../oauth/sso-sign-in';
 
 /** Form bodies of the authorization and token endpoints; larger ones are refused unread. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -46,6 +47,9 @@ export interface OAuthRoutesOptions {
 
 /** `__Host-` on https (RFC 6265bis: Secure, Path=/, no Domain); a plain name on http loopback. */
 const cookieName = (issuer: string) => (issuer.startsWith('https:') ? '__Host-sb_oauth_consent' : 'sb_oauth_consent');
+/** The SSO round trip's cookie, sent only to the callback; `__Secure-` on https (`__Host-` would need Path=/). */
+const ssoCookieName = (issuer: string) => (issuer.startsWith('https:') ? '__Secure-sb_oauth_sso' : 'sb_oauth_sso');
+const SSO_COOKIE_PATH = '/oauth/sso';
 
 /**
  * The platform authorization server's HTTP face (docs/oauth.md). Registered in its own Fastify
@@ -83,6 +87,18 @@ export function registerOAuthRoutes(fastify: FastifyInstance, server: Authorizat
       // 303: the browser follows a POST's redirect with a GET.
       return answerAuthorize(reply, issuer, outcome, 303);
     });
+    // Single sign-on (docs/oauth.md): "Sign in with …" posts the consent form here; the provider sends the browser back to the callback.
+    scope.post('/oauth/sso/start', async (request, reply) => {
+      const issuer = issuerOf(request);
+      return answerAuthorize(reply, issuer, await server.ssoStart(issuer, formOf(request.body), cookieOf(request.headers.cookie, cookieName(issuer))), 303);
+    });
+    scope.get(SSO_CALLBACK_PATH, async (request, reply) => {
+      const issuer = issuerOf(request);
+      const outcome = await server.ssoCallback(issuer, request.query as Fields, cookieOf(request.headers.cookie, ssoCookieName(issuer)));
+      // The round trip's cookie is spent either way.
+      reply.header('set-cookie', [`${ssoCookieName(issuer)}=`, `Path=${SSO_COOKIE_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...(issuer.startsWith('https:') ? ['Secure'] : [])].join('; '));
+      return answerAuthorize(reply, issuer, outcome, 303);
+    });
 
     scope.post('/oauth/token', async (request, reply) => {
       const outcome = await server.token(issuerOf(request), formOf(request.body), request.headers.authorization);
@@ -101,11 +117,18 @@ export function registerOAuthRoutes(fastify: FastifyInstance, server: Authorizat
 }
 
 function answerAuthorize(reply: FastifyReply, issuer: string, outcome: AuthorizeOutcome, redirectStatus: 302 | 303): FastifyReply {
+  if (outcome.kind === 'sso') {
+    // SameSite=Lax, not Strict: the provider's redirect back is a cross-site navigation, which carries Lax cookies only.
+    const cookie = [`${ssoCookieName(issuer)}=${outcome.binding}`, `Path=${SSO_COOKIE_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${SSO_ROUND_TRIP_TTL_MS / 1000}`, ...(issuer.startsWith('https:') ? ['Secure'] : [])].join('; ');
+    return reply.code(redirectStatus).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
+  }
   if (outcome.kind === 'redirect') return reply.code(redirectStatus).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' }).send();
   if (outcome.kind === 'error') return reply.code(400).headers(pageHeaders(undefined)).send(renderErrorPage(outcome.error, outcome.description));
   const secure = issuer.startsWith('https:');
   const cookie = [`${cookieName(issuer)}=${outcome.binding}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${CONSENT_TTL_MS / 1000}`, ...(secure ? ['Secure'] : [])].join('; ');
-  return reply.code(200).headers({ ...pageHeaders(cspSourceOf(outcome.redirectUri)), 'set-cookie': cookie }).send(renderConsentPage(outcome.view));
+  // The provider's origin too when the page offers single sign-on: form-action applies to the redirect answering /oauth/sso/start.
+  const formTargets = [cspSourceOf(outcome.redirectUri), ...(outcome.ssoFormTarget ? [outcome.ssoFormTarget] : [])].join(' ');
+  return reply.code(200).headers({ ...pageHeaders(formTargets), 'set-cookie': cookie }).send(renderConsentPage(outcome.view));
 }
 
 /** RFC 6749 §5.2: a JSON error; 401 with a challenge when client authentication failed. */

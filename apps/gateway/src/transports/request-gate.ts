@@ -7,6 +7,7 @@ import type { BearerAuthenticator } from '../auth/bearer-authenticator';
 import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
 import type { Refusal } from '../protocol/jsonrpc-errors';
 import type { OriginPolicy } from './origin-policy';
+import { Tracing } from '@switchboard/tracing';
 
 /** The endpoint a request addressed: `/t/{tenant}/…` or `/t/{tenant}/p/{plugin}/…`. */
 export interface EndpointAddress {
@@ -38,7 +39,19 @@ export class RequestGate {
     private readonly publicUrl: string | undefined,
     private readonly logger: Logger,
     private readonly accounting: RequestGateAccounting,
+    /** OpenTelemetry: an `auth` span around authentication (never the credential itself). */
+    private readonly tracing: Tracing = Tracing.disabled(),
   ) {}
+
+  private authenticate(req: IncomingMessage, base: string, address: EndpointAddress): ReturnType<BearerAuthenticator['authenticate']> {
+    const authenticate = () => this.authenticator.authenticate(req.headers, expectedResource(base, address.path));
+    if (!this.tracing.enabled) return authenticate();
+    return this.tracing.inSpan('auth', {}, async (span) => {
+      const outcome = await authenticate();
+      span?.setAttributes(authOutcomeAttributes(outcome));
+      return outcome;
+    });
+  }
 
   async admit(req: IncomingMessage, address: EndpointAddress): Promise<Admission> {
     if (!this.origins.allows(req.headers.origin)) return refused({ code: 'origin_forbidden' });
@@ -47,7 +60,7 @@ export class RequestGate {
     try {
       // Node keeps the first of repeated Authorization headers, and a proxy in front may read
       // another one: two credentials are refused as malformed, whatever they hold.
-      outcome = repeatsAuthorization(req) ? { ok: false, reason: 'malformed' } : await this.authenticator.authenticate(req.headers, expectedResource(base, address.path));
+      outcome = repeatsAuthorization(req) ? { ok: false, reason: 'malformed' } : await this.authenticate(req, base, address);
     } catch (error) {
       // The key store is unreachable: not the client's fault, and no credential detail leaves.
       this.logger.error({ err: error }, 'authentication failed');
@@ -84,6 +97,11 @@ export class RequestGate {
     this.accounting.lastUsed.touch(principal.keyId);
     return { ok: true, principal };
   }
+}
+
+/** The authenticator's verdict, inside an `auth` span when tracing is on: its result is the credential kind or the refusal reason. */
+function authOutcomeAttributes(outcome: Awaited<ReturnType<BearerAuthenticator['authenticate']>>): Record<string, string> {
+  return outcome.ok ? { 'switchboard.auth.outcome': 'ok', 'switchboard.auth.kind': outcome.principal.kind } : { 'switchboard.auth.outcome': outcome.reason };
 }
 
 /** What an access token must name here; undefined when the Host header makes no URL (then no token can match). */
