@@ -111,8 +111,9 @@ describe('web console (Chromium, real platform)', () => {
     consoleUrl = `${api}/console/`;
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    // A missing element fails at its step, well inside the test's own timeout.
-    context.setDefaultTimeout(10_000);
+    // A missing element fails at its step, well inside the test's own timeout (90 s): the bound
+    // only rules out a hang, with room for a machine busy with other test files.
+    context.setDefaultTimeout(20_000);
     mkdirSync(screenshots, { recursive: true });
   }, 90_000);
 
@@ -152,7 +153,7 @@ describe('web console (Chromium, real platform)', () => {
     expect(bare.headers.get('location')).toBe('/console/');
     // The API's own routes are untouched: no console headers on /v1.
     expect((await fetch(`${api}/v1/tenants`)).headers.get('content-security-policy')).toBeNull();
-  });
+  }, 90_000);
 
   it('refuses a wrong token with a clear message and keeps no token anywhere', async () => {
     const page = await openPage();
@@ -169,7 +170,7 @@ describe('web console (Chromium, real platform)', () => {
       return [localStorage.length, sessionStorage.length, document.cookie];
     })).toEqual([0, 0, '']);
     await page.close();
-  });
+  }, 90_000);
 
   it('lets a platform admin create a tenant, install and configure plugins through the generated form, issue a key and revoke it', async () => {
     const token = await mintToken();
@@ -301,7 +302,7 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByText('Not found.').waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.close();
-  });
+  }, 90_000);
 
   it('shows a live SDK session, ends it, and finds its calls in the usage charts and the ending in the audit log', async () => {
     const page = await openPage();
@@ -479,7 +480,7 @@ describe('web console (Chromium, real platform)', () => {
     const audit = (await (await fetch(`${api}/v1/tenants/ops-co/audit?action=oauth-grant.revoke`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { items: unknown[] };
     expect(audit.items).toHaveLength(1);
     await page.close();
-  });
+  }, 90_000);
 
   it("does not show a tenant admin another tenant's sessions, usage, audit log or OAuth", async () => {
     const platformToken = await mintToken();
@@ -508,7 +509,7 @@ describe('web console (Chromium, real platform)', () => {
       await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
     }
     await page.close();
-  });
+  }, 90_000);
 
   it('returns to sign-in with a message when the API stops accepting the token, and forgets it on reload and sign-out', async () => {
     const page = await openPage();
@@ -533,5 +534,5 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByLabel('Admin token').waitFor();
     expect(page.url()).not.toContain('eyJ');
     await page.close();
-  });
+  }, 90_000);
 });

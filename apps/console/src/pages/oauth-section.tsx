@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
 import type { OAuthClient, OAuthGrant, OAuthSettings, Page, Tenant } from '../api/types';
 import { ConfirmButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
@@ -80,7 +80,12 @@ function SettingsForm({ api, tenant }: { api: ApiClient; tenant: Tenant }) {
     setTtl(String(value.accessTokenTtlSeconds));
     setHosts(value.metadataDocumentHosts.join('\n'));
   }
+  // Loaded once per tenant: a render that runs the effect again must not put the stored values
+  // back over what the person is typing.
+  const loadedFor = useRef<string | undefined>(undefined);
   useEffect(() => {
+    if (loadedFor.current === tenant.id) return;
+    loadedFor.current = tenant.id;
     api.get<OAuthSettings>(apiPath('tenants', tenant.id, 'oauth', 'settings')).then(show, setFailure);
   }, [api, tenant.id]);
 
