@@ -214,6 +214,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       logger,
       ...(cluster ? { forwarder: cluster.forwarder } : {}),
       tracing,
+      publicUrl: config.http.publicUrl,
       listen: new ModernListen({
         listeners,
         tenantPlugins,

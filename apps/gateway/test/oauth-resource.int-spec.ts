@@ -251,6 +251,77 @@ describe('tenant URLs as OAuth protected resources', () => {
       expect(challenge).toContain(`resource_metadata="${base()}/.well-known/oauth-protected-resource/t/acme/p/testkit/mcp"`);
     });
 
+    describe('step-up on the tenant-wide URL (a tools/call of a plugin the token was not granted)', () => {
+      const challengeFor = (response: Response) => response.headers.get('www-authenticate') ?? '';
+
+      /** A 2025 Streamable HTTP session opened with `token`, and a POST into it. */
+      async function legacySession(token: string) {
+        const post = (body: unknown, sessionId?: string) =>
+          fetch(new URL('/t/acme/mcp', base()), {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              ...(sessionId ? { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' } : {}),
+            },
+            body: JSON.stringify(body),
+          });
+        const init = await post({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+        const sessionId = init.headers.get('mcp-session-id')!;
+        await init.body?.cancel();
+        await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId)).body?.cancel();
+        return (id: number, name: string, args: Record<string, unknown> = {}) => post({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args } }, sessionId);
+      }
+
+      it('answers 403 insufficient_scope on a 2025 session, naming the scopes the token holds and the one it lacks', async () => {
+        const key = await h.issueKey(acme.id);
+        const { token } = await grantToken({ keyId: key.id, scope: 'mcp plugin:echo' });
+        const call = await legacySession(token);
+        const refused = await call(2, 'testkit__whoami');
+        expect(refused.status).toBe(403);
+        const challenge = challengeFor(refused);
+        expect(challenge).toMatch(/^Bearer /);
+        expect(challenge).toContain('error="insufficient_scope"');
+        expect(challenge).toContain('scope="mcp plugin:echo plugin:testkit"');
+        expect(challenge).toContain(`resource_metadata="${base()}/.well-known/oauth-protected-resource/t/acme/mcp"`);
+        await refused.body?.cancel();
+        // A granted plugin's tool still works on the same session.
+        const granted = await call(3, 'echo__echo', { text: 'still here' });
+        expect(granted.status).toBe(200);
+        expect(await granted.text()).toContain('still here');
+      });
+
+      it('answers 403 insufficient_scope to a 2026-07-28 request, and still answers a granted tool', async () => {
+        const key = await h.issueKey(acme.id);
+        const { token } = await grantToken({ keyId: key.id, scope: 'mcp plugin:echo' });
+        const refused = await modern('/t/acme/mcp', token, 'tools/call', { name: 'testkit__whoami', arguments: {} });
+        expect(refused.status).toBe(403);
+        const challenge = challengeFor(refused);
+        expect(challenge).toContain('error="insufficient_scope"');
+        expect(challenge).toContain('scope="mcp plugin:echo plugin:testkit"');
+        expect(challenge).toContain(`resource_metadata="${base()}/.well-known/oauth-protected-resource/t/acme/mcp"`);
+        const granted = await modern('/t/acme/mcp', token, 'tools/call', { name: 'echo__echo', arguments: { text: 'modern' } });
+        expect(granted.status).toBe(200);
+        expect(await granted.text()).toContain('modern');
+      });
+
+      it('keeps a tool of a plugin the key lacks unknown in both eras: no challenge names it', async () => {
+        const key = await h.issueKey(acme.id, { plugins: ['echo'] });
+        const { token } = await grantToken({ keyId: key.id, scope: 'mcp plugin:echo' });
+        const stateless = await modern('/t/acme/mcp', token, 'tools/call', { name: 'testkit__whoami', arguments: {} });
+        expect(stateless.status).not.toBe(403);
+        expect(stateless.headers.get('www-authenticate')).toBeNull();
+        const statelessBody = await stateless.text();
+        expect(statelessBody).toMatch(/unknown tool|not found/i);
+        const call = await legacySession(token);
+        const session = await call(2, 'testkit__whoami');
+        expect(session.status).toBe(200);
+        expect(session.headers.get('www-authenticate')).toBeNull();
+        expect(await session.text()).toMatch(/unknown tool|not found/i);
+      });
+    });
+
     it('refuses a plugin the key itself lacks even when the token claims its scope', async () => {
       const key = await h.issueKey(acme.id, { plugins: ['echo'] });
       const { token } = await grantToken({ keyId: key.id, scope: 'mcp plugin:echo plugin:testkit' });

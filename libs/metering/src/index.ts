@@ -1,4 +1,4 @@
-export { usageEventSchema, createUsageEvent, DEFAULT_MAX_BUFFERED_EVENTS } from './usage-event';
+export { usageEventSchema, createUsageEvent, DEFAULT_MAX_BUFFERED_EVENTS, USAGE_SUBJECT_MAX_LENGTH } from './usage-event';
 export type { UsageEvent, UsageSink, UsageSinkStats } from './usage-event';
 export { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS } from './usage-aggregator';
 export type { AggregationResult } from './usage-aggregator';

@@ -9,7 +9,7 @@ import { openDatabase, type Database } from '@switchboard/db';
 import { createMigratedDatabase, startTcpProxy, testRedisUrl } from '@switchboard/testing';
 import { BullMqUsageSink, USAGE_JOB_NAME, USAGE_QUEUE_NAME } from './bullmq-usage-sink';
 import { InProcessUsageSink } from './in-process-usage-sink';
-import { queryUsage } from './query-usage';
+import { queryUsage, type UsageGroupBy } from './query-usage';
 import { UsageAggregator, pruneUsageReceipts, USAGE_RECEIPT_RETENTION_DAYS } from './usage-aggregator';
 import { createUsageEvent, type UsageEvent } from './usage-event';
 import { eventsHandled } from '../test/worker-events';
@@ -39,7 +39,7 @@ function event(overrides: Partial<UsageEvent> = {}, at = new Date(HOUR.getTime()
   };
 }
 
-async function totals(groupBy: 'plugin' | 'tool' | 'key' | 'hour' = 'plugin') {
+async function totals(groupBy: UsageGroupBy = 'plugin') {
   return queryUsage(db.prisma, { tenantId, from: new Date('2026-01-01T00:00:00Z'), to: new Date('2027-01-01T00:00:00Z'), groupBy });
 }
 
@@ -107,6 +107,19 @@ describe('UsageAggregator', () => {
     expect((await totals('tool')).map((t) => [t.group, t.calls])).toEqual([['echo/echo', 1], ['notes/create', 1], ['notes/search', 2]]);
     expect((await totals('key')).map((t) => [t.group, t.calls]).sort()).toEqual([[keyId, 3], [otherKeyId, 1]].sort());
     expect((await totals('hour')).map((t) => [t.group, t.calls])).toEqual([['2026-11-20T10:00:00Z', 3], ['2026-11-20T11:00:00Z', 1]]);
+  });
+
+  it('keeps each subject in a bucket of its own and counts calls without a subject for their key', async () => {
+    const alice = 'sso:https://idp.example#alice';
+    await aggregator().apply([event({ subject: alice }), event({ subject: alice }), event({ subject: 'sso:https://idp.example#bob' }), event()]);
+    expect(await db.prisma.usageRecord.count()).toBe(3);
+    expect((await totals('subject')).map((t) => [t.group, t.calls])).toEqual([
+      [`key:${keyId}`, 1],
+      [alice, 2],
+      ['sso:https://idp.example#bob', 1],
+    ]);
+    // The subject splits buckets, it does not change the other breakdowns.
+    expect((await totals('plugin')).map((t) => [t.group, t.calls])).toEqual([['notes', 4]]);
   });
 
   it('prunes receipts past the retention and keeps recent ones', async () => {
@@ -178,6 +191,20 @@ describe('BullMQ pipeline: gateway sink → queue → API worker', () => {
     } finally {
       await sink.close();
       await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
+  it('carries the subject from the gateway sink through the queue into its own bucket', async () => {
+    const worker = createUsageWorker({ redisUrl: testRedisUrl(), aggregator: new UsageAggregator(db.prisma), queueName, prefix: PREFIX });
+    const sink = new BullMqUsageSink({ redisUrl: testRedisUrl(), queueName, prefix: PREFIX });
+    try {
+      const done = eventsHandled([worker], 3);
+      for (const subject of ['person-1', 'person-1', 'person-2']) sink.record(event({ subject }));
+      await done;
+      expect((await totals('subject')).map((t) => [t.group, t.calls])).toEqual([['person-1', 2], ['person-2', 1]]);
+    } finally {
+      await sink.close();
+      await worker.close();
     }
   });
 

@@ -1,6 +1,6 @@
 import { Prisma, type PrismaClient } from '@switchboard/db';
 
-export const USAGE_GROUP_BY = ['plugin', 'tool', 'key', 'hour'] as const;
+export const USAGE_GROUP_BY = ['plugin', 'tool', 'key', 'subject', 'hour'] as const;
 export type UsageGroupBy = (typeof USAGE_GROUP_BY)[number];
 
 export interface UsageQuery {
@@ -12,7 +12,7 @@ export interface UsageQuery {
 }
 
 export interface UsageTotals {
-  /** The plugin, tool, API key id, or ISO hour, depending on groupBy. */
+  /** The plugin, tool, API key id, subject, or ISO hour, depending on groupBy. */
   group: string;
   calls: number;
   errors: number;
@@ -26,6 +26,9 @@ const GROUP_COLUMN: Record<UsageGroupBy, Prisma.Sql> = {
   plugin: Prisma.raw('plugin'),
   tool: Prisma.raw(`plugin || '/' || tool`),
   key: Prisma.raw('api_key_id::text'),
+  // Calls without a subject (plain API keys, records from before subjects were metered) count for
+  // the key, named as an OAuth grant made with that key names its subject.
+  subject: Prisma.raw(`COALESCE(NULLIF(subject, ''), 'key:' || api_key_id::text)`),
   hour: Prisma.raw(`to_char(hour AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24":00:00Z"')`),
 };
 

@@ -18,6 +18,8 @@ export interface AggregationResult {
 interface Bucket {
   tenantId: string;
   keyId: string;
+  /** '' for an event without a subject: the column is part of the primary key, so it cannot be NULL. */
+  subject: string;
   plugin: string;
   tool: string;
   hour: string;
@@ -61,16 +63,16 @@ export class UsageAggregator {
     const column = <K extends keyof Bucket>(key: K) => buckets.map((b) => b[key]);
     // Usage of a tenant deleted meanwhile is dropped (the row would violate the foreign key).
     await tx.$executeRaw`
-      INSERT INTO usage_records (tenant_id, api_key_id, plugin, tool, hour, calls, errors, total_duration_ms, bytes_in, bytes_out)
-      SELECT v.tenant_id, v.api_key_id, v.plugin, v.tool, v.hour, v.calls, v.errors, v.duration_ms, v.bytes_in, v.bytes_out
+      INSERT INTO usage_records (tenant_id, api_key_id, subject, plugin, tool, hour, calls, errors, total_duration_ms, bytes_in, bytes_out)
+      SELECT v.tenant_id, v.api_key_id, v.subject, v.plugin, v.tool, v.hour, v.calls, v.errors, v.duration_ms, v.bytes_in, v.bytes_out
       FROM unnest(
-        ${column('tenantId')}::uuid[], ${column('keyId')}::uuid[], ${column('plugin')}::text[], ${column('tool')}::text[],
-        ${column('hour')}::timestamptz[], ${column('calls')}::int[], ${column('errors')}::int[],
+        ${column('tenantId')}::uuid[], ${column('keyId')}::uuid[], ${column('subject')}::text[], ${column('plugin')}::text[],
+        ${column('tool')}::text[], ${column('hour')}::timestamptz[], ${column('calls')}::int[], ${column('errors')}::int[],
         ${column('durationMs')}::bigint[], ${column('bytesIn')}::bigint[], ${column('bytesOut')}::bigint[]
-      ) AS v(tenant_id, api_key_id, plugin, tool, hour, calls, errors, duration_ms, bytes_in, bytes_out)
+      ) AS v(tenant_id, api_key_id, subject, plugin, tool, hour, calls, errors, duration_ms, bytes_in, bytes_out)
       WHERE EXISTS (SELECT 1 FROM tenants t WHERE t.id = v.tenant_id)
-      ORDER BY 1, 2, 3, 4, 5
-      ON CONFLICT (tenant_id, api_key_id, plugin, tool, hour) DO UPDATE SET
+      ORDER BY 1, 2, 3, 4, 5, 6
+      ON CONFLICT (tenant_id, api_key_id, subject, plugin, tool, hour) DO UPDATE SET
         calls = usage_records.calls + EXCLUDED.calls,
         errors = usage_records.errors + EXCLUDED.errors,
         total_duration_ms = usage_records.total_duration_ms + EXCLUDED.total_duration_ms,
@@ -101,10 +103,11 @@ function bucketsOf(events: UsageEvent[]): Bucket[] {
   const buckets = new Map<string, Bucket>();
   for (const e of events) {
     const hour = new Date(Math.floor(Date.parse(e.at) / HOUR_MS) * HOUR_MS).toISOString();
-    const id = [e.tenantId, e.keyId, e.plugin, e.tool, hour].join('\u0000');
+    const subject = e.subject ?? '';
+    const id = [e.tenantId, e.keyId, subject, e.plugin, e.tool, hour].join('\u0000');
     let bucket = buckets.get(id);
     if (!bucket) {
-      bucket = { tenantId: e.tenantId, keyId: e.keyId, plugin: e.plugin, tool: e.tool, hour, calls: 0, errors: 0, durationMs: 0, bytesIn: 0, bytesOut: 0 };
+      bucket = { tenantId: e.tenantId, keyId: e.keyId, subject, plugin: e.plugin, tool: e.tool, hour, calls: 0, errors: 0, durationMs: 0, bytesIn: 0, bytesOut: 0 };
       buckets.set(id, bucket);
     }
     bucket.calls += 1;

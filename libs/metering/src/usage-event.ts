@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 
+/** As long as an OAuth grant's subject column (`sso:<iss>#<sub>`), so every principal's subject fits. */
+export const USAGE_SUBJECT_MAX_LENGTH = 255;
+
 /**
  * One tool call, as the gateway reports it. Validated again by the worker: jobs come out of Redis,
  * and a malformed one must fail alone instead of breaking a batch.
@@ -10,6 +13,8 @@ export const usageEventSchema = z.object({
   eventId: z.uuid(),
   tenantId: z.uuid(),
   keyId: z.uuid(),
+  /** Who called (the principal's subject, e.g. an SSO person); absent for plain API keys and in older events. */
+  subject: z.string().min(1).max(USAGE_SUBJECT_MAX_LENGTH).optional(),
   plugin: z.string().min(1).max(64),
   tool: z.string().min(1).max(64),
   outcome: z.enum(['ok', 'error']),

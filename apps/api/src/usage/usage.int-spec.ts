@@ -36,17 +36,24 @@ async function setUpTenants(t: TestApi) {
   return { acme, other, laptop, ci, otherKey };
 }
 
-/** Calls across two plugins, three tools, two keys and two hours, some failed. */
+/** SSO people (principals' subjects): Alice uses the laptop key's grant, Bob the ci key's. */
+const ALICE = 'sso:https://idp.example#alice';
+const BOB = 'sso:https://idp.example#bob';
+
+/** Calls across two plugins, three tools, two keys, two end users and two hours, some failed. */
 function acmeCalls(tenantId: string, laptop: string, ci: string): UsageEvent[] {
-  const call = (keyId: string, plugin: string, tool: string, at: string, outcome: 'ok' | 'error' = 'ok', durationMs = 10) =>
-    createUsageEvent({ tenantId, keyId, plugin, tool, outcome, durationMs, bytesIn: 100, bytesOut: 2_000 }, new Date(Date.parse(at) + 60_000));
+  const call = (keyId: string, plugin: string, tool: string, at: string, outcome: 'ok' | 'error' = 'ok', durationMs = 10, subject?: string) =>
+    createUsageEvent(
+      { tenantId, keyId, ...(subject ? { subject } : {}), plugin, tool, outcome, durationMs, bytesIn: 100, bytesOut: 2_000 },
+      new Date(Date.parse(at) + 60_000),
+    );
   return [
-    call(laptop, 'weather', 'forecast', HOUR),
-    call(laptop, 'weather', 'forecast', HOUR, 'error', 30),
-    call(ci, 'weather', 'forecast', NEXT_HOUR),
+    call(laptop, 'weather', 'forecast', HOUR, 'ok', 10, ALICE),
+    call(laptop, 'weather', 'forecast', HOUR, 'error', 30, ALICE),
+    call(ci, 'weather', 'forecast', NEXT_HOUR, 'ok', 10, BOB),
     call(ci, 'weather', 'alerts', NEXT_HOUR, 'ok', 7),
     call(laptop, 'echo-lite', 'echo', HOUR, 'ok', 1),
-    call(laptop, 'echo-lite', 'echo', NEXT_HOUR, 'ok', 1),
+    call(laptop, 'echo-lite', 'echo', NEXT_HOUR, 'ok', 1, ALICE),
     call(ci, 'echo-lite', 'echo', NEXT_HOUR, 'error', 2),
   ];
 }
@@ -95,7 +102,8 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     const sink = new BullMqUsageSink({ redisUrl: t.cluster!.redisUrl, prefix: t.cluster!.usageQueuePrefix });
     events = acmeCalls(ids.acme.id, ids.laptop, ids.ci);
     const otherCall = createUsageEvent(
-      { tenantId: ids.other.id, keyId: ids.otherKey, plugin: 'weather', tool: 'forecast', outcome: 'ok', durationMs: 5, bytesIn: 1, bytesOut: 1 },
+      // The same subject in another tenant: never in acme's usage by subject.
+      { tenantId: ids.other.id, keyId: ids.otherKey, subject: ALICE, plugin: 'weather', tool: 'forecast', outcome: 'ok', durationMs: 5, bytesIn: 1, bytesOut: 1 },
       new Date(HOUR),
     );
     for (const event of [...events, otherCall]) sink.record(event);
@@ -124,6 +132,15 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     const hours = (await usage(`${RANGE}&groupBy=hour`)).body.groups.map((g: Json) => [g.group, g.calls]);
     expect(hours).toEqual([['2026-11-20T10:00:00Z', 3], ['2026-11-20T11:00:00Z', 4]]);
     expect((await usage(RANGE)).body.groupBy).toBe('plugin');
+  });
+
+  it('groups by subject, counting calls without one for their key, and only within the tenant', async () => {
+    const res = await usage(`${RANGE}&groupBy=subject`);
+    expect([res.status, res.body.groupBy]).toEqual([200, 'subject']);
+    expect(res.body.groups).toEqual(expectedGroups(events, (e) => e.subject ?? `key:${e.keyId}`));
+    expect(res.body.groups.find((g: Json) => g.group === ALICE).calls).toBe(3);
+    const other = await t.request('GET', `/v1/tenants/other/usage?${RANGE}&groupBy=subject`, { token: t.tenantAdminToken(ids.other.id) });
+    expect(other.body.groups.map((g: Json) => [g.group, g.calls])).toEqual([[ALICE, 1]]);
   });
 
   it('counts only the hour buckets inside [from, to)', async () => {
@@ -182,6 +199,8 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     const paths = (await t.request('GET', '/openapi.json')).body.paths;
     const params = paths['/v1/tenants/{tenant}/usage'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).toEqual(expect.arrayContaining(['tenant', 'from', 'to', 'groupBy']));
+    const groupBy = paths['/v1/tenants/{tenant}/usage'].get.parameters.find((p: { name: string }) => p.name === 'groupBy');
+    expect(groupBy.schema.enum).toContain('subject');
     expect(paths['/v1/usage/failed-jobs'].get).toBeDefined();
   });
 });

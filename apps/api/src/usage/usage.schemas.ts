@@ -49,7 +49,7 @@ export const usageViewSchema = z.object({
   groupBy: z.enum(USAGE_GROUP_BY),
   /** All groups added up. */
   totals: countsSchema,
-  /** One entry per plugin, `plugin/tool`, API key id or ISO hour, in that order. */
+  /** One entry per plugin, `plugin/tool`, API key id, subject (`key:<id>` for calls without one) or ISO hour, in that order. */
   groups: z.array(countsSchema.extend({ group: z.string() })),
 });
 

@@ -80,7 +80,7 @@ export interface UsageCounts {
   bytesOut: number;
 }
 
-export type UsageGroupBy = 'plugin' | 'tool' | 'key' | 'hour';
+export type UsageGroupBy = 'plugin' | 'tool' | 'key' | 'subject' | 'hour';
 
 export interface UsageReport {
   tenantId: string;

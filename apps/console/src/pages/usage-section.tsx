@@ -17,6 +17,7 @@ const BREAKDOWNS: { groupBy: Exclude<UsageGroupBy, 'hour'>; label: string }[] = 
   { groupBy: 'plugin', label: 'Plugin' },
   { groupBy: 'tool', label: 'Tool' },
   { groupBy: 'key', label: 'API key' },
+  { groupBy: 'subject', label: 'End user' },
 ];
 
 interface Reports {
@@ -25,7 +26,7 @@ interface Reports {
   breakdown: UsageReport;
 }
 
-/** Tool calls of a tenant over time and per plugin, tool or key, from the hourly usage records. */
+/** Tool calls of a tenant over time and per plugin, tool, key or end user, from the hourly usage records. */
 export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }) {
   const [spanMs, setSpanMs] = useState(DAY_MS);
   const [groupBy, setGroupBy] = useState<Exclude<UsageGroupBy, 'hour'>>('plugin');

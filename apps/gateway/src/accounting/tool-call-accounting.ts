@@ -1,4 +1,4 @@
-import { createUsageEvent, type UsageSink } from '@switchboard/metering';
+import { createUsageEvent, USAGE_SUBJECT_MAX_LENGTH, type UsageSink } from '@switchboard/metering';
 import type { CredentialBinding } from '../auth/credential-binding';
 import type { GatewayLimits, LeaseRelease } from './gateway-limits';
 import type { GatewayTelemetry } from './gateway-telemetry';
@@ -33,6 +33,9 @@ export class ToolCallAccounting implements ToolCalls {
       createUsageEvent({
         tenantId: binding.tenantId,
         keyId: binding.keyId,
+        // A subject the event schema would refuse would lose the whole event in the worker: the call
+        // still counts, for the key.
+        ...(binding.subject && binding.subject.length <= USAGE_SUBJECT_MAX_LENGTH ? { subject: binding.subject } : {}),
         plugin: call.plugin,
         tool: call.tool,
         // The usage API counts calls and errors; a timeout is an error to the tenant, and a round

@@ -82,6 +82,11 @@ export class TenantPluginsService {
     return (await this.entry(tenantId).plugins).some((p) => p.descriptor.name === plugin);
   }
 
+  /** The names of the plugins this tenant has enabled (and working). */
+  async enabledPlugins(tenantId: string): Promise<string[]> {
+    return (await this.entry(tenantId).plugins).map((p) => p.descriptor.name);
+  }
+
   invalidate(tenantId: string): void {
     this.tenants.delete(tenantId);
   }

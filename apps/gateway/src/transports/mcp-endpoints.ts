@@ -5,7 +5,9 @@ import type { SSEServerTransport } from '@modelcontextprotocol/sdk/server/sse.js
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Principal } from '@switchboard/api-keys';
 import type { Logger } from '@switchboard/logger';
+import { insufficientScope, publicBaseUrl, resourceMetadataUrl } from '../auth/auth-challenge';
 import { sameBinding, type Caller } from '../auth/credential-binding';
+import { scopeStepUp } from '../auth/scope-step-up';
 import type { ClusterForwarder, ForwardedRequest } from '../cluster/cluster-forwarder';
 import { ownerOfSessionId, SSE_NODE_PARAM, validNodeId } from '../sessions/session-ids';
 import { isInitializeRequest, parseJsonRpcBody, requestIds, scanJsonRpcBody, type ParsedMessages, type ScannedBody } from '../protocol/json-rpc-body';
@@ -74,6 +76,8 @@ export interface McpEndpointsParts {
   listen: ModernListen;
   /** OpenTelemetry: an `admission` span around the request limits; off without it. */
   tracing?: Tracing;
+  /** PUBLIC_GATEWAY_URL: the base of the metadata URL a step-up challenge names. */
+  publicUrl: string | undefined;
 }
 
 /**
@@ -146,7 +150,9 @@ export class McpEndpointsService {
     if (!admitted.ok) return refuse(res, admitted.refusal.code, { ...admitted.refusal, era: isModernVersion(headerValue(req, PROTOCOL_VERSION_HEADER)) ? 'modern' : 'legacy' });
     const scanned = admitted.body;
     const modern = this.modernPost(req, scanned);
-    if (modern) return this.serveModern(res, principal, address, modern);
+    if (modern) return this.serveModern(req, res, principal, address, modern);
+    const stepUp = await this.legacyStepUp(req, principal, address, scanned);
+    if (stepUp) return refuse(res, stepUp.code, stepUp);
     const sessionId = req.headers[SESSION_HEADER];
     if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, scanned);
     const parsed = parseJsonRpcBody(scanned, headerValue(req, PROTOCOL_VERSION_HEADER));
@@ -191,7 +197,7 @@ export class McpEndpointsService {
    * A modern request, answered here (no session, no forwarding), the request's id echoed: JSON,
    * or an event stream once the handler sends a notification for it (`ModernResponse`).
    */
-  private async serveModern(res: ServerResponse, principal: Principal, address: EndpointAddress, post: ModernPost): Promise<void> {
+  private async serveModern(req: IncomingMessage, res: ServerResponse, principal: Principal, address: EndpointAddress, post: ModernPost): Promise<void> {
     this.parts.telemetry.markStateless(res);
     if ('refusal' in post) return refuse(res, post.refusal.code, post.refusal);
     const { decision, parsed } = post;
@@ -199,6 +205,8 @@ export class McpEndpointsService {
     const draining = this.sessions.refusalForMessages(parsed.messages);
     if (draining) return refuse(res, draining.code, { ...draining, era: 'modern' });
     if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return refuse(res, 'not_found', { era: 'modern' });
+    const stepUp = await this.stepUpRefusal(req, principal, address, parsed.messages);
+    if (stepUp) return refuse(res, stepUp.code, { ...stepUp, era: 'modern' });
     const { message } = decision;
     const mismatch = await this.paramHeaderRefusal(principal, address, message, post.headers);
     if (mismatch) return writeJson(res, mismatch.status, modernErrorBody(mismatch));
@@ -239,6 +247,32 @@ export class McpEndpointsService {
     } finally {
       this.parts.requests.statelessEnded(principal.tenantId);
     }
+  }
+
+  /**
+   * A 2025 Streamable HTTP POST's step-up, decided before the session (or the node owning it) sees
+   * the body. Only a narrowed OAuth token on the tenant-wide URL can need one; only then is the body
+   * parsed here (the session path parses it again), a body that does not parse is left to that path.
+   */
+  private async legacyStepUp(req: IncomingMessage, principal: Principal, address: EndpointAddress, body: ScannedBody): Promise<Refusal | undefined> {
+    if (principal.kind !== 'oauth' || address.plugin !== undefined || principal.plugins.length === 0) return undefined;
+    const parsed = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
+    return parsed.ok ? this.stepUpRefusal(req, principal, address, parsed.messages) : undefined;
+  }
+
+  /**
+   * 403 insufficient_scope when a tools/call names a plugin the token could be granted but was not
+   * (`scopeStepUp`); the whole POST is refused, a batch included, so no call of it runs.
+   */
+  private async stepUpRefusal(req: IncomingMessage, principal: Principal, address: EndpointAddress, messages: ParsedMessages['messages']): Promise<Refusal | undefined> {
+    // Other credentials never step up: no plugin lookup for them.
+    if (principal.kind !== 'oauth' || address.plugin !== undefined) return undefined;
+    const stepUp = scopeStepUp(messages, principal, address.plugin, await this.parts.tenantPlugins.enabledPlugins(principal.tenantId));
+    if (!stepUp) return undefined;
+    const named = stepUp.plugins.join(', ');
+    const metadata = resourceMetadataUrl(publicBaseUrl(req, this.parts.publicUrl), address.path);
+    const challenge = insufficientScope(metadata, stepUp.scopes, `This token is not granted plugin ${named}`);
+    return { code: 'forbidden', message: `Forbidden: this token is not granted plugin ${named}`, headers: { 'www-authenticate': challenge } };
   }
 
   /**
