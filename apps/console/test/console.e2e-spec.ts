@@ -1,6 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -8,7 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as PgClient } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createTestDatabase, eventually, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
 
 // The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
 // test Postgres database: jest's global setup has built dist/ and dist/console. Everything the
@@ -16,36 +16,16 @@ import { createTestDatabase, eventually, freePort, launchBrowser, waitForHttp, t
 
 const root = path.resolve(__dirname, '../../..');
 const screenshots = path.join(root, 'docs/console');
-const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const run = promisify(execFile);
 
 /** What the page.evaluate callbacks read in the browser: this file compiles without the DOM library. */
 interface BrowserGlobals {
-  axe: { run(): Promise<{ violations: unknown[] }> };
   localStorage: { length: number };
   sessionStorage: { length: number };
   document: { cookie: string; documentElement: { scrollWidth: number }; activeElement: { textContent: string | null } | null };
   innerWidth: number;
   location: { hash: string };
   navigator: { clipboard: { readText(): Promise<string> } };
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core injected through DevTools (the page's CSP allows no inline script, rightly): serious and critical violations. */
-async function accessibilityProblems(page: Page): Promise<string[]> {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    return (await (globalThis as unknown as BrowserGlobals).axe.run()).violations;
-  });
-  return (violations as AxeViolation[])
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
 }
 
 describe('web console (Chromium, real platform)', () => {

@@ -6,7 +6,7 @@ import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } fr
 import type { Browser } from 'playwright-core';
 import { generateApiKey } from '@switchboard/api-keys';
 import { keyIdOf, type KeyRing } from '@switchboard/secrets';
-import { createMigratedDatabase, createTempDataDir, launchBrowser, testRedisUrl } from '@switchboard/testing';
+import { accessibilityProblems, createMigratedDatabase, createTempDataDir, launchBrowser, testRedisUrl } from '@switchboard/testing';
 import { startGateway, type RunningGateway } from '../src/main';
 import { TESTKIT_PLUGIN } from './gateway-harness';
 import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
@@ -134,5 +134,20 @@ describe('OAuth sign-in across two gateway nodes behind a round-robin balancer',
     // Both nodes served the flow.
     expect([...proxy.counts.values()].every((count) => count > 3)).toBe(true);
     expect(proxy.counts.size).toBe(2);
+  }, 60_000);
+
+  it('serves a consent page without serious or critical accessibility problems (axe-core)', async () => {
+    const provider = new MemoryProvider();
+    expect(await auth(provider, { serverUrl: new URL(`${proxy.url}/t/acme/mcp`) })).toBe('REDIRECT');
+    // JavaScript on only so axe-core can run; the page itself needs none.
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(provider.authorizationUrl!.toString());
+      await page.getByLabel('API key of Acme').waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+    } finally {
+      await context.close();
+    }
   }, 60_000);
 });

@@ -7,4 +7,4 @@ export { freePort, waitForHttp, connectMcpClient } from './network';
 export type { McpTransportName, WaitForHttpOptions } from './network';
 export { startTcpProxy } from './tcp-proxy';
 export type { TcpProxy } from './tcp-proxy';
-export { launchBrowser, CHROMIUM_PATH } from './browser';
+export { launchBrowser, accessibilityProblems, CHROMIUM_PATH } from './browser';
