@@ -1,17 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getDefaultEnvironment, StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { Browser } from 'playwright-core';
-import { generateApiKey } from '@switchboard/api-keys';
-import { keyIdOf, type KeyRing } from '@switchboard/secrets';
-import { createMigratedDatabase, createTempDataDir, eventually, freePort, launchBrowser, testRedisUrl } from '@switchboard/testing';
-import { startGateway, type RunningGateway } from '../src/main';
-import { TESTKIT_PLUGIN } from './gateway-harness';
+import { eventually, freePort, launchBrowser } from '@switchboard/testing';
+import { startOAuthCluster, type OAuthCluster } from './oauth-cluster';
 import { approveInBrowser } from './oauth-consent-browser';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+import type { RoundRobinProxy } from './round-robin-proxy';
 
 /**
  * mcp-remote (the stdio bridge Claude Desktop runs for remote servers) against a tenant URL over
@@ -27,52 +23,23 @@ const MCP_REMOTE = path.resolve(__dirname, '../../../node_modules/mcp-remote/dis
 const SIGN_IN_TIMEOUT_MS = 60_000;
 
 describe('mcp-remote signs in through the platform authorization server across two nodes', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let dataDir: ReturnType<typeof createTempDataDir>;
-  const nodes: RunningGateway[] = [];
+  let cluster: OAuthCluster;
   let proxy: RoundRobinProxy;
   let browser: Browser;
   let apiKey: string;
   let home: string;
 
   beforeAll(async () => {
-    database = await createMigratedDatabase('gw_oauth_mcp_remote');
-    dataDir = createTempDataDir('gw_oauth_mcp_remote');
     home = mkdtempSync(path.join(tmpdir(), 'sb-mcp-remote-'));
-    proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
-    const pepper = randomBytes(32);
-    const env = {
-      DATABASE_URL: database.test.url,
-      GATEWAY_PORT: '0',
-      GATEWAY_METRICS_PORT: 'off',
-      DATA_DIR: dataDir.dir,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      KEY_PEPPER: pepper.toString('base64'),
-      LOG_LEVEL: 'silent',
-      PLUGINS: TESTKIT_PLUGIN,
-      PUBLIC_GATEWAY_URL: proxy.url,
-      REDIS_URL: testRedisUrl(),
-      CLUSTER_SECRET: randomBytes(32).toString('base64'),
-      REDIS_PREFIX: `oauthmr${randomBytes(4).toString('hex')}`,
-    };
-    // One at a time into `nodes`, so afterAll closes a node that started even if the other did not.
-    for (const nodeId of ['gw-mcp-remote-a', 'gw-mcp-remote-b']) nodes.push(await startGateway({ ...env, NODE_ID: nodeId }));
-    const prisma = database.db.prisma;
-    const tenant = await prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } });
-    await prisma.pluginInstallation.create({ data: { tenantId: tenant.id, plugin: 'echo' } });
-    const peppers: KeyRing = { current: { id: keyIdOf(pepper), key: pepper }, previous: [] };
-    const key = generateApiKey(peppers);
-    await prisma.apiKey.create({ data: { tenantId: tenant.id, name: 'k', publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
-    apiKey = key.token;
+    cluster = await startOAuthCluster('oauth_mcp_remote');
+    proxy = cluster.proxy;
+    ({ apiKey } = await cluster.seedTenant('acme', 'Acme'));
     browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map((n) => n.close()));
-    await database?.close();
-    dataDir?.remove();
+    await cluster?.close();
     if (home) rmSync(home, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
 import { createPublicKey } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import jwt from 'jsonwebtoken';
 import { startHarness, type GatewayHarness } from './gateway-harness';
+import { MemoryOAuthProvider } from './oauth-cluster';
 
 /**
  * The whole sign-in with the official SDK v1 client's OAuth support (client/auth.js): discovery
@@ -15,42 +15,9 @@ import { startHarness, type GatewayHarness } from './gateway-harness';
 
 const REDIRECT = 'http://127.0.0.1:53682/callback';
 
-/** An OAuthClientProvider as a desktop client implements it, kept in memory. */
-class MemoryProvider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = '';
-  authorizationUrl: URL | undefined;
-
-  get redirectUrl(): string {
-    return REDIRECT;
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'SDK test client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-  }
-  state(): string {
-    return 'sdk-state';
-  }
-  clientInformation() {
-    return this.client;
-  }
-  saveClientInformation(info: OAuthClientInformationMixed) {
-    this.client = info;
-  }
-  tokens() {
-    return this.saved;
-  }
-  saveTokens(tokens: OAuthTokens) {
-    this.saved = tokens;
-  }
-  redirectToAuthorization(url: URL) {
-    this.authorizationUrl = url;
-  }
-  saveCodeVerifier(verifier: string) {
-    this.verifier = verifier;
-  }
-  codeVerifier() {
-    return this.verifier;
+class MemoryProvider extends MemoryOAuthProvider {
+  constructor() {
+    super(REDIRECT, 'SDK test client', 'sdk-state');
   }
 }
 

@@ -1,16 +1,14 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Browser } from 'playwright-core';
 import { ssoSecretAad } from '@switchboard/oauth-policy';
 import { SecretBox } from '@switchboard/secrets';
-import { createMigratedDatabase, createTempDataDir, launchBrowser, testRedisUrl } from '@switchboard/testing';
-import { startGateway, type RunningGateway } from '../src/main';
-import { TESTKIT_PLUGIN } from './gateway-harness';
+import { launchBrowser } from '@switchboard/testing';
 import { startMiniOidcProvider, type MiniOidcProvider } from './mini-oidc-provider';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+import { MemoryOAuthProvider, startOAuthCluster, type OAuthCluster } from './oauth-cluster';
+import type { RoundRobinProxy } from './round-robin-proxy';
 
 /**
  * Single sign-on through the tenant's own OpenID Connect provider (a small one started on
@@ -22,63 +20,28 @@ import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy'
 
 const REDIRECT = 'http://127.0.0.1:53998/callback';
 
-class MemoryProvider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = '';
-  authorizationUrl: URL | undefined;
-  get redirectUrl(): string {
-    return REDIRECT;
+class MemoryProvider extends MemoryOAuthProvider {
+  constructor() {
+    super(REDIRECT, 'SSO client', 'sso-state');
   }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'SSO client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-  }
-  state = () => 'sso-state';
-  clientInformation = () => this.client;
-  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
-  tokens = () => this.saved;
-  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
-  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
-  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
-  codeVerifier = () => this.verifier;
 }
 
 describe('OAuth sign-in through the tenant’s own OpenID Connect provider', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let dataDir: ReturnType<typeof createTempDataDir>;
-  let nodes: RunningGateway[] = [];
+  let cluster: OAuthCluster;
   let proxy: RoundRobinProxy;
   let browser: Browser;
   let idp: MiniOidcProvider;
   let acmeId: string;
 
   beforeAll(async () => {
-    database = await createMigratedDatabase('gw_oauth_sso');
-    dataDir = createTempDataDir('gw_oauth_sso');
     idp = await startMiniOidcProvider();
     idp.clients.set('acme-client', 'acme-secret');
     idp.clients.set('globex-client', 'globex-secret');
-    proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
-    const secretsKey = randomBytes(32);
-    const env = {
-      DATABASE_URL: database.test.url,
-      GATEWAY_PORT: '0',
-      GATEWAY_METRICS_PORT: 'off',
-      DATA_DIR: dataDir.dir,
-      SECRETS_KEY: secretsKey.toString('base64'),
-      KEY_PEPPER: randomBytes(32).toString('base64'),
-      LOG_LEVEL: 'silent',
-      PLUGINS: TESTKIT_PLUGIN,
-      PUBLIC_GATEWAY_URL: proxy.url,
-      REDIS_URL: testRedisUrl(),
-      CLUSTER_SECRET: randomBytes(32).toString('base64'),
-      REDIS_PREFIX: `oauthsso${randomBytes(4).toString('hex')}`,
-      // The operator allows the loopback provider; without it the SSRF guard refuses it.
-      OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32',
-    };
-    nodes = [await startGateway({ ...env, NODE_ID: 'gw-sso-a' }), await startGateway({ ...env, NODE_ID: 'gw-sso-b' })];
-    const prisma = database.db.prisma;
-    const box = new SecretBox({ current: secretsKey });
+    // The operator allows the loopback provider; without it the SSRF guard refuses it.
+    cluster = await startOAuthCluster('oauth_sso', { OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32' });
+    proxy = cluster.proxy;
+    const prisma = cluster.prisma;
+    const box = new SecretBox({ current: cluster.secretsKey });
     const ssoOf = (tenantId: string, clientId: string, secret: string, domains: string[]) => ({
       sso: { issuer: idp.issuer, clientId, clientSecretSealed: box.encrypt({ clientSecret: secret }, ssoSecretAad(tenantId)), allowedEmailDomains: domains },
     });
@@ -94,11 +57,8 @@ describe('OAuth sign-in through the tenant’s own OpenID Connect provider', () 
 
   afterAll(async () => {
     await browser?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map((n) => n.close()));
+    await cluster?.close();
     await idp?.close();
-    await database?.close();
-    dataDir?.remove();
   });
 
   /** The person, without JavaScript: "Sign in with …", the provider signs them in, back on the consent page. */
@@ -150,13 +110,13 @@ describe('OAuth sign-in through the tenant’s own OpenID Connect provider', () 
       await transport.terminateSession().catch(() => undefined);
       await client.close();
     }
-    const grants = await database.db.prisma.oAuthGrant.findMany({ where: { tenantId: acmeId } });
+    const grants = await cluster.prisma.oAuthGrant.findMany({ where: { tenantId: acmeId } });
     expect(grants).toEqual([expect.objectContaining({ subject: `sso:${idp.issuer}#user-ada`, email: 'ada@acme.test', keyId: null, scopes: ['mcp', 'plugin:echo'] })]);
-    const consent = await database.db.prisma.auditEvent.findFirst({ where: { action: 'oauth-grant.consent', targetId: grants[0]!.id } });
+    const consent = await cluster.prisma.auditEvent.findFirst({ where: { action: 'oauth-grant.consent', targetId: grants[0]!.id } });
     expect(consent?.actor).toBe(`sso:${idp.issuer}#user-ada`);
 
     // The tenant turns single sign-on off: the grant's refresh token no longer gets tokens.
-    const prisma = database.db.prisma;
+    const prisma = cluster.prisma;
     const settings = (await prisma.tenant.findUniqueOrThrow({ where: { id: acmeId } })).oauth as object;
     await prisma.tenant.update({ where: { id: acmeId }, data: { oauth: {} } });
     try {
@@ -175,10 +135,10 @@ describe('OAuth sign-in through the tenant’s own OpenID Connect provider', () 
     idp.nextUser = { sub: 'user-eve', email: 'eve@evil.test', email_verified: true };
     const provider = new MemoryProvider();
     expect(await auth(provider, { serverUrl: new URL(`${proxy.url}/t/acme/mcp`) })).toBe('REDIRECT');
-    const before = await database.db.prisma.oAuthGrant.count();
+    const before = await cluster.prisma.oAuthGrant.count();
     const { text } = await signInWithProvider(provider.authorizationUrl!, false);
     expect(text).toContain('accounts of evil.test may not sign in to this tenant');
-    expect(await database.db.prisma.oAuthGrant.count()).toBe(before);
+    expect(await cluster.prisma.oAuthGrant.count()).toBe(before);
   }, 30_000);
 
   /** Raw HTTP up to the provider's answer: the consent page's cookie and form, the SSO start, the provider's redirect back. */

@@ -1,15 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { auth, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Browser } from 'playwright-core';
-import { generateApiKey } from '@switchboard/api-keys';
-import { keyIdOf, type KeyRing } from '@switchboard/secrets';
-import { accessibilityProblems, createMigratedDatabase, createTempDataDir, launchBrowser, testRedisUrl } from '@switchboard/testing';
-import { startGateway, type RunningGateway } from '../src/main';
-import { TESTKIT_PLUGIN } from './gateway-harness';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+import { accessibilityProblems, launchBrowser } from '@switchboard/testing';
+import { MemoryOAuthProvider, startOAuthCluster, type OAuthCluster } from './oauth-cluster';
+import type { RoundRobinProxy } from './round-robin-proxy';
 
 /**
  * The whole sign-in across two gateway nodes behind a non-sticky round-robin balancer: the
@@ -20,71 +15,28 @@ import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy'
 
 const REDIRECT = 'http://127.0.0.1:53999/callback';
 
-class MemoryProvider implements OAuthClientProvider {
-  client: OAuthClientInformationMixed | undefined;
-  saved: OAuthTokens | undefined;
-  verifier = '';
-  authorizationUrl: URL | undefined;
-  get redirectUrl(): string {
-    return REDIRECT;
+class MemoryProvider extends MemoryOAuthProvider {
+  constructor() {
+    super(REDIRECT, 'Two-node client', 'two-node-state');
   }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Two-node client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
-  }
-  state = () => 'two-node-state';
-  clientInformation = () => this.client;
-  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
-  tokens = () => this.saved;
-  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
-  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
-  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
-  codeVerifier = () => this.verifier;
 }
 
 describe('OAuth sign-in across two gateway nodes behind a round-robin balancer', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let dataDir: ReturnType<typeof createTempDataDir>;
-  let nodes: RunningGateway[] = [];
+  let cluster: OAuthCluster;
   let proxy: RoundRobinProxy;
   let browser: Browser;
   let apiKey: string;
 
   beforeAll(async () => {
-    database = await createMigratedDatabase('gw_oauth_two_nodes');
-    dataDir = createTempDataDir('gw_oauth_two_nodes');
-    proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
-    const pepper = randomBytes(32);
-    const env = {
-      DATABASE_URL: database.test.url,
-      GATEWAY_PORT: '0',
-      GATEWAY_METRICS_PORT: 'off',
-      DATA_DIR: dataDir.dir,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      KEY_PEPPER: pepper.toString('base64'),
-      LOG_LEVEL: 'silent',
-      PLUGINS: TESTKIT_PLUGIN,
-      PUBLIC_GATEWAY_URL: proxy.url,
-      REDIS_URL: testRedisUrl(),
-      CLUSTER_SECRET: randomBytes(32).toString('base64'),
-      REDIS_PREFIX: `oauth2n${randomBytes(4).toString('hex')}`,
-    };
-    nodes = [await startGateway({ ...env, NODE_ID: 'gw-oauth-a' }), await startGateway({ ...env, NODE_ID: 'gw-oauth-b' })];
-    const prisma = database.db.prisma;
-    const tenant = await prisma.tenant.create({ data: { slug: 'acme', name: 'Acme' } });
-    await prisma.pluginInstallation.create({ data: { tenantId: tenant.id, plugin: 'echo' } });
-    const peppers: KeyRing = { current: { id: keyIdOf(pepper), key: pepper }, previous: [] };
-    const key = generateApiKey(peppers);
-    await prisma.apiKey.create({ data: { tenantId: tenant.id, name: 'k', publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
-    apiKey = key.token;
+    cluster = await startOAuthCluster('oauth_two_nodes');
+    proxy = cluster.proxy;
+    ({ apiKey } = await cluster.seedTenant('acme', 'Acme'));
     browser = await launchBrowser();
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map((n) => n.close()));
-    await database?.close();
-    dataDir?.remove();
+    await cluster?.close();
   });
 
   /** The person, in a browser without JavaScript: paste the key, press Approve; the redirect is caught, not followed. */

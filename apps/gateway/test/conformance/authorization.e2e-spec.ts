@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
-import { generateApiKey } from '@switchboard/api-keys';
-import { keyIdOf, type KeyRing } from '@switchboard/secrets';
-import { createMigratedDatabase, createTempDataDir, launchBrowser, testRedisUrl } from '@switchboard/testing';
-import { startGateway, type RunningGateway } from '../../src/main';
-import { TESTKIT_PLUGIN } from '../gateway-harness';
+import { launchBrowser } from '@switchboard/testing';
+import { startOAuthCluster, type OAuthCluster } from '../oauth-cluster';
 import { approveInBrowser } from '../oauth-consent-browser';
-import { startRoundRobinProxy, type RoundRobinProxy } from '../round-robin-proxy';
+import type { RoundRobinProxy } from '../round-robin-proxy';
 import { runAuthorizationConformance, type AuthorizationRun } from './authorization-harness';
 
 /** Two scenarios and a sign-in in Chromium; about 5 s when healthy. */
@@ -16,40 +12,15 @@ const RUN_TIMEOUT_MS = 120_000;
 // non-sticky round-robin balancer: metadata, then the authorization code grant with PKCE for a
 // dynamically registered public client, signed in on the consent page with an API key.
 describe('official MCP conformance suite: authorization server checks against the gateway issuer', () => {
-  let database: Awaited<ReturnType<typeof createMigratedDatabase>>;
-  let dataDir: ReturnType<typeof createTempDataDir>;
-  const nodes: RunningGateway[] = [];
+  let cluster: OAuthCluster;
   let proxy: RoundRobinProxy;
   let browser: Browser;
   let run: AuthorizationRun;
 
   beforeAll(async () => {
-    database = await createMigratedDatabase('gw_conformance_authz');
-    dataDir = createTempDataDir('gw_conformance_authz');
-    proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
-    const pepper = randomBytes(32);
-    const env = {
-      DATABASE_URL: database.test.url,
-      GATEWAY_PORT: '0',
-      GATEWAY_METRICS_PORT: 'off',
-      DATA_DIR: dataDir.dir,
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      KEY_PEPPER: pepper.toString('base64'),
-      LOG_LEVEL: 'silent',
-      PLUGINS: TESTKIT_PLUGIN,
-      PUBLIC_GATEWAY_URL: proxy.url,
-      REDIS_URL: testRedisUrl(),
-      CLUSTER_SECRET: randomBytes(32).toString('base64'),
-      REDIS_PREFIX: `authzconf${randomBytes(4).toString('hex')}`,
-    };
-    // One at a time into `nodes`, so afterAll closes a node that started even if the other did not.
-    for (const nodeId of ['gw-authz-a', 'gw-authz-b']) nodes.push(await startGateway({ ...env, NODE_ID: nodeId }));
-    const prisma = database.db.prisma;
-    const tenant = await prisma.tenant.create({ data: { slug: 'conformance', name: 'Conformance' } });
-    await prisma.pluginInstallation.create({ data: { tenantId: tenant.id, plugin: 'echo' } });
-    const peppers: KeyRing = { current: { id: keyIdOf(pepper), key: pepper }, previous: [] };
-    const key = generateApiKey(peppers);
-    await prisma.apiKey.create({ data: { tenantId: tenant.id, name: 'k', publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
+    cluster = await startOAuthCluster('conformance_authz');
+    proxy = cluster.proxy;
+    const key = { token: (await cluster.seedTenant('conformance', 'Conformance')).apiKey };
     browser = await launchBrowser();
 
     run = await runAuthorizationConformance({
@@ -71,10 +42,7 @@ describe('official MCP conformance suite: authorization server checks against th
 
   afterAll(async () => {
     await browser?.close();
-    await proxy?.close();
-    await Promise.all(nodes.map((n) => n.close()));
-    await database?.close();
-    dataDir?.remove();
+    await cluster?.close();
   });
 
   it('runs every authorization scenario the suite lists, and only those', () => {

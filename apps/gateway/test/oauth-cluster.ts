@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import { generateApiKey } from '@switchboard/api-keys';
+import type { PrismaClient } from '@switchboard/db';
+import { keyIdOf, type KeyRing } from '@switchboard/secrets';
+import { createMigratedDatabase, createTempDataDir, testRedisUrl } from '@switchboard/testing';
+import { startGateway, type RunningGateway } from '../src/main';
+import { TESTKIT_PLUGIN } from './gateway-harness';
+import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+
+/**
+ * What the OAuth sign-in tests share: two gateway nodes (Redis cluster, one test database) behind
+ * a non-sticky round-robin balancer whose URL is PUBLIC_GATEWAY_URL, so every step of a sign-in
+ * may land on either node; and an OAuth client provider kept in memory, as a desktop client has.
+ */
+export interface OAuthCluster {
+  proxy: RoundRobinProxy;
+  nodes: RunningGateway[];
+  prisma: PrismaClient;
+  /** The nodes' SECRETS_KEY, to seal what a test writes straight into the database. */
+  secretsKey: Buffer;
+  /** A tenant with the echo plugin and an API key of it (the key that signs in on the consent page). */
+  seedTenant(slug: string, name: string): Promise<{ tenantId: string; apiKey: string }>;
+  close(): Promise<void>;
+}
+
+export async function startOAuthCluster(label: string, env: Record<string, string> = {}): Promise<OAuthCluster> {
+  const database = await createMigratedDatabase(`gw_${label}`);
+  const dataDir = createTempDataDir(`gw_${label}`);
+  const nodes: RunningGateway[] = [];
+  const proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
+  const close = async () => {
+    await proxy.close();
+    await Promise.all(nodes.map((n) => n.close()));
+    await database.close();
+    dataDir.remove();
+  };
+  const pepper = randomBytes(32);
+  const secretsKey = randomBytes(32);
+  const nodeEnv = {
+    DATABASE_URL: database.test.url,
+    GATEWAY_PORT: '0',
+    GATEWAY_METRICS_PORT: 'off',
+    DATA_DIR: dataDir.dir,
+    SECRETS_KEY: secretsKey.toString('base64'),
+    KEY_PEPPER: pepper.toString('base64'),
+    LOG_LEVEL: 'silent',
+    PLUGINS: TESTKIT_PLUGIN,
+    PUBLIC_GATEWAY_URL: proxy.url,
+    REDIS_URL: testRedisUrl(),
+    CLUSTER_SECRET: randomBytes(32).toString('base64'),
+    REDIS_PREFIX: `${label.replace(/[^a-z0-9]/gi, '')}${randomBytes(4).toString('hex')}`,
+    ...env,
+  };
+  try {
+    // One at a time into `nodes`, so close() stops a node that started even if the other did not.
+    for (const node of ['a', 'b']) nodes.push(await startGateway({ ...nodeEnv, NODE_ID: `gw-${label}-${node}` }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const prisma = database.db.prisma;
+  const peppers: KeyRing = { current: { id: keyIdOf(pepper), key: pepper }, previous: [] };
+  return {
+    proxy,
+    nodes,
+    prisma,
+    secretsKey,
+    async seedTenant(slug, name) {
+      const tenant = await prisma.tenant.create({ data: { slug, name } });
+      await prisma.pluginInstallation.create({ data: { tenantId: tenant.id, plugin: 'echo' } });
+      const key = generateApiKey(peppers);
+      await prisma.apiKey.create({ data: { tenantId: tenant.id, name: 'k', publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
+      return { tenantId: tenant.id, apiKey: key.token };
+    },
+    close,
+  };
+}
+
+/** An OAuthClientProvider as a desktop client implements it, kept in memory; the redirect is the test's to catch. */
+export class MemoryOAuthProvider implements OAuthClientProvider {
+  client: OAuthClientInformationMixed | undefined;
+  saved: OAuthTokens | undefined;
+  verifier = '';
+  authorizationUrl: URL | undefined;
+
+  constructor(
+    private readonly redirect: string,
+    private readonly clientName: string,
+    private readonly stateValue: string,
+  ) {}
+
+  get redirectUrl(): string {
+    return this.redirect;
+  }
+  get clientMetadata(): OAuthClientMetadata {
+    return { client_name: this.clientName, redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' };
+  }
+  state = () => this.stateValue;
+  clientInformation = () => this.client;
+  saveClientInformation = (info: OAuthClientInformationMixed) => void (this.client = info);
+  tokens = () => this.saved;
+  saveTokens = (tokens: OAuthTokens) => void (this.saved = tokens);
+  redirectToAuthorization = (url: URL) => void (this.authorizationUrl = url);
+  saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
+  codeVerifier = () => this.verifier;
+}
