@@ -140,7 +140,7 @@ describe('gateway metrics', () => {
     expect(valueOf(during, 'switchboard_gateway_messages_total', { route: 'forwarded', outcome: 'ok', era: 'session' })).toBe(0);
 
     expect(during.has('switchboard_gateway_usage_buffer_depth')).toBe(true);
-    expect(during.has('switchboard_process_cpu_seconds_total')).toBe(true);
+    expect(during.has('process_cpu_seconds_total')).toBe(true);
     // Every series names its node, and none names a tenant or a key.
     expect(valueOf(during, 'switchboard_gateway_sessions_opened_total', { transport: 'sse', node: h.gateway.nodeId })).toBe(1);
     const page = await (await fetch(h.gateway.metricsUrl!)).text();

@@ -43,7 +43,11 @@ describe('gateway metrics', () => {
     for (const name of GATEWAY_SERIES) expect(page).toContain(`# TYPE ${name} `);
     expect(page).toContain('switchboard_gateway_usage_buffer_depth{node="gw-1"} 7');
     expect(page).toContain('switchboard_gateway_active_sessions{transport="sse",node="gw-1"} 1234');
-    expect(page).toContain('switchboard_process_cpu_seconds_total');
+    // Standard names, so stock Node.js dashboards work: no switchboard_ prefix on process metrics.
+    expect(page).toMatch(/^process_cpu_seconds_total\{/m);
+    expect(page).toMatch(/^nodejs_heap_size_used_bytes\{/m);
+    expect(page).not.toContain('switchboard_process_');
+    expect(page).not.toContain('switchboard_nodejs_');
   });
 
   it('keeps a busy page under 100 KB', async () => {

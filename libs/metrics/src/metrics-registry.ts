@@ -101,7 +101,10 @@ export function createMetricsRegistry(options: GatewayMetricsOptions | ApiMetric
   const registry = new Registry();
   // No `app` label: the metric names already say gateway or api, and every byte repeats per line.
   registry.setDefaultLabels({ node: options.nodeId });
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
+  // Process and Node.js metrics keep prom-client's standard names (process_cpu_seconds_total,
+  // nodejs_heap_size_used_bytes, …) so stock Node.js dashboards work; our own series keep the
+  // switchboard_ prefix.
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
   return options.app === 'gateway' ? gatewayMetrics(registry, options) : apiMetrics(registry, options);
 }
 

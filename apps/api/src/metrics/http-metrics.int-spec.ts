@@ -60,7 +60,8 @@ describe('admin API metrics', () => {
     const page = await scrape();
     expect(page).toMatch(/^switchboard_api_usage_queue_lag_seconds\{[^}]*\} 0$/m);
     expect(page).toMatch(/^switchboard_api_usage_jobs_failed\{[^}]*\} 0$/m);
-    expect(page).toContain('switchboard_process_cpu_seconds_total');
+    expect(page).toMatch(/^process_cpu_seconds_total\{/m);
+    expect(page).not.toContain('switchboard_process_');
     expect(page).not.toContain(tenantId);
     expect(page).not.toContain(slug);
   });
