@@ -19,6 +19,7 @@ import {
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { InputRequest } from '@switchboard/plugin-sdk';
+import { LazySchemaValidator } from './lazy-schema-validator';
 import type { McpSession } from './mcp-session';
 import { callTool, complete, getPrompt, meetsLogLevel, readResource, type ClientChannel, type PluginCallDeps } from './plugin-calls';
 
@@ -43,7 +44,7 @@ export type SessionServerDeps = PluginCallDeps;
  * The low-level Server (rather than McpServer) keeps per-session memory to the handler table.
  */
 export function createSessionServer(session: McpSession, deps: SessionServerDeps): Server {
-  const server = new Server(GATEWAY_SERVER_INFO, { capabilities: SERVER_CAPABILITIES });
+  const server = new Server(GATEWAY_SERVER_INFO, { capabilities: SERVER_CAPABILITIES, jsonSchemaValidator: new LazySchemaValidator() });
 
   server.setRequestHandler(ListToolsRequestSchema, () => session.catalog.toolList);
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
