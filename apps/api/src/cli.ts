@@ -83,10 +83,10 @@ async function reencryptSecretsCommand(env: Env): Promise<string> {
   try {
     const stale = await db.prisma.pluginInstallation.findMany({
       where: { secrets: { not: null }, NOT: { secretsKeyId: box.currentKeyId } },
-      select: { id: true, tenantId: true, plugin: true, secrets: true },
+      select: { id: true, tenantId: true, name: true, secrets: true },
     });
     for (const row of stale) {
-      const sealed = box.reencrypt(row.secrets!, pluginSecretsAad(row.tenantId, row.plugin));
+      const sealed = box.reencrypt(row.secrets!, pluginSecretsAad(row.tenantId, row.name));
       await db.prisma.pluginInstallation.update({ where: { id: row.id }, data: { secrets: sealed, secretsKeyId: box.currentKeyId } });
     }
     return `Re-encrypted ${stale.length} plugin installation(s) under key ${box.currentKeyId}.\n`;

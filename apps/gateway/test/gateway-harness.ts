@@ -22,8 +22,9 @@ export interface GatewayHarness {
   secretBox: SecretBox;
   tokens: TenantTokens;
   createTenant(slug: string): Promise<{ id: string; slug: string }>;
-  issueKey(tenantId: string, options?: { plugins?: string[]; expiresAt?: Date }): Promise<{ token: string; id: string }>;
-  install(tenantId: string, plugin: string, config?: Record<string, unknown>, secrets?: Record<string, unknown>): Promise<void>;
+  issueKey(tenantId: string, options?: { plugins?: string[]; tools?: string[]; expiresAt?: Date }): Promise<{ token: string; id: string }>;
+  /** `name`: the installation's name; default the plugin's. */
+  install(tenantId: string, plugin: string, config?: Record<string, unknown>, secrets?: Record<string, unknown>, name?: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -69,19 +70,21 @@ export async function startHarness(label: string, env: Record<string, string> = 
           secretHash: key.secretHash,
           pepperId: key.pepperId,
           plugins: options.plugins ?? [],
+          tools: options.tools ?? [],
           expiresAt: options.expiresAt ?? null,
           createdBy: 'test',
         },
       });
       return { token: key.token, id: row.id };
     },
-    async install(tenantId, plugin, config = {}, secrets) {
+    async install(tenantId, plugin, config = {}, secrets, name = plugin) {
       await prisma.pluginInstallation.create({
         data: {
           tenantId,
+          name,
           plugin,
           config: config as never,
-          secrets: secrets ? secretBox.encrypt(secrets, pluginSecretsAad(tenantId, plugin)) : null,
+          secrets: secrets ? secretBox.encrypt(secrets, pluginSecretsAad(tenantId, name)) : null,
           secretsKeyId: secrets ? secretBox.currentKeyId : null,
         },
       });

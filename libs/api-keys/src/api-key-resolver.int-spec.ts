@@ -26,7 +26,7 @@ describe('ApiKeyResolver against Postgres', () => {
     await env.close();
   });
 
-  async function issue(data: { expiresAt?: Date; plugins?: string[]; tenantId?: string } = {}) {
+  async function issue(data: { expiresAt?: Date; plugins?: string[]; tools?: string[]; tenantId?: string } = {}) {
     const key = generateApiKey(peppers);
     const row = await env.db.prisma.apiKey.create({
       data: {
@@ -36,6 +36,7 @@ describe('ApiKeyResolver against Postgres', () => {
         secretHash: key.secretHash,
         pepperId: key.pepperId,
         plugins: data.plugins ?? [],
+        tools: data.tools ?? [],
         limits: { toolCallsPerMinute: 10 },
         expiresAt: data.expiresAt,
         createdBy: 'test',
@@ -165,6 +166,19 @@ describe('ApiKeyResolver against Postgres', () => {
     await env.db.prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
     now += 1_001;
     expect(await r.resolve(key.token)).toEqual({ ok: false, reason: 'revoked' });
+  });
+
+  it("carries a key's tool allowlist to its principal, its tenant tokens' and the principal behind its key id (OAuth grants)", async () => {
+    const key = await issue({ plugins: ['notes'], tools: ['notes__search'] });
+    const tokens = new TenantTokens(peppers, clock);
+    const r = resolver();
+    expect(await r.resolve(key.token)).toMatchObject({ ok: true, principal: { plugins: ['notes'], tools: ['notes__search'] } });
+    expect(await r.resolveKeyId(key.id)).toMatchObject({ ok: true, principal: { tools: ['notes__search'] } });
+    const claims = tokens.verify(tokens.mint({ tenantId, keyId: key.id, subject: 'user-1' }).token)!;
+    expect(await r.resolveTenantToken(claims)).toMatchObject({ ok: true, principal: { kind: 'jwt', tools: ['notes__search'] } });
+    // An unrestricted key's principal has no list at all.
+    const open = await r.resolve((await issue()).token);
+    expect(open.ok && open.principal.tools).toBeUndefined();
   });
 
   it('resolves a tenant token only while its minting key is valid, narrowing plugins and naming the subject', async () => {

@@ -37,6 +37,7 @@ interface KeyRecord {
   secretHash: Uint8Array;
   pepperId: string;
   plugins: string[];
+  tools: string[];
   keyLimits: LimitOverrides;
   expiresAt: number | null;
   revoked: boolean;
@@ -202,6 +203,8 @@ export class ApiKeyResolver {
         keyId: record.keyId,
         ...(as.subject !== undefined ? { subject: as.subject } : {}),
         plugins: [...as.plugins],
+        // Only a restricted key carries the list: absent means every tool, as an empty list would.
+        ...(record.tools.length > 0 ? { tools: [...record.tools] } : {}),
         keyLimits: record.keyLimits,
         tenantLimits: record.tenantLimits,
         ...(Number.isFinite(expiresAt) ? { expiresAt } : {}),
@@ -268,6 +271,7 @@ interface KeyRow {
   secretHash: Uint8Array;
   pepperId: string;
   plugins: string[];
+  tools: string[];
   limits: unknown;
   expiresAt: Date | null;
   revokedAt: Date | null;
@@ -282,6 +286,7 @@ function toRecord(row: KeyRow): KeyRecord {
     secretHash: row.secretHash,
     pepperId: row.pepperId,
     plugins: row.plugins,
+    tools: row.tools,
     keyLimits: parseLimits(row.limits),
     expiresAt: row.expiresAt?.getTime() ?? null,
     revoked: row.revokedAt !== null,

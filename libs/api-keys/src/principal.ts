@@ -20,8 +20,13 @@ export interface Principal {
    * session that answers 404).
    */
   keyExpiresAt?: number;
-  /** Plugins this caller may use; empty = every plugin the tenant has enabled. */
+  /** Installations (by name) this caller may use; empty = every installation the tenant has enabled. */
   plugins: string[];
+  /**
+   * The key's tool allowlist, `{installation}__{tool}`; empty or absent = every tool of `plugins`.
+   * Tenant tokens and OAuth grants made with the key inherit it.
+   */
+  tools?: string[];
   keyLimits: LimitOverrides;
   tenantLimits: LimitOverrides;
   /**

@@ -122,10 +122,11 @@ function fromBase64url(text: string): Buffer {
 }
 
 /**
- * The AAD that binds a plugin installation's secrets envelope to its tenant and plugin, so an
- * envelope copied onto another tenant's row does not decrypt. The API seals with it and the
+ * The AAD that binds a plugin installation's secrets envelope to its tenant and installation name
+ * (the plugin's name for a default installation), so an envelope copied onto another tenant's or
+ * installation's row does not decrypt. The API seals with it and the
  * gateway opens with it: both must call this one function.
  */
-export function pluginSecretsAad(tenantId: string, plugin: string): string {
-  return `${tenantId}:${plugin}`;
+export function pluginSecretsAad(tenantId: string, installation: string): string {
+  return `${tenantId}:${installation}`;
 }

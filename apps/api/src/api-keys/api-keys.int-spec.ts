@@ -200,4 +200,50 @@ describe('API keys API', () => {
       await db.close();
     }
   });
+
+  describe('installation names and tool allowlists', () => {
+    it('lets a key name an installation of the tenant made under another name', async () => {
+      await admin('PUT', '/v1/tenants/acme/plugins/forecast-eu', { plugin: 'weather', config: { apiKey: 'wx-upstream-key-eu-0123456789' } });
+      const res = await issue({ name: 'eu-only', plugins: ['forecast-eu'] });
+      expect(res.status).toBe(201);
+      expect(res.body.key.plugins).toEqual(['forecast-eu']);
+      // Another tenant's installation name is not this tenant's.
+      await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'initech', name: 'Initech' } });
+      const other = await admin('POST', '/v1/tenants/initech/api-keys', { name: 'x', plugins: ['forecast-eu'] });
+      expect([other.status, other.body.error.details.issues[0].path]).toEqual([400, 'plugins.0']);
+    });
+
+    it('lets a tenant token narrow an unrestricted key to an installation made under another name', async () => {
+      const { body } = await issue({ name: 'backend-all' });
+      const res = await mintWith(body.secret, { subject: 'u', plugins: ['forecast-eu'] });
+      expect(res.status).toBe(201);
+      const refused = await mintWith(body.secret, { subject: 'u', plugins: ['forecast-us'] });
+      expect([refused.status, refused.body.error.code, refused.body.error.details.issues[0].path]).toEqual([400, 'PLUGIN_NOT_ALLOWED', 'plugins.0']);
+    });
+
+    it('issues a key with a tool allowlist, shows it, and keeps it on rotation', async () => {
+      const res = await issue({ name: 'one-tool', plugins: ['forecast-eu'], tools: ['forecast-eu__forecast'] });
+      expect(res.status).toBe(201);
+      expect(res.body.key).toMatchObject({ plugins: ['forecast-eu'], tools: ['forecast-eu__forecast'] });
+      expect((await admin('GET', `/v1/tenants/acme/api-keys/${res.body.key.id}`)).body.tools).toEqual(['forecast-eu__forecast']);
+      const rotated = await admin('POST', `/v1/tenants/acme/api-keys/${res.body.key.id}/rotate`, {});
+      expect(rotated.body.key.tools).toEqual(['forecast-eu__forecast']);
+      // No allowlist: every tool, shown as an empty list.
+      expect((await issue({ name: 'all-tools' })).body.key.tools).toEqual([]);
+    });
+
+    it('allows a well-formed tool name the tenant does not have (yet): upstream tool lists change', async () => {
+      expect((await issue({ name: 'future', tools: ['github__search'] })).status).toBe(201);
+    });
+
+    it('refuses malformed tool names, duplicates, and tools of installations outside the key, naming each entry', async () => {
+      const malformed = await issue({ name: 'bad', tools: ['forecast', 'Forecast__x', '__forecast', 'forecast-eu__'] });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['tools.0', 'tools.1', 'tools.2', 'tools.3']);
+      const twice = await issue({ name: 'bad', tools: ['a__b', 'a__b'] });
+      expect([twice.status, twice.body.error.details.issues[0].path]).toEqual([400, 'tools']);
+      const outside = await issue({ name: 'bad', plugins: ['forecast-eu'], tools: ['forecast-eu__forecast', 'weather__forecast'] });
+      expect(outside.body.error.details.issues).toEqual([{ path: 'tools.1', message: expect.stringContaining('weather') }]);
+    });
+  });
 });

@@ -1,18 +1,30 @@
 import { z } from 'zod';
 import { limitOverridesSchema } from '@switchboard/limits';
-import { PLUGIN_NAME_PATTERN } from '@switchboard/plugin-runtime';
+import { PLUGIN_NAME_PATTERN, splitNamespacedTool } from '@switchboard/plugin-runtime';
 import { instantStringSchema } from '../common/instant';
 
 /** Longest grace period for the old key on rotation: long enough for any deploy. */
 export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
 const MAX_PLUGINS_PER_KEY = 100;
+const MAX_TOOLS_PER_KEY = 500;
 
+/** An installation name (the plugin's own for a default installation). */
 export const pluginNameSchema = z.string().regex(PLUGIN_NAME_PATTERN, 'not a plugin name').max(64);
 
 export const pluginListSchema = z
   .array(pluginNameSchema)
   .max(MAX_PLUGINS_PER_KEY)
   .refine((list) => new Set(list).size === list.length, 'lists a plugin twice');
+
+/**
+ * `{installation}__{tool}`, as the tenant-wide URL names it (also for calls on a plugin URL).
+ * Only the form is checked here: an installation's tools can change after the key is issued
+ * (a federated upstream lists its own), so a name the tenant does not have yet is allowed.
+ */
+export const toolListSchema = z
+  .array(z.string().refine((name) => splitNamespacedTool(name) !== undefined, 'not a namespaced tool name: `{installation}__{tool}`, like github__search'))
+  .max(MAX_TOOLS_PER_KEY)
+  .refine((list) => new Set(list).size === list.length, 'lists a tool twice');
 
 export const issueApiKeySchema = z
   .object({
@@ -21,6 +33,8 @@ export const issueApiKeySchema = z
     expiresAt: instantStringSchema({ allowDate: false }).optional(),
     /** Plugins this key may use; omitted or empty = every plugin the tenant has enabled. */
     plugins: pluginListSchema.optional(),
+    /** Tools this key may see and call; omitted or empty = every tool of its plugins. */
+    tools: toolListSchema.optional(),
     limits: limitOverridesSchema.optional(),
   })
   .strict();
@@ -42,6 +56,8 @@ export const apiKeyViewSchema = z.object({
   prefix: z.string(),
   status: z.enum(['active', 'revoked', 'expired']),
   plugins: z.array(z.string()),
+  /** `{installation}__{tool}` names this key may use; empty = every tool of its plugins. */
+  tools: z.array(z.string()),
   limits: limitOverridesSchema,
   expiresAt: z.iso.datetime().nullable(),
   revokedAt: z.iso.datetime().nullable(),

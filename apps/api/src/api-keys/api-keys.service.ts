@@ -3,7 +3,7 @@ import { generateApiKey, type Clock } from '@switchboard/api-keys';
 import { isUuid } from '@switchboard/config';
 import { Prisma, PrismaClient, type ApiKey, type Tenant } from '@switchboard/db';
 import { limitOverridesSchema } from '@switchboard/limits';
-import type { PluginCatalog } from '@switchboard/plugin-runtime';
+import { splitNamespacedTool, type PluginCatalog } from '@switchboard/plugin-runtime';
 import type { PlatformSecrets } from '@switchboard/secrets';
 import type { AdminPrincipal } from '../auth/admin-principal';
 import { AuditService } from '../audit/audit.service';
@@ -34,7 +34,9 @@ export class ApiKeysService {
   async issue(admin: AdminPrincipal, tenantRef: string, input: IssueApiKeyInput): Promise<IssuedApiKey> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
     const plugins = input.plugins ?? [];
-    this.assertKnownPlugins(plugins);
+    const tools = input.tools ?? [];
+    await this.assertKnownPlugins(tenant, plugins);
+    assertToolsWithinPlugins(tools, plugins);
     const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt);
     if (expiresAt && expiresAt.getTime() <= this.clock.now()) {
       throw ApiError.validation([{ path: 'expiresAt', message: 'must be in the future' }]);
@@ -49,6 +51,7 @@ export class ApiKeysService {
           secretHash: generated.secretHash,
           pepperId: generated.pepperId,
           plugins,
+          tools,
           limits: (input.limits ?? {}) as Prisma.InputJsonObject,
           expiresAt,
           createdBy: admin.actor,
@@ -60,7 +63,7 @@ export class ApiKeysService {
         targetType: 'api-key',
         targetId: key.id,
         tenantId: tenant.id,
-        details: { name: key.name, prefix: prefixOf(key), plugins, expiresAt: input.expiresAt ?? null },
+        details: { name: key.name, prefix: prefixOf(key), plugins, tools, expiresAt: input.expiresAt ?? null },
       });
       return key;
     });
@@ -112,7 +115,7 @@ export class ApiKeysService {
   }
 
   /**
-   * Issues a new secret for the same name, plugins, limits and expiry. The old key is revoked at
+   * Issues a new secret for the same name, plugins, tools, limits and expiry. The old key is revoked at
    * once, or keeps working for `gracePeriodSeconds` so deployments can switch over. OAuth grants
    * made with the old key end at once either way: the grace period is for configurations that
    * hold the static key, while a person signed in through OAuth signs in again with the new key.
@@ -134,6 +137,7 @@ export class ApiKeysService {
           secretHash: generated.secretHash,
           pepperId: generated.pepperId,
           plugins: old.plugins,
+          tools: old.tools,
           limits: old.limits as Prisma.InputJsonObject,
           expiresAt: old.expiresAt,
           createdBy: admin.actor,
@@ -183,11 +187,18 @@ export class ApiKeysService {
     return key;
   }
 
-  private assertKnownPlugins(plugins: string[]): void {
+  /**
+   * A key lists installation names: one the tenant has (enabled or not), or the name of a plugin
+   * of this platform, which is the default name of an installation the tenant may make later.
+   */
+  private async assertKnownPlugins(tenant: Tenant, plugins: string[]): Promise<void> {
+    if (plugins.length === 0) return;
+    const installed = await this.prisma.pluginInstallation.findMany({ where: { tenantId: tenant.id, name: { in: plugins } }, select: { name: true } });
+    const names = new Set(installed.map((row) => row.name));
     const issues = plugins
       .map((name, index) => ({ name, index }))
-      .filter(({ name }) => !this.catalog.get(name))
-      .map(({ name, index }) => ({ path: `plugins.${index}`, message: `no plugin named "${name}" is installed on this platform` }));
+      .filter(({ name }) => !names.has(name) && !this.catalog.get(name))
+      .map(({ name, index }) => ({ path: `plugins.${index}`, message: `no installation of this tenant and no plugin of this platform is named "${name}"` }));
     if (issues.length > 0) throw ApiError.validation(issues);
   }
 
@@ -212,6 +223,7 @@ export class ApiKeysService {
       prefix: prefixOf(key),
       status: this.statusOf(key),
       plugins: key.plugins,
+      tools: key.tools,
       limits: limits.success ? limits.data : {},
       expiresAt: key.expiresAt?.toISOString() ?? null,
       revokedAt: key.revokedAt?.toISOString() ?? null,
@@ -221,6 +233,16 @@ export class ApiKeysService {
       rotatedFromId: key.rotatedFromId,
     };
   }
+}
+
+/** A tool of an installation the key cannot use is a mistake: it would never be callable. */
+function assertToolsWithinPlugins(tools: string[], plugins: string[]): void {
+  if (plugins.length === 0) return;
+  const issues = tools
+    .map((name, index) => ({ installation: splitNamespacedTool(name)?.installation, index }))
+    .filter(({ installation }) => installation !== undefined && !plugins.includes(installation))
+    .map(({ installation, index }) => ({ path: `tools.${index}`, message: `installation "${installation}" is not among the key's plugins` }));
+  if (issues.length > 0) throw ApiError.validation(issues);
 }
 
 function prefixOf(key: Pick<ApiKey, 'publicId'>): string {

@@ -20,11 +20,14 @@ export enum ApiErrorCode {
   PLUGIN_NOT_INSTALLED = 'PLUGIN_NOT_INSTALLED',
   INVALID_PLUGIN_CONFIG = 'INVALID_PLUGIN_CONFIG',
   TEMPLATE_NOT_FOUND = 'TEMPLATE_NOT_FOUND',
+  USAGE_JOB_NOT_FOUND = 'USAGE_JOB_NOT_FOUND',
   TEMPLATE_NAME_TAKEN = 'TEMPLATE_NAME_TAKEN',
   TEMPLATE_IN_USE = 'TEMPLATE_IN_USE',
   SLUG_TAKEN = 'SLUG_TAKEN',
   API_KEY_NOT_ACTIVE = 'API_KEY_NOT_ACTIVE',
   PLUGIN_NOT_ALLOWED = 'PLUGIN_NOT_ALLOWED',
+  /** The tenant already has an installation of that name, of another plugin. */
+  INSTALLATION_NAME_TAKEN = 'INSTALLATION_NAME_TAKEN',
   NOT_READY = 'NOT_READY',
   /** A dependency (the database) is unreachable: the request was fine, retry after Retry-After. */
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
@@ -72,11 +75,13 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case ApiErrorCode.PLUGIN_NOT_FOUND:
     case ApiErrorCode.PLUGIN_NOT_INSTALLED:
     case ApiErrorCode.TEMPLATE_NOT_FOUND:
+    case ApiErrorCode.USAGE_JOB_NOT_FOUND:
       return 404;
     case ApiErrorCode.SLUG_TAKEN:
     case ApiErrorCode.API_KEY_NOT_ACTIVE:
     case ApiErrorCode.TEMPLATE_NAME_TAKEN:
     case ApiErrorCode.TEMPLATE_IN_USE:
+    case ApiErrorCode.INSTALLATION_NAME_TAKEN:
       return 409;
     case ApiErrorCode.PAYLOAD_TOO_LARGE:
       return 413;
@@ -138,6 +143,8 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'A tenant with that slug already exists.';
     case ApiErrorCode.TEMPLATE_NOT_FOUND:
       return 'No server template with that name.';
+    case ApiErrorCode.USAGE_JOB_NOT_FOUND:
+      return 'No failed usage job with that id.';
     case ApiErrorCode.TEMPLATE_NAME_TAKEN:
       return 'A server template or plugin with that name already exists.';
     case ApiErrorCode.TEMPLATE_IN_USE:
@@ -146,6 +153,8 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'The API key is revoked or expired.';
     case ApiErrorCode.PLUGIN_NOT_ALLOWED:
       return 'A requested plugin is not allowed for this key.';
+    case ApiErrorCode.INSTALLATION_NAME_TAKEN:
+      return 'The tenant already has an installation of that name, of another plugin.';
     case ApiErrorCode.NOT_READY:
       return 'The service is not ready.';
     case ApiErrorCode.DATABASE_UNAVAILABLE:

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Patch, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
@@ -38,41 +38,43 @@ export class PluginsController {
     return this.plugins.listInstalled(admin, tenant);
   }
 
-  @Get('tenants/:tenant/plugins/:plugin')
+  // `:name` is the installation's name; an installation made without one is named after its plugin.
+  @Get('tenants/:tenant/plugins/:name')
   @Authenticated(Access.TenantAdmin)
   @ApiZodResponse(200, pluginInstallationViewSchema)
-  get(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('plugin') plugin: string) {
-    return this.plugins.get(admin, tenant, plugin);
+  get(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('name') name: string) {
+    return this.plugins.get(admin, tenant, name);
   }
 
-  @Put('tenants/:tenant/plugins/:plugin')
+  @Put('tenants/:tenant/plugins/:name')
   @Authenticated(Access.TenantAdmin)
-  @ApiZodResponse(200, pluginInstallationViewSchema, 'Installed or reconfigured')
+  @ApiOperation({ summary: 'Install a plugin under this name (body `plugin`, default: the plugin of this name), or reconfigure it' })
+  @ApiZodResponse(200, pluginInstallationViewSchema, 'Installed or reconfigured; 409 when the name is taken by an installation of another plugin')
   put(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenant: string,
-    @Param('plugin') plugin: string,
+    @Param('name') name: string,
     @ZodBody(putPluginSchema) body: PutPluginInput,
   ) {
-    return this.plugins.put(admin, tenant, plugin, body);
+    return this.plugins.put(admin, tenant, name, body);
   }
 
-  @Patch('tenants/:tenant/plugins/:plugin')
+  @Patch('tenants/:tenant/plugins/:name')
   @Authenticated(Access.TenantAdmin)
   @ApiZodResponse(200, pluginInstallationViewSchema)
   patch(
     @CurrentAdmin() admin: AdminPrincipal,
     @Param('tenant') tenant: string,
-    @Param('plugin') plugin: string,
+    @Param('name') name: string,
     @ZodBody(patchPluginSchema) body: PatchPluginInput,
   ) {
-    return this.plugins.patch(admin, tenant, plugin, body);
+    return this.plugins.patch(admin, tenant, name, body);
   }
 
-  @Delete('tenants/:tenant/plugins/:plugin')
+  @Delete('tenants/:tenant/plugins/:name')
   @HttpCode(204)
   @Authenticated(Access.TenantAdmin)
-  async remove(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('plugin') plugin: string): Promise<void> {
-    await this.plugins.remove(admin, tenant, plugin);
+  async remove(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('name') name: string): Promise<void> {
+    await this.plugins.remove(admin, tenant, name);
   }
 }

@@ -90,4 +90,84 @@ describe('plugins API', () => {
     expect((await admin('DELETE', '/v1/tenants/acme/plugins/weather')).status).toBe(204);
     expect((await admin('GET', '/v1/tenants/acme/plugins/weather')).status).toBe(404);
   });
+
+  describe('named installations', () => {
+    const box = () => new SecretBox({ current: t.secretsKey });
+    const rowOf = (name: string) => db.prisma.pluginInstallation.findFirstOrThrow({ where: { name, tenant: { slug: 'multi' } } });
+
+    beforeAll(async () => {
+      await t.request('POST', '/v1/tenants', { token: t.platformToken, body: { slug: 'multi', name: 'Multi' } });
+    });
+
+    it('installs one plugin twice under different names, each with its own config and secrets', async () => {
+      const eu = await admin('PUT', '/v1/tenants/multi/plugins/weather-eu', { plugin: 'weather', config: { apiKey: `${UPSTREAM_KEY}-eu`, units: 'metric' } });
+      const us = await admin('PUT', '/v1/tenants/multi/plugins/weather-us', { plugin: 'weather', config: { apiKey: `${UPSTREAM_KEY}-us`, units: 'imperial' } });
+      expect([eu.status, us.status]).toEqual([200, 200]);
+      expect(eu.body).toMatchObject({ name: 'weather-eu', plugin: 'weather', config: { units: 'metric' }, secrets: { apiKey: { set: true } } });
+      const list = await admin('GET', '/v1/tenants/multi/plugins');
+      expect(list.body.items.map((i: { name: string; plugin: string }) => [i.name, i.plugin])).toEqual([
+        ['weather-eu', 'weather'],
+        ['weather-us', 'weather'],
+      ]);
+      // Each envelope is bound to its installation: one copied onto the other's row does not open.
+      const [euRow, usRow] = [await rowOf('weather-eu'), await rowOf('weather-us')];
+      expect(box().decrypt(euRow.secrets!, `${euRow.tenantId}:weather-eu`)).toEqual({ apiKey: `${UPSTREAM_KEY}-eu` });
+      expect(() => box().decrypt(euRow.secrets!, `${usRow.tenantId}:weather-us`)).toThrow();
+    });
+
+    it('keeps PUT …/plugins/:plugin as "the installation named after its plugin", beside the named ones', async () => {
+      const res = await admin('PUT', '/v1/tenants/multi/plugins/weather', { config: { apiKey: UPSTREAM_KEY } });
+      expect(res.body).toMatchObject({ name: 'weather', plugin: 'weather' });
+      expect((await admin('GET', '/v1/tenants/multi/plugins')).body.items).toHaveLength(3);
+    });
+
+    it('patches, reads and uninstalls one installation by its name, leaving the others', async () => {
+      const patched = await admin('PATCH', '/v1/tenants/multi/plugins/weather-us', { enabled: false, config: { units: 'metric' } });
+      expect(patched.body).toMatchObject({ name: 'weather-us', plugin: 'weather', enabled: false, config: { units: 'metric' }, secrets: { apiKey: { set: true } } });
+      expect((await admin('GET', '/v1/tenants/multi/plugins/weather-eu')).body).toMatchObject({ enabled: true, config: { units: 'metric' } });
+      expect((await admin('DELETE', '/v1/tenants/multi/plugins/weather-us')).status).toBe(204);
+      expect((await admin('GET', '/v1/tenants/multi/plugins/weather-us')).status).toBe(404);
+      expect((await admin('GET', '/v1/tenants/multi/plugins/weather-eu')).status).toBe(200);
+    });
+
+    it('answers 409 naming `name` when the name is taken by an installation of another plugin, and changes nothing', async () => {
+      const res = await admin('PUT', '/v1/tenants/multi/plugins/weather-eu', { plugin: 'echo-lite' });
+      expect([res.status, res.body.error.code]).toEqual([409, 'INSTALLATION_NAME_TAKEN']);
+      expect(res.body.error.details.issues).toEqual([{ path: 'name', message: expect.stringContaining('weather') }]);
+      expect(await rowOf('weather-eu')).toMatchObject({ plugin: 'weather' });
+      // The default name of another plugin is a name like any other.
+      const squat = await admin('PUT', '/v1/tenants/multi/plugins/echo-lite', { plugin: 'weather', config: { apiKey: UPSTREAM_KEY } });
+      expect(squat.status).toBe(200);
+      expect((await admin('PUT', '/v1/tenants/multi/plugins/echo-lite', { plugin: 'echo-lite' })).status).toBe(409);
+    });
+
+    it('reconfigures a named installation by its name alone: the body need not repeat its plugin', async () => {
+      const res = await admin('PUT', '/v1/tenants/multi/plugins/weather-eu', { config: { units: 'imperial' } });
+      expect(res.body).toMatchObject({ name: 'weather-eu', plugin: 'weather', config: { units: 'imperial' }, secrets: { apiKey: { set: true } } });
+    });
+
+    it.each([
+      ['upper case', 'Weather-EU'],
+      ['the namespace separator', 'weather__eu'],
+      ['an underscore', 'weather_eu'],
+      ['more than 40 characters', 'w'.repeat(41)],
+      ['an edge hyphen', '-weather'],
+    ])('refuses a name with %s, with a 400 naming `name`', async (_what, name) => {
+      const res = await admin('PUT', `/v1/tenants/multi/plugins/${name}`, { plugin: 'weather', config: { apiKey: UPSTREAM_KEY } });
+      expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);
+      expect(res.body.error.details.issues).toEqual([{ path: 'name', message: expect.any(String) }]);
+    });
+
+    it('answers 404 naming `plugin` when the plugin to install under a name does not exist', async () => {
+      const res = await admin('PUT', '/v1/tenants/multi/plugins/github', { plugin: 'no-such-plugin' });
+      expect([res.status, res.body.error.code, res.body.error.details.issues[0].path]).toEqual([404, 'PLUGIN_NOT_FOUND', 'plugin']);
+    });
+
+    it('audits each installation by its name, with its plugin', async () => {
+      const audit = await admin('GET', '/v1/tenants/multi/audit');
+      const of = (action: string, targetId: string) => audit.body.items.find((e: { action: string; targetId: string }) => e.action === action && e.targetId === targetId);
+      expect(of('plugin.install', 'weather-eu')).toMatchObject({ targetType: 'plugin', details: { plugin: 'weather' } });
+      expect(of('plugin.uninstall', 'weather-us')).toMatchObject({ details: { plugin: 'weather' } });
+    });
+  });
 });

@@ -1,19 +1,38 @@
+import { PLUGIN_NAME_PATTERN } from '@switchboard/plugin-runtime';
 import { z } from 'zod';
 
 const configObject = z.record(z.string(), z.unknown());
 
-/** Installs the plugin or replaces its configuration. Omitted secret fields keep their stored value. */
+/**
+ * Installs a plugin under the name in the URL, or replaces that installation's configuration.
+ * `plugin` says which plugin (or server template); omitted = the installation's own, or for a new
+ * one the plugin of that name, so `PUT …/plugins/echo` installs `echo` as `echo`. Omitted secret
+ * fields keep their stored value.
+ */
 export const putPluginSchema = z
   .object({
+    plugin: z.string().regex(PLUGIN_NAME_PATTERN, 'not a plugin name').max(64).optional(),
     config: configObject.optional(),
     enabled: z.boolean().optional(),
   })
   .strict();
 
-/** Changes some fields: `config` is merged over the stored one, `enabled` toggles the plugin. */
-export const patchPluginSchema = putPluginSchema.refine((body) => Object.keys(body).length > 0, 'send config or enabled');
+/** Changes some fields: `config` is merged over the stored one, `enabled` toggles the installation. */
+export const patchPluginSchema = z
+  .object({
+    config: configObject.optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'send config or enabled');
 
 export const pluginInstallationViewSchema = z.object({
+  /**
+   * The installation's name, unique per tenant (at most 40 characters): its tool
+   * namespace (`{name}__{tool}`), its URL (`/t/{tenant}/p/{name}/mcp`), what keys list in `plugins`.
+   */
+  name: z.string(),
+  /** The plugin (or server template) installed. */
   plugin: z.string(),
   enabled: z.boolean(),
   /** Non-secret configuration fields. */

@@ -4,8 +4,8 @@ import { scopeStepUp } from './scope-step-up';
 
 const ENABLED = ['echo', 'testkit', 'notes'];
 
-function oauth(plugins: string[], keyPlugins: string[] = []): Pick<Principal, 'kind' | 'plugins' | 'keyPlugins'> {
-  return { kind: 'oauth', plugins, keyPlugins };
+function oauth(plugins: string[], keyPlugins: string[] = [], tools: string[] = []): Pick<Principal, 'kind' | 'plugins' | 'keyPlugins' | 'tools'> {
+  return { kind: 'oauth', plugins, keyPlugins, tools };
 }
 
 function call(name: unknown, id: number = 1): JSONRPCMessage {
@@ -59,5 +59,11 @@ describe('scopeStepUp', () => {
 
   it('percent-encodes plugin names in the scope list so they cannot break the challenge header', () => {
     expect(scopeStepUp([call('a"b__x')], oauth(['echo']), undefined, ['a"b'])?.scopes).toEqual(['mcp', 'plugin:echo', 'plugin:a%22b']);
+  });
+
+  it("asks nothing for a tool outside the key's tool allowlist: no consent grants it, and the challenge would reveal its installation", () => {
+    const principal = oauth(['echo'], [], ['echo__echo', 'testkit__add']);
+    expect(scopeStepUp([call('testkit__subtract')], principal, undefined, ENABLED)).toBeUndefined();
+    expect(scopeStepUp([call('testkit__add')], principal, undefined, ENABLED)?.plugins).toEqual(['testkit']);
   });
 });

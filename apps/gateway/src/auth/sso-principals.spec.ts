@@ -13,7 +13,7 @@ function fakePrisma(tenant: { status: string; oauth: unknown; plugins: string[] 
     tenant: {
       findUnique: async () => {
         reads.count += 1;
-        return tenant && { slug: 'acme', status: tenant.status, limits: { requestsPerMinute: 30 }, oauth: tenant.oauth, plugins: tenant.plugins.map((plugin) => ({ plugin })) };
+        return tenant && { slug: 'acme', status: tenant.status, limits: { requestsPerMinute: 30 }, oauth: tenant.oauth, plugins: tenant.plugins.map((name) => ({ name })) };
       },
     },
   } as unknown as PrismaClient;

@@ -94,7 +94,7 @@ export class SsoPrincipals {
     const generation = this.generation;
     const row = await this.prisma.tenant.findUnique({
       where: { id: tenantId },
-      select: { slug: true, status: true, limits: true, oauth: true, plugins: { where: { enabled: true }, select: { plugin: true } } },
+      select: { slug: true, status: true, limits: true, oauth: true, plugins: { where: { enabled: true }, select: { name: true } } },
     });
     if (!row) return undefined;
     const parsed = limitOverridesSchema.safeParse(row.limits);
@@ -102,7 +102,7 @@ export class SsoPrincipals {
       slug: row.slug,
       active: row.status === 'active',
       ssoIssuer: readSsoSettings(row.oauth)?.issuer,
-      plugins: row.plugins.map((p) => p.plugin),
+      plugins: row.plugins.map((p) => p.name),
       limits: parsed.success ? parsed.data : {},
       loadedAt: this.clock.now(),
     };

@@ -1,5 +1,5 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
-import { namespacedName, type PluginDescriptor } from '@switchboard/plugin-runtime';
+import { MAX_NAMESPACED_NAME_LENGTH, namespacedName, toolAllowed, type PluginDescriptor } from '@switchboard/plugin-runtime';
 import type { ObjectSchema, TenantStorage, PromptDefinition, ResourceDefinition, ResourceTemplateDefinition, ToolDefinition } from '@switchboard/plugin-sdk';
 
 /** A validated plugin configuration (secrets included). */
@@ -7,6 +7,11 @@ export type PluginConfig = Record<string, unknown>;
 
 /** A plugin a tenant enabled, with its validated, decrypted configuration. */
 export interface ActivePlugin {
+  /**
+   * The installation's name (the plugin's own unless installed under another): the namespace of
+   * its tools and prompts, its URL, what keys and OAuth scopes name, what usage records.
+   */
+  name: string;
   descriptor: PluginDescriptor;
   config: PluginConfig;
   /** Storage bound to the tenant whose installation this is and to this plugin (see TenantPluginsService). */
@@ -54,10 +59,13 @@ export interface SessionCatalog {
 }
 
 /**
- * @param namespaced the tenant-wide endpoint names tools and prompts `{plugin}__{name}`; a plugin's
- *   own endpoint uses the plugin's names.
+ * @param namespaced the tenant-wide endpoint names tools and prompts `{installation}__{name}`; an
+ *   installation's own endpoint uses the plugin's names.
+ * @param toolAllowlist the key's tools, `{installation}__{tool}` on every endpoint; empty = all.
+ *   A tool left out is absent from the catalog, so `tools/call` refuses it exactly like a tool
+ *   that does not exist: the answer tells a caller nothing about its neighbours.
  */
-export function buildSessionCatalog(plugins: readonly ActivePlugin[], namespaced: boolean): SessionCatalog {
+export function buildSessionCatalog(plugins: readonly ActivePlugin[], namespaced: boolean, toolAllowlist: readonly string[] = []): SessionCatalog {
   const tools = new Map<string, ToolEntry>();
   const toolList: Record<string, unknown>[] = [];
   const prompts = new Map<string, PromptEntry>();
@@ -66,12 +74,16 @@ export function buildSessionCatalog(plugins: readonly ActivePlugin[], namespaced
   const resourceList: Record<string, unknown>[] = [];
   const templates: TemplateEntry[] = [];
   const templateList: Record<string, unknown>[] = [];
-  const exposed = (plugin: ActivePlugin, name: string) => (namespaced ? namespacedName(plugin.descriptor.name, name) : name);
+  const exposed = (plugin: ActivePlugin, name: string) => (namespaced ? namespacedName(plugin.name, name) : name);
 
   for (const plugin of plugins) {
     const definition = plugin.descriptor.plugin;
     definition.tools.forEach((tool, index) => {
       const described = plugin.descriptor.tools[index];
+      const full = namespacedName(plugin.name, tool.name);
+      if (!toolAllowed(toolAllowlist, full)) return;
+      // The plugin checked its names against its own name; a longer installation name can push one over.
+      if (namespaced && full.length > MAX_NAMESPACED_NAME_LENGTH) return;
       const name = exposed(plugin, tool.name);
       tools.set(name, { plugin, tool });
       toolList.push({
@@ -86,6 +98,7 @@ export function buildSessionCatalog(plugins: readonly ActivePlugin[], namespaced
     (definition.prompts ?? []).forEach((prompt, index) => {
       const described = plugin.descriptor.prompts[index];
       const name = exposed(plugin, prompt.name);
+      if (name.length > MAX_NAMESPACED_NAME_LENGTH) return;
       prompts.set(name, { plugin, prompt });
       promptList.push({ ...described, name });
     });

@@ -15,6 +15,7 @@ describe('HostedServerPool with a server whose command fails to start', () => {
   /** A command that records each attempt in a file, then exits before answering `initialize`. */
   const install = (fingerprint: string): HostedInstall => ({
     tenantId: 'tenant-1',
+    name: 'broken',
     spec: {
       name: 'broken',
       description: 'exits at once',

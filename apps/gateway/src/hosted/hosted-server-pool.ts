@@ -181,7 +181,8 @@ export class HostedServerPool {
     const failures = this.failedStarts.get(failuresKey);
     const retryInMs = failures ? failures.lastAt + this.backoffDelay(failures.count) - Date.now() : 0;
     if (failures && retryInMs > 0) throw new HostedStartBackoffError(template, failures.count, retryInMs);
-    const home = path.join(this.options.dataDir, 'hosted', install.tenantId, template);
+    // Per installation: two installations of one template keep their files apart (the default name is the template's).
+    const home = path.join(this.options.dataDir, 'hosted', install.tenantId, install.name);
     mkdirSync(home, { recursive: true, mode: 0o700 });
     let server: HostedServer;
     try {

@@ -16,6 +16,8 @@ const GATEWAY_CLIENT_INFO = { name: 'switchboard-gateway', version: '0.1.0' };
 /** One tenant's installation of a server template, as the gateway runs it. */
 export interface HostedInstall {
   tenantId: string;
+  /** The installation's name (the template's own unless installed under another): its HOME is its own. */
+  name: string;
   spec: ServerTemplateSpec;
   /** The tenant's validated values, secrets decrypted. */
   config: Record<string, unknown>;

@@ -75,17 +75,21 @@ export class HostedTemplatesService {
     return describeServerTemplate(spec);
   }
 
-  /** Builds the plugin of this installation; starts a server to list its tools if none is cached. */
-  async activate(tenantId: string, spec: ServerTemplateSpec, config: PluginConfig, storage: TenantStorage): Promise<{ plugin: ActivePlugin; fingerprint: string }> {
+  /**
+   * Builds the plugin of this installation (named `name`: a tenant may install one template
+   * several times, each with its own values, child and HOME); starts a server to list its tools
+   * if none is cached.
+   */
+  async activate(tenantId: string, name: string, spec: ServerTemplateSpec, config: PluginConfig, storage: TenantStorage): Promise<{ plugin: ActivePlugin; fingerprint: string }> {
     const descriptor = describeServerTemplate(spec);
     const secretValues = descriptor.secretFields.map((field) => config[field]).filter((v): v is string => typeof v === 'string');
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([tenantId, spec.name, spec.command, spec.args, spec.env, spec.updatedAt?.toISOString(), modeOf(spec, config), config]))
+      .update(JSON.stringify([tenantId, name, spec.name, spec.command, spec.args, spec.env, spec.updatedAt?.toISOString(), modeOf(spec, config), config]))
       .digest('hex')
       .slice(0, 32);
-    const install: HostedInstall = { tenantId, spec, config, mode: modeOf(spec, config), fingerprint, secretValues };
+    const install: HostedInstall = { tenantId, name, spec, config, mode: modeOf(spec, config), fingerprint, secretValues };
     const listing = await this.listing(install);
-    return { plugin: { descriptor: this.forwardingDescriptor(descriptor, install, listing), config, storage }, fingerprint };
+    return { plugin: { name, descriptor: this.forwardingDescriptor(descriptor, install, listing), config, storage }, fingerprint };
   }
 
   /** A child announced list_changed: list again next time. */

@@ -543,8 +543,9 @@ export class AuthorizationServer {
       return { ok: false, error: 'unauthorized_client', description: 'this tenant does not accept dynamically registered clients' };
     if (client.kind === 'metadata_document' && settings.metadataDocumentHosts.length > 0 && !settings.metadataDocumentHosts.includes(new URL(client.id).hostname.toLowerCase()))
       return { ok: false, error: 'unauthorized_client', description: 'this tenant does not accept clients from this host' };
-    const installed = await this.prisma.pluginInstallation.findMany({ where: { tenantId: tenant.id, enabled: true }, select: { plugin: true }, orderBy: { plugin: 'asc' } });
-    const plugins = installed.map((p) => p.plugin).filter((p) => target.plugin === undefined || p === target.plugin);
+    // Scopes name installations (`plugin:github`), as keys and URLs do.
+    const installed = await this.prisma.pluginInstallation.findMany({ where: { tenantId: tenant.id, enabled: true }, select: { name: true }, orderBy: { name: 'asc' } });
+    const plugins = installed.map((p) => p.name).filter((p) => target.plugin === undefined || p === target.plugin);
     if (target.plugin !== undefined && plugins.length === 0) return { ok: false, error: 'invalid_target', description: 'resource is not an MCP URL of this gateway' };
     return { ok: true, resource: target.resource, tenant: { id: tenant.id, name: tenant.name, oauth: tenant.oauth }, plugins };
   }

@@ -8,7 +8,7 @@ function listener(filter: ListenFilter, overrides: Partial<Listener> = {}): List
   const self = {
     tenantId: 'acme',
     keyId: 'key-1',
-    scope: { plugin: undefined, allowed: [] },
+    scope: { plugin: undefined, allowed: [], tools: [] },
     filter,
     heard,
     ended: 0,
@@ -64,7 +64,7 @@ describe('notificationsFor', () => {
   });
 
   it('does not tell a key narrowed to plugin a of plugin b’s resource, even under a URI it subscribed to', () => {
-    const narrowed = listener({ resourceSubscriptions: ['test://x'] }, { scope: { plugin: undefined, allowed: ['a'] } });
+    const narrowed = listener({ resourceSubscriptions: ['test://x'] }, { scope: { plugin: undefined, allowed: ['a'], tools: [] } });
     expect(notificationsFor(narrowed, { type: 'resource.updated', tenantId: 'acme', plugin: 'b', uri: 'test://x' })).toEqual([]);
     expect(notificationsFor(narrowed, { type: 'resource.updated', tenantId: 'acme', plugin: 'a', uri: 'test://x' })).toEqual([
       { method: 'notifications/resources/updated', params: { uri: 'test://x' } },
@@ -72,7 +72,7 @@ describe('notificationsFor', () => {
   });
 
   it('does not tell a plugin endpoint’s listener of another plugin’s list change', () => {
-    const endpoint = listener({ toolsListChanged: true }, { scope: { plugin: 'a', allowed: [] } });
+    const endpoint = listener({ toolsListChanged: true }, { scope: { plugin: 'a', allowed: [], tools: [] } });
     expect(notificationsFor(endpoint, { type: 'list.changed', tenantId: 'acme', plugin: 'b', list: 'tools' })).toEqual([]);
   });
 

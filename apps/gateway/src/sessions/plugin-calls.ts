@@ -120,7 +120,8 @@ export async function callTool(
     throw new McpError(ErrorCode.InvalidParams, `Invalid arguments for tool ${params.name}: ${z.prettifyError(args.error)}`);
   }
   // Checked here, where the tool runs: a call forwarded from another node is limited and metered once.
-  const plugin = entry.plugin.descriptor.name;
+  // Limits, usage rows and spans name the installation (`github`), not its plugin (`remote-mcp`).
+  const plugin = entry.plugin.name;
   const tool = entry.tool.name;
   const tracing = deps.tracing;
   const span = tracing?.enabled ? toolSpan(tracing, plugin, params) : undefined;
@@ -306,7 +307,7 @@ function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDep
   return {
     tenant: { id: site.binding.tenantId, slug: site.tenantSlug },
     config: plugin.config,
-    logger: pluginLogger(deps.logger, plugin.descriptor.name, site),
+    logger: pluginLogger(deps.logger, plugin.name, site),
     signal,
     session: site.pluginSession ?? { id: site.id, closed: site.signal },
     storage: plugin.storage,
@@ -318,12 +319,12 @@ function toolContext(site: CallSite, channel: ClientChannel, plugin: ActivePlugi
   return {
     ...interactive(pluginContext(site, plugin, deps, signal), channel),
     progress: (progress, total, message) => channel.progress(progress, total, message),
-    log: (level, data) => channel.log(plugin.descriptor.name, level, data),
+    log: (level, data) => channel.log(plugin.name, level, data),
     resourceUpdated: async (uri) => {
       await channel.resourceUpdated(uri);
-      await deps.announce?.({ type: 'resource.updated', tenantId: site.binding.tenantId, plugin: plugin.descriptor.name, uri });
+      await deps.announce?.({ type: 'resource.updated', tenantId: site.binding.tenantId, plugin: plugin.name, uri });
     },
-    listChanged: async (list) => deps.announce?.({ type: 'list.changed', tenantId: site.binding.tenantId, plugin: plugin.descriptor.name, list }),
+    listChanged: async (list) => deps.announce?.({ type: 'list.changed', tenantId: site.binding.tenantId, plugin: plugin.name, list }),
   };
 }
 

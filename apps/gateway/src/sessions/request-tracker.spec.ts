@@ -14,7 +14,7 @@ function fakeSession(tracker: RequestTracker, tenantId: string, unread = { bytes
       transportKind: 'sse',
       binding: { tenantId, keyId: 'k', subject: undefined, plugins: [], tenantLimits: {}, keyLimits: {}, expiresAt: undefined },
       tenantSlug: tenantId,
-      scope: { plugin: undefined, allowed: [] },
+      scope: { plugin: undefined, allowed: [], tools: [] },
       catalog: {} as never,
       stream: stream as never,
     },

@@ -13,7 +13,7 @@ import { newSessionId } from './session-ids';
 import { createSessionServer, type SessionServerDeps } from './session-server';
 import { CallCancelledByShutdownError, SHUTDOWN_CANCELLATION } from './tool-timeout';
 import type { ToolCalls } from './tool-calls';
-import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { catalogScopeOf, type CatalogScope, type TenantPluginsService } from '../tenants/tenant-plugins';
 import { scopeSees } from './listener-registry';
 import type { PluginCallDeps } from './plugin-calls';
 import { McpSession } from './mcp-session';
@@ -232,8 +232,8 @@ export class SessionManager {
     }
   }
 
-  private scopeOf(request: OpenRequest) {
-    return { plugin: request.plugin, allowed: request.principal.plugins };
+  private scopeOf(request: OpenRequest): CatalogScope {
+    return catalogScopeOf(request.principal, request.plugin);
   }
 
   private newSession(

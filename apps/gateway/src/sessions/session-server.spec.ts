@@ -82,9 +82,9 @@ const binding: CredentialBinding = {
 /** A session with its SDK server, an official client linked in memory, and recorded accounting. */
 async function connected() {
   const descriptor = describePlugin(plugin, 'session-server.spec');
-  const catalog = buildSessionCatalog([{ descriptor, config: {}, storage: {} as TenantStorage }], true);
+  const catalog = buildSessionCatalog([{ name: descriptor.name, descriptor, config: {}, storage: {} as TenantStorage }], true);
   const session = new McpSession(
-    { id: randomUUID(), transportKind: 'streamable-http', binding, tenantSlug: 'acme', scope: { plugin: undefined, allowed: [] }, catalog },
+    { id: randomUUID(), transportKind: 'streamable-http', binding, tenantSlug: 'acme', scope: { plugin: undefined, allowed: [], tools: [] }, catalog },
     () => undefined,
   );
   const finished: FinishedToolCall[] = [];

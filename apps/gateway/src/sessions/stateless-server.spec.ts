@@ -83,8 +83,9 @@ const plugin = definePlugin({
 
 const principal = { tenantId: randomUUID(), keyId: randomUUID(), plugins: [], tenantLimits: {}, keyLimits: {} } as unknown as Principal;
 
-function server() {
-  const catalog = buildSessionCatalog([{ descriptor: describePlugin(plugin, 'stateless-server.spec'), config: {}, storage: {} as TenantStorage }], true);
+/** @param installation the name the tenant installed the plugin under (default: the plugin's). */
+function server(installation = 'meter') {
+  const catalog = buildSessionCatalog([{ name: installation, descriptor: describePlugin(plugin, 'stateless-server.spec'), config: {}, storage: {} as TenantStorage }], true);
   const finished: FinishedToolCall[] = [];
   const toolCalls = { admit: async () => async () => undefined, finished: (_b: CredentialBinding, call: FinishedToolCall) => void finished.push(call) };
   const tenantPlugins = { catalogFor: async () => catalog } as unknown as TenantPluginsService;
@@ -132,6 +133,13 @@ describe('StatelessServer', () => {
     const answer = await stateless.answer(request('tools/call', { name: 'meter__ok', arguments: {} }, { elicitation: {} }));
     expect(answer.body).toMatchObject({ result: { resultType: 'complete', content: [{ type: 'text', text: 'ok acme true' }] } });
     expect(finished).toEqual([expect.objectContaining({ plugin: 'meter', tool: 'ok', outcome: 'ok', bytesIn: 1_234 })]);
+  });
+
+  it("names a call of a named installation by the installation, for its limits and usage rows", async () => {
+    const { stateless, finished } = server('meter-eu');
+    const answer = await stateless.answer(request('tools/call', { name: 'meter-eu__ok', arguments: {} }, { elicitation: {} }));
+    expect(answer.body).toMatchObject({ result: { content: [{ type: 'text', text: 'ok acme true' }] } });
+    expect(finished).toEqual([expect.objectContaining({ plugin: 'meter-eu', tool: 'ok', outcome: 'ok' })]);
   });
 
   it('answers a tool needing a capability the client did not declare with 400 -32021', async () => {

@@ -22,7 +22,7 @@ import {
   type ModernMessage,
 } from '../protocol/modern-wire';
 import { JSON_RPC_INTERNAL_ERROR, JSON_RPC_INVALID_PARAMS } from '../protocol/jsonrpc-errors';
-import type { CatalogScope, TenantPluginsService } from '../tenants/tenant-plugins';
+import { catalogScopeOf, type CatalogScope, type TenantPluginsService } from '../tenants/tenant-plugins';
 import {
   callTool,
   complete,
@@ -247,7 +247,7 @@ export class StatelessServer {
   }
 
   private scopeOf(request: StatelessRequest): CatalogScope {
-    return { plugin: request.plugin, allowed: request.principal.plugins };
+    return catalogScopeOf(request.principal, request.plugin);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Principal } from '@switchboard/api-keys';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import { withListedTools, type PluginCatalog, type PluginDescriptor, type RunningPlugins } from '@switchboard/plugin-runtime';
@@ -19,11 +20,19 @@ export const TENANT_PLUGINS_CACHE_TTL_MS = 5_000;
  */
 export const LISTED_TOOLS_TIMEOUT_MS = 5_000;
 
-/** Which plugins a session sees: one plugin's endpoint, or all, narrowed by the key's allowlist. */
+/** Which installations a session sees: one installation's endpoint, or all, narrowed by the key's allowlists. */
 export interface CatalogScope {
+  /** The installation a plugin URL names (`/t/{tenant}/p/{name}/…`); undefined on the tenant-wide URL. */
   plugin: string | undefined;
-  /** The credential's plugin allowlist; empty = every enabled plugin. */
+  /** The credential's installation allowlist; empty = every enabled installation. */
   allowed: readonly string[];
+  /** The credential's tool allowlist (`{installation}__{tool}`); empty = every tool of those. */
+  tools: readonly string[];
+}
+
+/** The scope of a credential on an endpoint: the one way every era builds it, so no path forgets an allowlist. */
+export function catalogScopeOf(principal: Pick<Principal, 'plugins' | 'tools'>, plugin: string | undefined): CatalogScope {
+  return { plugin, allowed: principal.plugins, tools: principal.tools ?? [] };
 }
 
 export interface TenantPluginsOptions {
@@ -64,27 +73,26 @@ export class TenantPluginsService {
   /** The view of a session with this scope; shared by every session with the same scope. */
   async catalogFor(tenantId: string, scope: CatalogScope): Promise<SessionCatalog> {
     const entry = this.entry(tenantId);
-    const key = `${scope.plugin ?? '*'}|${scope.allowed.join(',')}`;
+    // Names never contain ',' or '|' (installation and tool name patterns), so the key is unambiguous.
+    const key = `${scope.plugin ?? '*'}|${scope.allowed.join(',')}|${scope.tools.join(',')}`;
     const cached = entry.catalogs.get(key);
     if (cached) return cached;
     const visible = (await entry.plugins).filter(
-      (p) =>
-        (scope.plugin === undefined || p.descriptor.name === scope.plugin) &&
-        (scope.allowed.length === 0 || scope.allowed.includes(p.descriptor.name)),
+      (p) => (scope.plugin === undefined || p.name === scope.plugin) && (scope.allowed.length === 0 || scope.allowed.includes(p.name)),
     );
-    const built = buildSessionCatalog(visible, scope.plugin === undefined);
+    const built = buildSessionCatalog(visible, scope.plugin === undefined, scope.tools);
     entry.catalogs.set(key, built);
     return built;
   }
 
-  /** Does this tenant have this plugin enabled (and working)? */
-  async isEnabled(tenantId: string, plugin: string): Promise<boolean> {
-    return (await this.entry(tenantId).plugins).some((p) => p.descriptor.name === plugin);
+  /** Does this tenant have an installation of this name enabled (and working)? */
+  async isEnabled(tenantId: string, name: string): Promise<boolean> {
+    return (await this.entry(tenantId).plugins).some((p) => p.name === name);
   }
 
-  /** The names of the plugins this tenant has enabled (and working). */
+  /** The names of the installations this tenant has enabled (and working). */
   async enabledPlugins(tenantId: string): Promise<string[]> {
-    return (await this.entry(tenantId).plugins).map((p) => p.descriptor.name);
+    return (await this.entry(tenantId).plugins).map((p) => p.name);
   }
 
   invalidate(tenantId: string): void {
@@ -104,8 +112,8 @@ export class TenantPluginsService {
   private async load(tenantId: string): Promise<ActivePlugin[]> {
     const rows = await this.prisma.pluginInstallation.findMany({
       where: { tenantId, enabled: true },
-      select: { plugin: true, config: true, secrets: true },
-      orderBy: { plugin: 'asc' },
+      select: { name: true, plugin: true, config: true, secrets: true },
+      orderBy: { name: 'asc' },
     });
     const active: ActivePlugin[] = [];
     // Hosted servers of installations still enabled; the others are stopped after this load.
@@ -116,16 +124,16 @@ export class TenantPluginsService {
       if (template && this.hosted) {
         try {
           const config = this.configOf(tenantId, row, this.hosted.descriptorOf(template));
-          const { plugin, fingerprint } = await this.hosted.activate(tenantId, template, config, this.storageFor(row.plugin, tenantId));
+          const { plugin, fingerprint } = await this.hosted.activate(tenantId, row.name, template, config, this.storageFor(row.plugin, tenantId));
           active.push(plugin);
           hostedFingerprints.add(fingerprint);
         } catch (error) {
-          this.logger.warn({ tenantId, plugin: row.plugin, err: error }, 'hosted server unusable; plugin skipped');
+          this.logger.warn({ tenantId, installation: row.name, plugin: row.plugin, err: error }, 'hosted server unusable; plugin skipped');
         }
         continue;
       }
       if (!descriptor) {
-        this.logger.warn({ tenantId, plugin: row.plugin }, 'installed plugin is not loaded on this node; skipped');
+        this.logger.warn({ tenantId, installation: row.name, plugin: row.plugin }, 'installed plugin is not loaded on this node; skipped');
         continue;
       }
       let config: Record<string, unknown>;
@@ -133,11 +141,12 @@ export class TenantPluginsService {
         config = this.configOf(tenantId, row, descriptor);
       } catch (error) {
         // One tenant's broken configuration hides that plugin from its sessions, nothing more.
-        this.logger.warn({ tenantId, plugin: row.plugin, err: error }, 'plugin configuration unusable; plugin skipped');
+        this.logger.warn({ tenantId, installation: row.name, plugin: row.plugin, err: error }, 'plugin configuration unusable; plugin skipped');
         continue;
       }
       const state = this.options.plugins.stateOf(descriptor.name);
-      active.push({ descriptor: await this.listedToolsOf(tenantId, descriptor, config, state), config, storage: this.storageFor(row.plugin, tenantId), state });
+      // Storage is the plugin's, shared by its installations on the tenant (a plugin's store is chosen by plugin).
+      active.push({ name: row.name, descriptor: await this.listedToolsOf(tenantId, descriptor, config, state), config, storage: this.storageFor(row.plugin, tenantId), state });
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
     return active;
@@ -172,20 +181,20 @@ export class TenantPluginsService {
     }
   }
 
-  private configOf(tenantId: string, row: { plugin: string; config: unknown; secrets: string | null }, descriptor: PluginDescriptor): Record<string, unknown> {
+  private configOf(tenantId: string, row: { name: string; config: unknown; secrets: string | null }, descriptor: PluginDescriptor): Record<string, unknown> {
     let secrets: Record<string, unknown> = {};
     if (row.secrets) {
       try {
-        secrets = this.secretBox.decrypt(row.secrets, pluginSecretsAad(tenantId, row.plugin));
+        secrets = this.secretBox.decrypt(row.secrets, pluginSecretsAad(tenantId, row.name));
       } catch (error) {
-        throw new GatewayError('plugin_secrets_unreadable', `secrets of plugin ${row.plugin} cannot be decrypted`, { cause: error });
+        throw new GatewayError('plugin_secrets_unreadable', `secrets of installation ${row.name} cannot be decrypted`, { cause: error });
       }
     }
     const plain = row.config && typeof row.config === 'object' ? (row.config as Record<string, unknown>) : {};
     const validation = descriptor.validateConfig({ ...plain, ...secrets });
     if (!validation.ok) {
       const fields = validation.issues.map((issue) => issue.path || '(root)').join(', ');
-      throw new GatewayError('plugin_config_invalid', `configuration of plugin ${row.plugin} is invalid at: ${fields}`);
+      throw new GatewayError('plugin_config_invalid', `configuration of installation ${row.name} is invalid at: ${fields}`);
     }
     return validation.value;
   }

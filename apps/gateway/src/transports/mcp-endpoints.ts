@@ -36,7 +36,7 @@ import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
 import type { McpSession, TransportKind } from '../sessions/mcp-session';
 import type { RequestTracker } from '../sessions/request-tracker';
 import type { SessionManager } from '../sessions/session-manager';
-import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { catalogScopeOf, type TenantPluginsService } from '../tenants/tenant-plugins';
 
 const SESSION_HEADER = 'mcp-session-id';
 const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
@@ -284,7 +284,7 @@ export class McpEndpointsService {
   private async paramHeaderRefusal(principal: Principal, address: EndpointAddress, message: ModernMessage, headers: DistinctHeaders): Promise<ModernRefusal | undefined> {
     const name = message.params['name'];
     if (message.method !== 'tools/call' || message.id === undefined || typeof name !== 'string') return undefined;
-    const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, { plugin: address.plugin, allowed: principal.plugins });
+    const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, catalogScopeOf(principal, address.plugin));
     const listed = catalog.toolList.tools.find((tool) => tool['name'] === name);
     return listed ? checkParamHeaders(listed['inputSchema'], message.params['arguments'], headers, message.id) : undefined;
   }

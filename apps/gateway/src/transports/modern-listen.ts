@@ -9,7 +9,7 @@ import type { GatewayTelemetry } from '../accounting/gateway-telemetry';
 import { honoredFilter, isEmptyFilter, type ListenerRegistry, type ListenNotification } from '../sessions/listener-registry';
 import { GATEWAY_SERVER_INFO } from '../sessions/session-server';
 import { capabilitiesOf } from '../sessions/stateless-server';
-import type { TenantPluginsService } from '../tenants/tenant-plugins';
+import { catalogScopeOf, type TenantPluginsService } from '../tenants/tenant-plugins';
 import { ModernResponse } from './modern-response';
 import type { EndpointAddress } from './request-gate';
 
@@ -63,7 +63,7 @@ export class ModernListen {
     }
     let gone = false;
     res.once('close', () => (gone = true));
-    const scope = { plugin: address.plugin, allowed: principal.plugins };
+    const scope = catalogScopeOf(principal, address.plugin);
     const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, scope);
     // SubscriptionFilter: only what the principal's catalog has and this gateway can deliver.
     const filter = honoredFilter(params.data.notifications, capabilitiesOf(catalog), (uri) => serves(catalog, uri));
