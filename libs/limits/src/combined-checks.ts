@@ -1,82 +1,168 @@
 import type { Redis } from 'ioredis';
 import type { MemoryLeaseStore } from './lease-store';
+import { SAME_WINDOW_SLACK_MS, WindowLeases, type BlockHandover, type LocalAdmission } from './window-leases';
+
+/**
+ * Block sizing: a node leases at most (what is left) / (LEASE_SPREAD × nodes that leased in the
+ * last lease TTL). With 2, the nodes together hold at most about half of what is left, so a node
+ * whose traffic grows still finds units in Redis while the others' blocks last.
+ */
+const LEASE_SPREAD = 2;
+/** Smaller blocks save too little to be worth a reclaim: below this the window is checked per call. */
+export const MIN_LEASE_BLOCK = 2;
+/**
+ * Windows longer than this (the monthly quota) lease small blocks: a node killed with `kill -9`
+ * strands its unused units until the window ends, a month for the quota, a minute for the rest.
+ */
+const LONG_WINDOW_SECONDS = 3_600;
+export const MAX_LONG_WINDOW_BLOCK = 100;
+/** The field of a holders hash that marks its window reclaimed; never a node id (those are hex). */
+const RECLAIM_FLAG = '!reclaimed';
+/** Values per window in the script's ARGV. */
+const WINDOW_ARGS = 7;
 
 /**
  * All of a check in one EVALSHA: a request's per-minute windows (key, then tenant), or a tool
  * call's per-minute windows, monthly quota and in-flight lease (key and tenant sets); plus the
- * releases of this node's finished calls that are waiting to be sent. Measured against one rate-limiter-flexible EVALSHA
+ * releases of this node's finished calls that are waiting to be sent, and with leases the units
+ * this node hands back and the blocks it takes. Measured against one rate-limiter-flexible EVALSHA
  * per window and one lease script (docs/decisions.md): the CPU of a Redis command is mostly
  * ioredis's per-command work, so one command instead of two to four is what saves it.
  *
  * Every check is decided before anything is consumed: a check refused by any window or lease set
  * spends no other window, quota or slot (a refused tool call must not use up the minute's
- * budget, nor a key's window when its tenant's refuses). Then all windows take `units` and all
- * sets the lease. The windows are rate-limiter-flexible's keys, counted as its script does
- * (SET NX EX, INCRBY, PTTL, EXPIRE if the TTL was lost), so nodes on either code share one
- * budget; this script only reads a window it does not consume.
+ * budget, nor a key's window when its tenant's refuses). Then all windows take their units (plus
+ * a leased block) and all sets the lease. The windows are rate-limiter-flexible's keys, counted as
+ * its script does (SET NX EX, INCRBY, PTTL, EXPIRE if the TTL was lost), so nodes on either code
+ * share one budget; this script only reads a window it does not consume. A leased block counts in
+ * the window at once, so the cluster never admits past the limit; `<window>:held` (node → units
+ * granted and not yet handed back) says who may still hold some, and a refusal while others hold
+ * publishes the window on the reclaim channel so they give them back.
  *
- * KEYS: windows, then lease sets, then sets to release from.
- * ARGV: #windows, #lease sets, lease TTL ms, lease member, units, (limit, window seconds) per
- *       window, limit per lease set, member per set to release from.
- * Reply: admitted {0, 0, used1, pttl1, ..., usedN, pttlN}; window `index` refused
- * {1, index, used, pttl}, `used` before this check; lease set `index` full {2, index}.
+ * KEYS: windows, their holders hashes, the set of leasing nodes, lease sets, sets to release from.
+ * ARGV: #windows, #lease sets, lease TTL ms, lease member, node id, reclaim channel, returned channel, then per
+ *       window (limit, window seconds, units, max block or 0, units returned, units settled,
+ *       window end of the returned block), a limit per lease set, a member per set to release from.
+ * Reply: admitted {0, 0, then per window count, pttl, block granted, window end}; window `index`
+ * refused {1, index, count before, pttl, then the ids of the other nodes holding blocks of it};
+ * lease set `index` full {2, index}. A refusal with holders marks the window reclaimed (field
+ * RECLAIM_FLAG of its holders hash): no more blocks of it until it resets, so blocks granted to
+ * checks in flight cannot keep the asking node waiting.
  */
 const COMBINED_CHECK_SCRIPT = `
 local nw = tonumber(ARGV[1])
 local nl = tonumber(ARGV[2])
-local units = tonumber(ARGV[5])
-for i = nw + nl + 1, #KEYS do
-  redis.call('ZREM', KEYS[i], ARGV[5 + nw + i])
+local ttl = tonumber(ARGV[3])
+local member = ARGV[4]
+local node = ARGV[5]
+local W = ${WINDOW_ARGS}
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+for i = 2 * nw + nl + 2, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[7 + W * nw + nl + i - (2 * nw + nl + 1)])
+end
+local leasing = false
+for i = 1, nw do
+  local a = 7 + W * (i - 1)
+  if tonumber(ARGV[a + 4]) > 0 then leasing = true end
+  local ret = tonumber(ARGV[a + 5])
+  local back = ret + tonumber(ARGV[a + 6])
+  if back > 0 then
+    local pttl = redis.call('PTTL', KEYS[i])
+    -- Only into the window the block came from: a new window starts at least its length later.
+    if pttl > 0 and math.abs(now + pttl - tonumber(ARGV[a + 7])) <= ${SAME_WINDOW_SLACK_MS} then
+      if ret > 0 then redis.call('DECRBY', KEYS[i], ret) end
+      if redis.call('HINCRBY', KEYS[nw + i], node, -back) <= 0 then
+        redis.call('HDEL', KEYS[nw + i], node)
+        -- A node asked to give this window back may be waiting for exactly this.
+        if redis.call('HEXISTS', KEYS[nw + i], '${RECLAIM_FLAG}') == 1 then redis.call('PUBLISH', ARGV[7], node .. ' ' .. KEYS[i]) end
+      end
+    end
+  end
 end
 local used = {}
 for i = 1, nw do
+  local a = 7 + W * (i - 1)
   local current = redis.call('GET', KEYS[i])
   used[i] = current and tonumber(current) or false
   local before = used[i] or 0
-  if before + units > tonumber(ARGV[4 + 2 * i]) then
-    local seconds = ARGV[5 + 2 * i]
+  local units = tonumber(ARGV[a + 3])
+  if units > 0 and before + units > tonumber(ARGV[a + 1]) then
+    local seconds = ARGV[a + 2]
     local pttl = redis.call('PTTL', KEYS[i])
     if pttl == -1 then redis.call('EXPIRE', KEYS[i], seconds) end
     if pttl < 0 then pttl = 1000 * tonumber(seconds) end
-    return {1, i, before, pttl}
+    local refusal = {1, i, before, pttl}
+    for _, holder in ipairs(redis.call('HKEYS', KEYS[nw + i])) do
+      if holder ~= node and holder ~= '${RECLAIM_FLAG}' then table.insert(refusal, holder) end
+    end
+    if #refusal > 4 then
+      -- No more blocks of this window for anyone until it resets, and the holders hand theirs back.
+      -- Asked once per window: the holders then are all there will be, as no block is granted after.
+      if redis.call('HSETNX', KEYS[nw + i], '${RECLAIM_FLAG}', 1) == 1 then redis.call('PUBLISH', ARGV[6], KEYS[i]) end
+    end
+    return refusal
   end
 end
-local now, ttl, member
 if nl > 0 then
-  local time = redis.call('TIME')
-  now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  ttl = tonumber(ARGV[3])
-  member = ARGV[4]
   for j = 1, nl do
-    local set = KEYS[nw + j]
+    local set = KEYS[2 * nw + 1 + j]
     redis.call('ZREMRANGEBYSCORE', set, '-inf', now)
-    if not redis.call('ZSCORE', set, member) and redis.call('ZCARD', set) >= tonumber(ARGV[5 + 2 * nw + j]) then
+    if not redis.call('ZSCORE', set, member) and redis.call('ZCARD', set) >= tonumber(ARGV[7 + W * nw + j]) then
       return {2, j}
     end
   end
 end
+local nodes = 1
+if leasing then
+  local nodesKey = KEYS[2 * nw + 1]
+  redis.call('ZADD', nodesKey, now + ttl, node)
+  redis.call('ZREMRANGEBYSCORE', nodesKey, '-inf', now)
+  redis.call('PEXPIRE', nodesKey, ttl)
+  nodes = redis.call('ZCARD', nodesKey)
+end
 local reply = {0, 0}
 for i = 1, nw do
+  local a = 7 + W * (i - 1)
   local key = KEYS[i]
-  local seconds = ARGV[5 + 2 * i]
-  local pttl
-  if used[i] then
-    reply[2 * i + 1] = redis.call('INCRBY', key, units)
+  local seconds = ARGV[a + 2]
+  local units = tonumber(ARGV[a + 3])
+  local maxBlock = tonumber(ARGV[a + 4])
+  local before = used[i] or 0
+  local extra = 0
+  if maxBlock > 0 and redis.call('HEXISTS', KEYS[nw + i], '${RECLAIM_FLAG}') == 0 then
+    extra = math.floor((tonumber(ARGV[a + 1]) - before - units) / (${LEASE_SPREAD} * nodes))
+    if extra > maxBlock then extra = maxBlock end
+    if extra < ${MIN_LEASE_BLOCK} then extra = 0 end
+  end
+  local take = units + extra
+  local count, pttl = before, 1000 * tonumber(seconds)
+  if take > 0 and used[i] then
+    count = redis.call('INCRBY', key, take)
     pttl = redis.call('PTTL', key)
     if pttl == -1 then
       redis.call('EXPIRE', key, seconds)
       pttl = 1000 * tonumber(seconds)
     end
-  else
-    redis.call('SET', key, units, 'EX', seconds)
-    reply[2 * i + 1] = units
-    pttl = 1000 * tonumber(seconds)
+  elseif take > 0 then
+    redis.call('SET', key, take, 'EX', seconds)
+    count = take
+  elseif used[i] then
+    pttl = redis.call('PTTL', key)
+    if pttl < 0 then pttl = 1000 * tonumber(seconds) end
   end
-  reply[2 * i + 2] = pttl
+  if extra > 0 then
+    redis.call('HINCRBY', KEYS[nw + i], node, extra)
+    redis.call('PEXPIRE', KEYS[nw + i], pttl)
+  end
+  reply[4 * i - 1] = count
+  reply[4 * i] = pttl
+  reply[4 * i + 1] = extra
+  reply[4 * i + 2] = (take > 0 or used[i]) and now + pttl or 0
 end
 for j = 1, nl do
-  redis.call('ZADD', KEYS[nw + j], now + ttl, member)
-  redis.call('PEXPIRE', KEYS[nw + j], ttl)
+  redis.call('ZADD', KEYS[2 * nw + 1 + j], now + ttl, member)
+  redis.call('PEXPIRE', KEYS[2 * nw + 1 + j], ttl)
 end
 return reply
 `;
@@ -87,29 +173,72 @@ for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[i]) end
 return 0
 `;
 
+/**
+ * A node gives blocks back: asked by another node's refusal, or before closing.
+ * KEYS: windows, then their holders hashes. ARGV: node id, returned channel, then per window
+ * (units returned, units settled, window end of the block). Tells the returned channel
+ * "<node> <window>" per window, which the refused node is waiting for.
+ */
+const RETURN_BLOCKS_SCRIPT = `
+local nw = #KEYS / 2
+local node = ARGV[1]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+for i = 1, nw do
+  local ret = tonumber(ARGV[3 * i])
+  local back = ret + tonumber(ARGV[3 * i + 1])
+  local pttl = redis.call('PTTL', KEYS[i])
+  if back > 0 and pttl > 0 and math.abs(now + pttl - tonumber(ARGV[3 * i + 2])) <= ${SAME_WINDOW_SLACK_MS} then
+    if ret > 0 then redis.call('DECRBY', KEYS[i], ret) end
+    if redis.call('HINCRBY', KEYS[nw + i], node, -back) <= 0 then redis.call('HDEL', KEYS[nw + i], node) end
+  end
+  redis.call('PUBLISH', ARGV[2], node .. ' ' .. KEYS[i])
+end
+return 0
+`;
+
 /** Spent windows a node refuses locally until they reset; expired entries are dropped past this size. */
 const MAX_BLOCKED_WINDOWS = 10_000;
+/**
+ * How long a refused check waits for other nodes to give back their blocks before it retries. A
+ * live node answers within a round trip or two; only a dead or cut-off one lets this run out,
+ * and then once per window and node (its units come back when the window resets).
+ */
+export const RECLAIM_WAIT_MS = 1_000;
+/** A refused check retries at most this often after the holders answered (or the wait ran out). */
+const RECLAIM_ROUNDS = 3;
+/** Blocks of ended windows are dropped this often. */
+const LEASE_SWEEP_INTERVAL_MS = 60_000;
 
 export const CHECK_ADMITTED = 0;
 export const CHECK_WINDOW_REFUSED = 1;
 export const CHECK_LEASE_FULL = 2;
 
+/** Windows a check that goes to Redis anyway may top up: (limit, window seconds) per key, nothing consumed. */
+export interface WindowTopUps {
+  keys: string[];
+  args: number[];
+}
+
 /**
  * One admission's checks, decided together and consumed only when all pass; the reply is the
- * script's (above) in either store.
+ * script's (above) in either store, with the count of a window meaning what is used of it.
  */
 export interface CombinedChecks {
   /** `windowArgs` holds (limit, window seconds) per window key; `setLimits` one limit per lease set. */
-  check(windowKeys: string[], windowArgs: number[], units: number, sets: string[], setLimits: number[], member: string): Promise<number[]>;
+  check(windowKeys: string[], windowArgs: number[], units: number, sets: string[], setLimits: number[], member: string, topUps?: WindowTopUps): Promise<number[]>;
   /** Gives back the lease `member` holds in `sets`; never rejects. */
   release(sets: string[], member: string): Promise<void>;
   /** Sends what is still queued, e.g. before closing. */
   flush(): Promise<void>;
+  /** Gives back what is held and stops listening; after the last check. */
+  close(): Promise<void>;
 }
 
 interface CombinedCheckCommands {
   sbLimitsCheck(args: (string | number)[]): Promise<number[]>;
   sbLeaseReleaseBatch(args: (string | number)[]): Promise<number>;
+  sbLimitsReturnBlocks(args: (string | number)[]): Promise<number>;
 }
 
 /** Releases waiting for the next check or the end of the tick, whichever comes first. */
@@ -120,10 +249,47 @@ interface ReleaseBatch {
   settle: () => void;
 }
 
+/** Leases of window units (see WindowLeases): on unless the operator turned them off. */
+export interface WindowLeaseOptions {
+  /** This limiter's id in the holders hashes; unique per process life. */
+  nodeId: string;
+  /** Set of the nodes that leased recently, to size blocks by. */
+  nodesKey: string;
+  reclaimChannel: string;
+  returnedChannel: string;
+  /** A connection of its own for the two channels (a subscribed connection can send nothing else). */
+  subscriber: Redis;
+}
+
+/** One window as the script gets it. */
+interface ScriptWindow {
+  key: string;
+  limit: number;
+  seconds: number;
+  units: number;
+  maxBlock: number;
+  handover: BlockHandover;
+  /** Index in the caller's windows, or -1 for a top-up. */
+  index: number;
+}
+
+interface ReturnWaiter {
+  /** Nodes that held blocks when the check was refused. */
+  holders: string[];
+  /** Answers heard after this message count. */
+  since: number;
+  resolve: () => void;
+}
+
 /**
  * Sends the combined script and batches lease releases: releases of one tick go out together in
  * one command, or ride along in a check sent before the tick ends. A release is seen by
  * other nodes at most one event-loop turn later than when it was sent on its own.
+ *
+ * With leases, a window's units are admitted from this node's block while it lasts (no command),
+ * and the block is refilled by the next check that has to go to Redis anyway (a tool call's
+ * in-flight lease). Near the limit blocks shrink below MIN_LEASE_BLOCK and every check goes to
+ * Redis; a refusal while other nodes hold blocks asks them back and retries once they answered.
  */
 export class RedisCombinedChecks implements CombinedChecks {
   private readonly commands: CombinedCheckCommands;
@@ -131,19 +297,51 @@ export class RedisCombinedChecks implements CombinedChecks {
   /** Window key -> until when (ms) it is spent: refused here without asking Redis. */
   private readonly blocked = new Map<string, number>();
   private readonly flushPending = () => this.flush();
+  private readonly leases: WindowLeases | undefined;
+  /** Per window: when (in messages heard) each other node last handed it back, and checks waiting for some. */
+  private readonly returnsHeard = new Map<string, Map<string, number>>();
+  private heardSeq = 0;
+  private readonly returnWaiters = new Map<string, ReturnWaiter[]>();
+  /** Windows whose reclaim went unanswered: no more waiting for them until they reset. */
+  private readonly reclaimGaveUp = new Map<string, number>();
+  private nextSweepAt = 0;
 
   constructor(
     redis: Redis,
     private readonly leaseTtlMs: number,
     private readonly onReleaseError: (error: Error) => void,
+    private readonly leaseOptions?: WindowLeaseOptions,
   ) {
     redis.defineCommand('sbLimitsCheck', { lua: COMBINED_CHECK_SCRIPT });
     redis.defineCommand('sbLeaseReleaseBatch', { lua: RELEASE_BATCH_SCRIPT });
+    redis.defineCommand('sbLimitsReturnBlocks', { lua: RETURN_BLOCKS_SCRIPT });
     this.commands = redis as unknown as CombinedCheckCommands;
+    if (leaseOptions) {
+      const leases = (this.leases = new WindowLeases());
+      // Lost connection: stop admitting from blocks, so the failure mode decides as before.
+      redis.on('close', () => leases.suspend());
+      const subscriber = leaseOptions.subscriber;
+      subscriber.on('message', (channel: string, message: string) => this.heard(channel, message));
+      subscriber.on('error', () => undefined);
+      subscriber.subscribe(leaseOptions.reclaimChannel, leaseOptions.returnedChannel).catch(() => undefined);
+    }
   }
 
   /** Throws when Redis cannot be asked; the folded releases then expire with their lease TTL. */
-  async check(windowKeys: string[], windowArgs: number[], units: number, sets: string[], setLimits: number[], member: string): Promise<number[]> {
+  async check(windowKeys: string[], windowArgs: number[], units: number, sets: string[], setLimits: number[], member: string, topUps?: WindowTopUps): Promise<number[]> {
+    return this.run(windowKeys, windowArgs, units, sets, setLimits, member, topUps, 0);
+  }
+
+  private async run(
+    windowKeys: string[],
+    windowArgs: number[],
+    units: number,
+    sets: string[],
+    setLimits: number[],
+    member: string,
+    topUps: WindowTopUps | undefined,
+    round: number,
+  ): Promise<number[]> {
     const nowMs = Date.now();
     for (let i = 0; i < windowKeys.length; i++) {
       const until = this.blocked.get(windowKeys[i]);
@@ -151,21 +349,117 @@ export class RedisCombinedChecks implements CombinedChecks {
       if (until > nowMs) return [CHECK_WINDOW_REFUSED, i + 1, windowArgs[2 * i], until - nowMs];
       this.blocked.delete(windowKeys[i]);
     }
+    const leases = this.leases;
+    if (leases && nowMs >= this.nextSweepAt) this.sweep(nowMs);
+
+    // From the local blocks first: a check they cover entirely costs no command.
+    const local: (LocalAdmission | undefined)[] = [];
+    let allLocal = true;
+    for (let i = 0; i < windowKeys.length; i++) {
+      local[i] = leases?.take(windowKeys[i], units, nowMs);
+      if (!local[i]) allLocal = false;
+    }
+    if (allLocal && sets.length === 0) return admittedReply(local as LocalAdmission[]);
+
+    const windows: ScriptWindow[] = [];
+    for (let i = 0; i < windowKeys.length; i++) {
+      const key = windowKeys[i];
+      const limit = windowArgs[2 * i];
+      const seconds = windowArgs[2 * i + 1];
+      if (!leases) {
+        windows.push({ key, limit, seconds, units, maxBlock: 0, handover: NO_HANDOVER, index: i });
+      } else if (local[i]) {
+        if (leases.low(key, nowMs)) windows.push({ key, limit, seconds, units: 0, maxBlock: maxBlock(seconds), handover: leases.settle(key), index: i });
+      } else {
+        const maxUnits = leases.mayLease(key, nowMs) ? maxBlock(seconds) : 0;
+        windows.push({ key, limit, seconds, units, maxBlock: maxUnits, handover: leases.handOver(key), index: i });
+      }
+    }
+    if (leases && topUps) {
+      for (let i = 0; i < topUps.keys.length; i++) {
+        const key = topUps.keys[i];
+        if (!leases.low(key, nowMs) || windowKeys.includes(key)) continue;
+        const seconds = topUps.args[2 * i + 1];
+        windows.push({ key, limit: topUps.args[2 * i], seconds, units: 0, maxBlock: maxBlock(seconds), handover: leases.settle(key), index: -1 });
+      }
+    }
+
+    let reply: number[];
+    const heardBefore = this.heardSeq;
+    try {
+      reply = await this.send(windows, sets, setLimits, member);
+    } catch (error) {
+      this.untake(windowKeys, units, local);
+      throw error;
+    }
+
+    const status = reply[0];
+    if (status === CHECK_LEASE_FULL) {
+      this.untake(windowKeys, units, local);
+      return reply;
+    }
+    if (status === CHECK_WINDOW_REFUSED) {
+      this.untake(windowKeys, units, local);
+      const refused = windows[reply[1] - 1];
+      const [before, pttl] = [reply[2], reply[3]];
+      const holders = (reply as unknown[]).slice(4) as unknown as string[];
+      if (holders.length > 0 && round < RECLAIM_ROUNDS && !this.gaveUp(refused.key, nowMs)) {
+        // Other nodes hold units of this window: the script asked them to hand them back and
+        // grants no more blocks of it, and this node checks it per call from now on too; retry
+        // once each listed holder answered. A holder may answer before its last units are
+        // settled, hence a few rounds.
+        void this.giveBack(refused.key);
+        const answered = await this.returns(refused.key, holders, heardBefore);
+        // A holder that did not answer in time (dead, cut off) is not waited for again: one last try.
+        return this.run(windowKeys, windowArgs, units, sets, setLimits, member, topUps, answered ? round + 1 : RECLAIM_ROUNDS);
+      }
+      // Holders that never answer (a dead node): refuse without asking them again this window.
+      if (holders.length > 0) this.reclaimGaveUp.set(refused.key, nowMs + pttl);
+      // Spent for good (nobody holds any of it): refuse here until it resets. A batch refused for
+      // want of room does not block it: smaller ones may still fit.
+      if (holders.length === 0 && before >= refused.limit) this.block(refused.key, nowMs + pttl);
+      return [CHECK_WINDOW_REFUSED, refused.index + 1, before, pttl];
+    }
+
+    const admitted = [CHECK_ADMITTED, 0];
+    for (let i = 0; i < windowKeys.length; i++) admitted.push(0, 0);
+    for (let i = 0; i < windowKeys.length; i++) {
+      if (local[i]) admitted.splice(2 + 2 * i, 2, local[i]!.used, local[i]!.resetMs);
+    }
+    for (let j = 0; j < windows.length; j++) {
+      const w = windows[j];
+      const [count, pttl, extra, epoch] = reply.slice(2 + 4 * j, 6 + 4 * j);
+      const state = leases ? leases.granted(w.key, count, extra, pttl, epoch, nowMs) : { used: count, resetMs: pttl };
+      // A block granted by a check that was on its way while the window was reclaimed goes back at once.
+      if (extra > 0 && !leases!.mayLease(w.key, nowMs)) void this.giveBack(w.key);
+      if (w.index >= 0 && !local[w.index]) {
+        admitted[2 + 2 * w.index] = state.used;
+        admitted[3 + 2 * w.index] = state.resetMs;
+        // Without leases a window spent by this check is refused here until it resets. With
+        // leases other nodes may still hand units back, so the refusal that says so blocks it.
+        if (!leases && count >= w.limit) this.block(w.key, nowMs + pttl);
+      }
+    }
+    return admitted;
+  }
+
+  private async send(windows: ScriptWindow[], sets: string[], setLimits: number[], member: string): Promise<number[]> {
     const batch = this.pending;
     this.pending = undefined;
     const releases = batch ? batch.sets.length : 0;
-    const args: (string | number)[] = [windowKeys.length + sets.length + releases];
-    for (const key of windowKeys) args.push(key);
+    const args: (string | number)[] = [2 * windows.length + 1 + sets.length + releases];
+    for (const w of windows) args.push(w.key);
+    for (const w of windows) args.push(w.key + HOLDERS_SUFFIX);
+    args.push(this.leaseOptions?.nodesKey ?? NO_NODES_KEY);
     for (const set of sets) args.push(set);
     if (batch) for (const set of batch.sets) args.push(set);
-    args.push(windowKeys.length, sets.length, this.leaseTtlMs, member, units);
-    for (const value of windowArgs) args.push(value);
+    const lease = this.leaseOptions;
+    args.push(windows.length, sets.length, this.leaseTtlMs, member, lease?.nodeId ?? '', lease?.reclaimChannel ?? '', lease?.returnedChannel ?? '');
+    for (const w of windows) args.push(w.limit, w.seconds, w.units, w.maxBlock, w.handover.ret, w.handover.settle, w.handover.epoch);
     for (const limit of setLimits) args.push(limit);
     if (batch) for (const m of batch.members) args.push(m);
     try {
-      const reply = await this.commands.sbLimitsCheck(args);
-      this.blockSpent(windowKeys, windowArgs, reply, nowMs);
-      return reply;
+      return await this.commands.sbLimitsCheck(args);
     } catch (error) {
       if (batch) this.onReleaseError(error as Error);
       throw error;
@@ -174,17 +468,99 @@ export class RedisCombinedChecks implements CombinedChecks {
     }
   }
 
-  /**
-   * As rate-limiter-flexible's inMemoryBlockOnConsumed: a spent window costs no more commands until
-   * it resets. A batch refused for want of room does not block it: smaller ones may still fit.
-   */
-  private blockSpent(windowKeys: string[], windowArgs: number[], reply: number[], nowMs: number): void {
-    if (reply[0] === CHECK_WINDOW_REFUSED) {
-      const i = reply[1] - 1;
-      if (reply[2] >= windowArgs[2 * i]) this.block(windowKeys[i], nowMs + reply[3]);
-    } else if (reply[0] === CHECK_ADMITTED) {
-      for (let i = 0; i < windowKeys.length; i++) if (reply[2 + 2 * i] >= windowArgs[2 * i]) this.block(windowKeys[i], nowMs + reply[3 + 2 * i]);
+  private untake(windowKeys: string[], units: number, local: (LocalAdmission | undefined)[]): void {
+    for (let i = 0; i < windowKeys.length; i++) if (local[i]) this.leases!.untake(windowKeys[i], units);
+  }
+
+  private gaveUp(key: string, nowMs: number): boolean {
+    const until = this.reclaimGaveUp.get(key);
+    if (until === undefined) return false;
+    if (until > nowMs) return true;
+    this.reclaimGaveUp.delete(key);
+    return false;
+  }
+
+  /** True once each of `holders` handed `key` back after message `since`; false after RECLAIM_WAIT_MS. */
+  private returns(key: string, holders: string[], since: number): Promise<boolean> {
+    const waiter: ReturnWaiter = { holders, since, resolve: () => undefined };
+    if (this.answered(key, waiter)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.returnWaiters.get(key);
+        const at = list?.indexOf(waiter) ?? -1;
+        if (list && at >= 0) list.splice(at, 1);
+        if (list?.length === 0) this.returnWaiters.delete(key);
+        resolve(false);
+      }, RECLAIM_WAIT_MS);
+      timer.unref();
+      waiter.resolve = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const list = this.returnWaiters.get(key) ?? [];
+      list.push(waiter);
+      this.returnWaiters.set(key, list);
+    });
+  }
+
+  private answered(key: string, waiter: ReturnWaiter): boolean {
+    const heard = this.returnsHeard.get(key);
+    return waiter.holders.every((node) => (heard?.get(node) ?? -1) > waiter.since);
+  }
+
+  /** A message on the lease channels: another node's refusal asks for a window back, or a node gave one back. */
+  private heard(channel: string, message: string): void {
+    const options = this.leaseOptions!;
+    if (channel === options.reclaimChannel) {
+      void this.giveBack(message);
+      return;
     }
+    if (channel !== options.returnedChannel) return;
+    const space = message.indexOf(' ');
+    const node = message.slice(0, space);
+    const key = message.slice(space + 1);
+    let heard = this.returnsHeard.get(key);
+    if (!heard) this.returnsHeard.set(key, (heard = new Map()));
+    heard.set(node, ++this.heardSeq);
+    const waiters = this.returnWaiters.get(key);
+    if (!waiters) return;
+    const still = waiters.filter((w) => (this.answered(key, w) ? (w.resolve(), false) : true));
+    if (still.length > 0) this.returnWaiters.set(key, still);
+    else this.returnWaiters.delete(key);
+  }
+
+  /**
+   * Hands this node's block of `key` back at once, and checks that window per call until it
+   * resets. Holding nothing it sends nothing: a check of ours in flight hands back what Redis
+   * still lists, and the script announces that too.
+   */
+  private async giveBack(key: string): Promise<void> {
+    const handover = this.leases!.reclaim(key, Date.now());
+    if (!handover || handover.ret + handover.settle === 0) return;
+    await this.returnBlocks([{ key, handover }]);
+  }
+
+  private async returnBlocks(blocks: { key: string; handover: BlockHandover }[]): Promise<void> {
+    if (blocks.length === 0) return;
+    const args: (string | number)[] = [2 * blocks.length];
+    for (const b of blocks) args.push(b.key);
+    for (const b of blocks) args.push(b.key + HOLDERS_SUFFIX);
+    args.push(this.leaseOptions!.nodeId, this.leaseOptions!.returnedChannel);
+    for (const b of blocks) args.push(b.handover.ret, b.handover.settle, b.handover.epoch);
+    try {
+      await this.commands.sbLimitsReturnBlocks(args);
+    } catch (error) {
+      // Not fatal: the units come back when their window resets.
+      this.onReleaseError(error as Error);
+    }
+  }
+
+  private sweep(nowMs: number): void {
+    this.nextSweepAt = nowMs + LEASE_SWEEP_INTERVAL_MS;
+    this.leases!.sweep(nowMs);
+    for (const [key, until] of this.reclaimGaveUp) if (until <= nowMs) this.reclaimGaveUp.delete(key);
+    // Counts only matter while a refused check waits; those waits are short.
+    for (const key of this.returnsHeard.keys()) if (!this.returnWaiters.has(key)) this.returnsHeard.delete(key);
   }
 
   private block(key: string, until: number): void {
@@ -224,6 +600,31 @@ export class RedisCombinedChecks implements CombinedChecks {
       batch.settle();
     }
   }
+
+  /** Hands every block back (the other nodes may use the units), sends queued releases, unsubscribes. */
+  async close(): Promise<void> {
+    if (this.leases) await this.returnBlocks(this.leases.handOverAll());
+    await this.flush();
+    for (const waiters of this.returnWaiters.values()) for (const w of waiters) w.resolve();
+    this.returnWaiters.clear();
+    this.leaseOptions?.subscriber.disconnect();
+  }
+}
+
+const HOLDERS_SUFFIX = ':held';
+/** Without leases the script never touches the nodes set; it still needs a key in its place. */
+const NO_NODES_KEY = 'sb:limits:no-leases';
+const NO_HANDOVER: BlockHandover = { ret: 0, settle: 0, epoch: 0 };
+
+/** The largest block worth leasing of a window this long (see MAX_LONG_WINDOW_BLOCK). */
+function maxBlock(windowSeconds: number): number {
+  return windowSeconds > LONG_WINDOW_SECONDS ? MAX_LONG_WINDOW_BLOCK : Number.MAX_SAFE_INTEGER;
+}
+
+function admittedReply(local: LocalAdmission[]): number[] {
+  const reply = [CHECK_ADMITTED, 0];
+  for (const admission of local) reply.push(admission.used, admission.resetMs);
+  return reply;
 }
 
 interface MemoryWindow {
@@ -256,6 +657,8 @@ export class MemoryCombinedChecks implements CombinedChecks {
   }
 
   async flush(): Promise<void> {}
+
+  async close(): Promise<void> {}
 
   private checkNow(windowKeys: string[], windowArgs: number[], units: number, sets: string[], setLimits: number[], member: string): number[] {
     const now = Date.now();

@@ -6,7 +6,7 @@ import type { LimitDecision, LimitPrincipal, LimitRejection, LimitScope, LimitSt
 import { MemoryLeaseStore, RedisLeaseStore, type LeaseSlot, type LeaseStore } from './lease-store';
 import type { LimitName } from './limits.schema';
 import { QUOTA_KEY_TTL_SECONDS, monthBounds, utcMonth } from './monthly-quota';
-import { MemoryCombinedChecks, RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED, type CombinedChecks } from './combined-checks';
+import { MemoryCombinedChecks, RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED, type CombinedChecks, type WindowLeaseOptions } from './combined-checks';
 
 export const DEFAULT_LIMITS_KEY_PREFIX = 'sb:limits:';
 const RATE_WINDOW_SECONDS = 60;
@@ -37,6 +37,12 @@ export interface LimiterOptions {
   /** When Redis cannot be asked: `open` admits (default), `closed` refuses with reason store-unavailable. */
   failureMode?: LimiterFailureMode;
   leaseTtlMs?: number;
+  /**
+   * With Redis: admit per-minute windows and the monthly quota from blocks of units this node
+   * leases (no command per check while far from the limit), exact across nodes (default on).
+   * Off: every check asks Redis. See docs/limits-and-metering.md.
+   */
+  leases?: boolean;
   /** Called on every failed store operation, e.g. to count it in a metric. */
   onStoreError?: (error: Error, limit: LimitName) => void;
   logger?: Logger;
@@ -117,7 +123,12 @@ export class Limiter {
     if (options.redis) {
       const ttlMs = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
       this.leases = new RedisLeaseStore(options.redis, ttlMs);
-      this.checks = new RedisCombinedChecks(options.redis, ttlMs, (error) => this.recordStoreError(error, 'concurrentToolCalls'));
+      this.checks = new RedisCombinedChecks(
+        options.redis,
+        ttlMs,
+        (error) => this.recordStoreError(error, 'concurrentToolCalls'),
+        options.leases === false ? undefined : this.windowLeaseOptions(options.redis),
+      );
       this.renewTimer = setInterval(() => void this.renewLeases(), ttlMs / LEASE_RENEWALS_PER_TTL);
       this.renewTimer.unref();
     } else {
@@ -125,6 +136,22 @@ export class Limiter {
       this.leases = leases;
       this.checks = new MemoryCombinedChecks(leases);
     }
+  }
+
+  private windowLeaseOptions(redis: Redis): WindowLeaseOptions {
+    return {
+      nodeId: this.callPrefix.slice('call:'.length, -1),
+      nodesKey: `${this.keyPrefix}lease-nodes`,
+      reclaimChannel: `${this.keyPrefix}leases:reclaim`,
+      returnedChannel: `${this.keyPrefix}leases:returned`,
+      // Subscribed connections queue their SUBSCRIBE until connected and re-subscribe by themselves.
+      subscriber: redis.duplicate({
+        enableOfflineQueue: true,
+        commandTimeout: undefined,
+        enableAutoPipelining: false,
+        connectionName: redis.options.connectionName && `${redis.options.connectionName}-leases`,
+      }),
+    };
   }
 
   /**
@@ -168,7 +195,7 @@ export class Limiter {
   async close(): Promise<void> {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.held.clear();
-    await this.checks.flush();
+    await this.checks.close();
   }
 
   /** A request's windows, or a tool call's windows, quota and lease: one Redis command with Redis. */
@@ -181,7 +208,9 @@ export class Limiter {
     const member = leaseScopes.length > 0 ? this.callPrefix + (this.callSeq++).toString(36) : '';
     let reply: number[];
     try {
-      reply = await checks.check(windowKeys, plan.windowArgs, units, plan.sets, plan.setLimits, member);
+      // A tool call goes to Redis for its in-flight lease anyway: its request windows' blocks top up on the way.
+      const topUps = kind === 'toolCall' ? this.plan(principal, 'request') : undefined;
+      reply = await checks.check(windowKeys, plan.windowArgs, units, plan.sets, plan.setLimits, member, topUps && { keys: topUps.windowKeys, args: topUps.windowArgs });
     } catch (error) {
       for (const name of plan.names) this.recordStoreError(error as Error, name);
       if (this.failureMode === 'open') return { allowed: true };

@@ -69,12 +69,13 @@ export async function startLimitsAndMetering(
   });
   const telemetry = new GatewayTelemetry(metrics);
 
-  const limiterRedis = options.redis ? await connectLimiterRedis(options.redis.url, config.nodeId, metrics, logger) : undefined;
+  const limiterRedis = options.redis ? await connectLimiterRedis(options.redis.url, config.nodeId, config.limits.commandTimeoutMs, metrics, logger) : undefined;
   const limiter = new Limiter({
     redis: limiterRedis,
     keyPrefix: options.redis?.limitsKeyPrefix,
     defaults: config.limits.defaults,
     failureMode: config.limits.failureMode,
+    leases: config.limits.leases,
     logger,
     onStoreError: () => metrics.limitsStoreErrors.inc(),
   });
@@ -125,8 +126,8 @@ function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, opti
  * The limiter's own connection: no offline queue and a short command timeout, so a check during
  * an outage fails at once (and the failure mode decides) instead of waiting for Redis.
  */
-async function connectLimiterRedis(redisUrl: string, nodeId: string, metrics: GatewayMetrics, logger: Logger): Promise<Redis> {
-  const redis = new Redis(redisUrl, { ...LIMITER_REDIS_OPTIONS, connectionName: `${nodeId}:${LIMITS_CONNECTION}` });
+async function connectLimiterRedis(redisUrl: string, nodeId: string, commandTimeout: number, metrics: GatewayMetrics, logger: Logger): Promise<Redis> {
+  const redis = new Redis(redisUrl, { ...LIMITER_REDIS_OPTIONS, commandTimeout, connectionName: `${nodeId}:${LIMITS_CONNECTION}` });
   const up = metrics.redisConnectionUp.labels(LIMITS_CONNECTION);
   up.set(0);
   redis.on('ready', () => up.set(1));

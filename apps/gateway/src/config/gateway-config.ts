@@ -15,7 +15,7 @@ import {
 } from '@switchboard/config';
 import type { ConfiguredSecrets } from '@switchboard/secrets';
 import { TENANT_TOKEN_MAX_TTL_SECONDS } from '@switchboard/api-keys';
-import { limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
+import { LIMITER_REDIS_OPTIONS, limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
 import { DEFAULT_GATEWAY_METRICS_PORT } from '@switchboard/metrics';
 
 /** The MCP SDK's own default (sseKeepAlive.ts): proxies commonly drop streams idle for 30-60 s. */
@@ -106,6 +106,10 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   GENERATE_SECRETS: booleanFlag(true),
   ...limitDefaultsEnvSchema.shape,
   LIMITS_FAILURE_MODE: z.enum(['open', 'closed']).default('open'),
+  /** Per-minute windows and the quota admitted from node-local blocks leased from Redis (docs/limits-and-metering.md). */
+  LIMITS_LEASES: booleanFlag(true),
+  /** A limits check Redis has not answered in this long fails (open or closed, by LIMITS_FAILURE_MODE). */
+  LIMITS_COMMAND_TIMEOUT_MS: positiveMs(LIMITER_REDIS_OPTIONS.commandTimeout),
   GATEWAY_METRICS_PORT: metricsPort(DEFAULT_GATEWAY_METRICS_PORT),
   GATEWAY_METRICS_HOST: z.string().optional(),
   HOSTED_MAX_PER_NODE: z.coerce.number().int().positive().default(DEFAULT_HOSTED_MAX_PER_NODE),
@@ -158,7 +162,7 @@ export interface GatewayConfig {
     /** Unread answer bytes a session's client may leave before the session is closed. */
     maxBufferedBytes: number;
   };
-  limits: { defaults: Limits; failureMode: LimiterFailureMode };
+  limits: { defaults: Limits; failureMode: LimiterFailureMode; leases: boolean; commandTimeoutMs: number };
   /** Undefined with GATEWAY_METRICS_PORT=off. */
   metrics: { port: number; host: string } | undefined;
   hosted: { maxPerNode: number; maxPerTenant: number; idleTimeoutMs: number; startTimeoutMs: number; restartBackoff: { initialMs: number; maxMs: number } };
@@ -205,7 +209,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxListenersPerTenant: vars.MAX_LISTENERS_PER_TENANT,
       maxBufferedBytes: vars.SESSION_MAX_BUFFERED_BYTES,
     },
-    limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE },
+    limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE, leases: vars.LIMITS_LEASES, commandTimeoutMs: vars.LIMITS_COMMAND_TIMEOUT_MS },
     metrics: vars.GATEWAY_METRICS_PORT === null ? undefined : { port: vars.GATEWAY_METRICS_PORT, host: vars.GATEWAY_METRICS_HOST ?? vars.HOST },
     hosted: {
       maxPerNode: vars.HOSTED_MAX_PER_NODE,

@@ -43,7 +43,17 @@ describe('limits and metrics of three gateway processes sharing one Redis', () =
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    cluster = await startCluster('limits', { nodes: NODES, env: { GATEWAY_METRICS_PORT: '0', LIMIT_CONCURRENT_SESSIONS: 'unlimited' } });
+    cluster = await startCluster('limits', {
+      nodes: NODES,
+      env: {
+        GATEWAY_METRICS_PORT: '0',
+        LIMIT_CONCURRENT_SESSIONS: 'unlimited',
+        // Leased window blocks (the default, named here): nodes admit from their own blocks and still share one exact budget.
+        LIMITS_LEASES: 'true',
+        // A check stalled past 500 ms on a loaded test machine fails open and admits one more than the limit.
+        LIMITS_COMMAND_TIMEOUT_MS: '5000',
+      },
+    });
   });
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((c) => disconnect(c)));
@@ -78,6 +88,21 @@ describe('limits and metrics of three gateway processes sharing one Redis', () =
     expect(Number(headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     expect(await sumOverNodes(cluster, 'switchboard_gateway_rate_limit_rejections_total{scope="tenant",limit="requestsPerMinute"')).toBe(refused.length);
+  });
+
+  it('admits exactly the limit when one node’s traffic stops and another node takes all of it, one request at a time', async () => {
+    const { token } = await tenantWithLimits('rpm-moves', { requestsPerMinute: REQUESTS_PER_MINUTE });
+    const post = async (node: number) => {
+      const response = await rawPost(`${cluster.nodes[node]!.url}/t/rpm-moves/mcp`, token, initialize);
+      await response.text();
+      return response.status;
+    };
+    // Node 0 leases a block for its first request, then gets nothing more: node 1 must still get the rest.
+    const statuses = [await post(0)];
+    for (let i = 0; i < REQUESTS_PER_MINUTE + 10; i++) statuses.push(await post(1));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(REQUESTS_PER_MINUTE);
+    expect(statuses.slice(0, REQUESTS_PER_MINUTE).every((s) => s === 200)).toBe(true);
+    expect(await post(2)).toBe(429);
   });
 
   it('shares the tool-call budget too: sessions on different nodes together get exactly the tenant’s tool calls per minute', async () => {

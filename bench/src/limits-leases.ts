@@ -1,0 +1,190 @@
+// `npm run bench:limits`: what leased window blocks save, and that they stay exact.
+// A private redis-server on a loopback port (ended by pid at the end), so INFO commandstats sees
+// only the limiters' commands. Two parts, leases on and off:
+//   (a) Redis commands per tool call far from any limit: the gateway's sequence per call (the
+//       POST's request check, the tool call's windows + in-flight lease, the release), 16 callers
+//       and 1 caller, counted as the EVALSHA/EVAL calls in commandstats (the limiter sends nothing
+//       else; commands run inside a script are counted there too, so those are left out).
+//   (b) How many of 90 requests three limiter instances (three nodes) admit against a shared
+//       60/min, for several spreads of the traffic over the nodes.
+//   npm run bench:limits              full run
+//   npm run bench:limits -- --quick   smoke run
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { LIMITER_REDIS_OPTIONS, Limiter, type LimitDecision, type LimitPrincipal } from '@switchboard/limits';
+import { freePort } from '@switchboard/testing';
+
+const QUICK = process.argv.includes('--quick');
+const CALLS = QUICK ? 2_000 : 20_000;
+const WARM_UP_CALLS = 500;
+const NODES = 3;
+const LIMIT = 60;
+const ATTEMPTS = 90;
+/** Far from any limit: per-minute windows that never run out in a run, the in-flight cap at its default. */
+const FAR = 1_000_000_000;
+
+interface Case {
+  name: string;
+  principal: () => LimitPrincipal;
+}
+
+const cases: Case[] = [
+  {
+    name: 'default shape (tenant windows, in-flight cap 20)',
+    principal: () => ({ tenantId: randomUUID(), keyId: randomUUID(), tenantLimits: { requestsPerMinute: FAR, toolCallsPerMinute: FAR, concurrentToolCalls: 20 } }),
+  },
+  {
+    name: 'key + tenant scopes + monthly quota',
+    principal: () => ({
+      tenantId: randomUUID(),
+      keyId: randomUUID(),
+      tenantLimits: { requestsPerMinute: FAR, toolCallsPerMinute: FAR, concurrentToolCalls: 20, monthlyToolCalls: FAR },
+      keyLimits: { requestsPerMinute: FAR - 1, toolCallsPerMinute: FAR - 1, concurrentToolCalls: 19 },
+    }),
+  },
+];
+
+async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      break;
+    } catch {
+      probe.disconnect();
+      if (attempt > 100) throw new Error('redis-server did not start');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(child.pid!, 'SIGTERM');
+    await exited;
+  };
+  return { url, stop };
+}
+
+async function connect(url: string): Promise<Redis> {
+  const redis = new Redis(url, LIMITER_REDIS_OPTIONS);
+  redis.on('error', () => undefined);
+  await new Promise((resolve) => redis.once('ready', resolve));
+  return redis;
+}
+
+/** Client commands since the last reset: the limiter sends only scripts during a run. */
+async function scriptCalls(admin: Redis): Promise<number> {
+  const stats = await admin.info('commandstats');
+  let calls = 0;
+  for (const match of stats.matchAll(/^cmdstat_(evalsha|eval|evalsha_ro|eval_ro):calls=(\d+)/gm)) calls += Number(match[2]);
+  return calls;
+}
+
+async function oneCall(limiter: Limiter, principal: LimitPrincipal): Promise<void> {
+  const request = await limiter.consumeRequest(principal);
+  if (!request.allowed) throw new Error(`request refused: ${request.limit}`);
+  const call = await limiter.admitToolCall(principal);
+  if (!call.allowed) throw new Error(`tool call refused: ${call.limit}`);
+  // As the gateway does: the answer does not wait for the slot to be given back.
+  void call.release?.();
+}
+
+async function drive(limiter: Limiter, principal: LimitPrincipal, calls: number, callers: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next++ < calls) await oneCall(limiter, principal);
+  };
+  await Promise.all(Array.from({ length: callers }, worker));
+}
+
+async function commandsPerCall(url: string, admin: Redis, leases: boolean, principal: LimitPrincipal, callers: number): Promise<number> {
+  const redis = await connect(url);
+  const limiter = new Limiter({ redis, keyPrefix: `sb:bench:${randomUUID()}:limits:`, leases });
+  await drive(limiter, principal, WARM_UP_CALLS, callers);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await admin.config('RESETSTAT');
+  await drive(limiter, principal, CALLS, callers);
+  // Releases may be sent just after the last call returns.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const calls = await scriptCalls(admin);
+  await limiter.close();
+  redis.disconnect();
+  return calls / CALLS;
+}
+
+type Spread = (i: number) => number;
+const spreads: { name: string; pick: Spread; concurrent?: boolean }[] = [
+  { name: 'round-robin, one at a time', pick: (i) => i % NODES },
+  { name: 'skewed 16:3:1, one at a time', pick: (i) => (i % 20 < 16 ? 0 : i % 20 < 19 ? 1 : 2) },
+  { name: 'node 0 for 10, then all to node 1', pick: (i) => (i < 10 ? 0 : 1) },
+  { name: 'node 0 for 1, then all to node 2', pick: (i) => (i < 1 ? 0 : 2) },
+  { name: 'all 90 at once, round-robin', pick: (i) => i % NODES, concurrent: true },
+];
+
+async function admittedOf(nodes: Limiter[], spread: (typeof spreads)[number]): Promise<number> {
+  const principal: LimitPrincipal = { tenantId: randomUUID(), keyId: randomUUID(), tenantLimits: { requestsPerMinute: LIMIT } };
+  let decisions: LimitDecision[];
+  if (spread.concurrent) {
+    decisions = await Promise.all(Array.from({ length: ATTEMPTS }, (_, i) => nodes[spread.pick(i)].consumeRequest(principal)));
+  } else {
+    decisions = [];
+    for (let i = 0; i < ATTEMPTS; i++) decisions.push(await nodes[spread.pick(i)].consumeRequest(principal));
+  }
+  return decisions.filter((d) => d.allowed).length;
+}
+
+async function main(): Promise<void> {
+  const server = await startRedis();
+  const admin = new Redis(server.url);
+  try {
+    console.log(`Redis commands per tool call, far from any limit (${CALLS} calls; request check + tool call check + release)`);
+    console.log('| Limits | callers | leases off | leases on |');
+    console.log('|---|---|---|---|');
+    for (const { name, principal } of cases) {
+      for (const callers of [16, 1]) {
+        const off = await commandsPerCall(server.url, admin, false, principal(), callers);
+        const on = await commandsPerCall(server.url, admin, true, principal(), callers);
+        console.log(`| ${name} | ${callers} | ${off.toFixed(3)} | ${on.toFixed(3)} |`);
+      }
+    }
+
+    console.log(`\nAdmitted of ${ATTEMPTS} requests against a shared ${LIMIT}/min, ${NODES} limiter instances`);
+    console.log('| Spread | leases off | leases on |');
+    console.log('|---|---|---|');
+    const connections: Redis[] = [];
+    const nodesFor = async (leases: boolean) => {
+      const prefix = `sb:bench:${randomUUID()}:limits:`;
+      return Promise.all(
+        Array.from({ length: NODES }, async () => {
+          const redis = await connect(server.url);
+          connections.push(redis);
+          return new Limiter({ redis, keyPrefix: prefix, leases });
+        }),
+      );
+    };
+    const off = await nodesFor(false);
+    const on = await nodesFor(true);
+    for (const spread of spreads) console.log(`| ${spread.name} | ${await admittedOf(off, spread)} | ${await admittedOf(on, spread)} |`);
+    await Promise.all([...off, ...on].map((l) => l.close()));
+    for (const c of connections) c.disconnect();
+  } finally {
+    admin.disconnect();
+    await server.stop();
+  }
+}
+
+// Ends the process itself: after a failure, connections of the limiters would keep reconnecting.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
