@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { outboundNetwork } from '@switchboard/plugin-net';
 import { isSecretSchema } from '@switchboard/plugin-sdk';
-import remote, { Upstreams } from './index';
+import remote, { MAX_UPSTREAM_HEADERS, Upstreams } from './index';
 
 const logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -12,10 +12,12 @@ const logger = { debug() {}, info() {}, warn() {}, error() {} };
 describe('remote-mcp plugin', () => {
   let server: Server;
   let hits = 0;
+  let lastHeaders: IncomingHttpHeaders = {};
   let upstreams: Upstreams;
   beforeAll(async () => {
-    server = createServer((_req, res) => {
+    server = createServer((req, res) => {
       hits++;
+      lastHeaders = req.headers;
       res.writeHead(500).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -53,5 +55,57 @@ describe('remote-mcp plugin', () => {
     expect(own.size).toBe(0);
     await expect(listTools(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, own)).rejects.toThrow(/shutting down/);
     expect(hits).toBe(0);
+  });
+
+  describe('static headers', () => {
+    const url = 'https://mcp.example.test/mcp';
+    const parse = (extra: Record<string, unknown>) => remote.config!.safeParse({ url, ...extra });
+    const problems = (extra: Record<string, unknown>) => {
+      const result = parse(extra);
+      return result.success ? [] : result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    };
+
+    it('declares the headers secret, so they are stored encrypted and never returned', () => {
+      expect(isSecretSchema(remote.config!.shape.headers)).toBe(true);
+    });
+
+    it('accepts ordinary headers, Authorization included when no bearer token is set', () => {
+      expect(parse({ headers: { 'X-Api-Key': 'k-123', Authorization: 'Basic dTpw' } }).success).toBe(true);
+    });
+
+    it('refuses hop-by-hop, framing and MCP transport headers, naming the header', () => {
+      for (const name of ['Connection', 'transfer-encoding', 'Host', 'Content-Length', 'Mcp-Session-Id', 'MCP-Protocol-Version', 'Upgrade', 'traceparent']) {
+        expect(problems({ headers: { [name]: 'x' } })).toEqual([{ path: `headers.${name}`, message: expect.stringMatching(new RegExp(`^${name} cannot be configured`)) }]);
+      }
+    });
+
+    it('refuses names that are not HTTP tokens and values that could inject a header', () => {
+      expect(problems({ headers: { 'X Bad': 'x' } })).toEqual([{ path: 'headers.X Bad', message: expect.stringMatching(/token characters/) }]);
+      expect(problems({ headers: { 'X-Evil': 'a\r\nX-Injected: 1' } })).toEqual([{ path: 'headers.X-Evil', message: expect.stringMatching(/control characters/) }]);
+      expect(problems({ headers: { 'X-A': 'x', 'x-a': 'y' } })).toEqual([{ path: 'headers.x-a', message: expect.stringMatching(/given twice/) }]);
+    });
+
+    it('caps the number and the size of the headers', () => {
+      const many = Object.fromEntries(Array.from({ length: MAX_UPSTREAM_HEADERS + 1 }, (_, i) => [`X-H${i}`, 'v']));
+      expect(problems({ headers: many })).toEqual([{ path: 'headers', message: `at most ${MAX_UPSTREAM_HEADERS} headers` }]);
+      expect(problems({ headers: { 'X-Big': 'v'.repeat(9_000) } })).toEqual([{ path: 'headers.X-Big', message: 'at most 8192 characters' }]);
+      const large = Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`X-L${i}`, 'v'.repeat(8_000)]));
+      expect(problems({ headers: large })).toEqual([{ path: 'headers', message: expect.stringMatching(/together at most/) }]);
+    });
+
+    it('refuses an Authorization header beside a bearer token', () => {
+      expect(problems({ bearerToken: 't', headers: { authorization: 'Basic dTpw' } })).toEqual([{ path: 'headers', message: expect.stringMatching(/bearerToken/) }]);
+    });
+
+    it('sends the headers and the bearer token on the upstream requests', async () => {
+      const own = await remote.setup!({ logger, outbound: outboundNetwork({ allow: ['127.0.0.1/32'] }) });
+      try {
+        const config = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, transport: 'streamable-http' as const, bearerToken: 'tok', headers: { 'X-Api-Key': 'k-123' } };
+        await expect(remote.listTools!({ tenant: { id: 't1' }, config, state: own, signal: AbortSignal.timeout(5_000), listChanged: () => undefined })).rejects.toThrow(/Upstream MCP server error/);
+        expect(lastHeaders).toMatchObject({ 'x-api-key': 'k-123', authorization: 'Bearer tok' });
+      } finally {
+        await remote.close!(own);
+      }
+    });
   });
 });
