@@ -3,6 +3,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import type { ApiContext } from './common/api-context';
+import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './common/core.module';
 import { HealthModule } from './health/health.module';
 import { OAuthModule } from './oauth/oauth.module';
@@ -30,6 +31,7 @@ export class AppModule {
         PluginsModule,
         ServerTemplatesModule,
         SessionsModule,
+        ClusterModule,
         UsageModule,
       ],
     };

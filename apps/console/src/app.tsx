@@ -2,7 +2,13 @@ import { useEffect, useState } from 'react';
 import { ApiFailure, createApiClient, type ApiClient } from './api/client';
 import { useHashRoute, navigate } from './lib/hash-route';
 import type { TokenScope } from './lib/token-scope';
+import { PageHeading } from './components/ui';
+import type { PlatformPage } from './lib/hash-route';
+import { NodesPage } from './pages/nodes-page';
 import { PlatformAuditPage } from './pages/platform-audit-page';
+import { PlatformSessionsPage } from './pages/platform-sessions-page';
+import { ServerTemplatesPage } from './pages/server-templates-page';
+import { UsageJobsPage } from './pages/usage-jobs-page';
 import { SignInPage } from './pages/sign-in-page';
 import { TenantPage } from './pages/tenant-page';
 import { TenantsPage } from './pages/tenants-page';
@@ -24,7 +30,8 @@ export function App() {
   const route = useHashRoute();
 
   useEffect(() => {
-    if (session?.scope.kind === 'tenant' && route.name !== 'tenant') navigate(`/tenants/${session.scope.tenantId}`);
+    // A tenant admin's home is its tenant; platform pages show "not found" (the API refuses them too).
+    if (session?.scope.kind === 'tenant' && route.name === 'tenants') navigate(`/tenants/${session.scope.tenantId}`);
   }, [session, route]);
 
   if (!session) {
@@ -67,9 +74,11 @@ export function App() {
               <a href="#/" aria-current={route.name === 'tenants' ? 'page' : undefined}>
                 Tenants
               </a>
-              <a href="#/audit" aria-current={route.name === 'audit' ? 'page' : undefined}>
-                Platform audit log
-              </a>
+              {PLATFORM_NAV.map(([page, label]) => (
+                <a key={page} href={`#/${page}`} aria-current={route.name === 'platform' && route.page === page ? 'page' : undefined}>
+                  {label}
+                </a>
+              ))}
             </>
           ) : (
             <a href={`#/tenants/${session.scope.tenantId}`}>My tenant</a>
@@ -83,12 +92,52 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {route.name === 'tenant' ? (
           <TenantPage key={route.tenant} api={session.api} tenantRef={route.tenant} view={route.view} scope={session.scope} />
-        ) : session.scope.kind === 'platform' && route.name === 'audit' ? (
-          <PlatformAuditPage api={session.api} />
-        ) : session.scope.kind === 'platform' ? (
+        ) : session.scope.kind !== 'platform' ? (
+          route.name === 'tenants' ? null : <NotFoundPage home={`#/tenants/${session.scope.tenantId}`} />
+        ) : route.name === 'platform' ? (
+          <PlatformPageView key={`${route.page}/${route.node ?? ''}`} api={session.api} page={route.page} node={route.node} />
+        ) : route.name === 'not-found' ? (
+          <NotFoundPage home="#/" />
+        ) : (
           <TenantsPage api={session.api} />
-        ) : null}
+        )}
       </main>
+    </>
+  );
+}
+
+const PLATFORM_NAV: [PlatformPage, string][] = [
+  ['sessions', 'Live sessions'],
+  ['nodes', 'Cluster nodes'],
+  ['usage-jobs', 'Usage jobs'],
+  ['templates', 'Server templates'],
+  ['audit', 'Platform audit log'],
+];
+
+function PlatformPageView({ api, page, node }: { api: ApiClient; page: PlatformPage; node?: string }) {
+  switch (page) {
+    case 'audit':
+      return <PlatformAuditPage api={api} />;
+    case 'sessions':
+      return <PlatformSessionsPage api={api} node={node} />;
+    case 'nodes':
+      return <NodesPage api={api} />;
+    case 'usage-jobs':
+      return <UsageJobsPage api={api} />;
+    case 'templates':
+      return <ServerTemplatesPage api={api} />;
+  }
+}
+
+/** A route that does not exist, or a platform page opened by a tenant admin. */
+function NotFoundPage({ home }: { home: string }) {
+  return (
+    <>
+      <PageHeading>Page not found</PageHeading>
+      <p className="error" role="alert">
+        Not found.
+      </p>
+      <a href={home}>Back to the start page</a>
     </>
   );
 }

@@ -8,7 +8,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Client as PgClient } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { USAGE_QUEUE_NAME } from '@switchboard/metering';
+import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, testRedisUrl, waitForHttp, type TestDatabase } from '@switchboard/testing';
 
 // The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
 // test Postgres database: jest's global setup has built dist/ and dist/console. Everything the
@@ -105,7 +108,9 @@ describe('web console (Chromium, real platform)', () => {
     }
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+    // The platform drains its sessions before it exits: on a machine busy with other suites that
+    // can pass jest's default 30 s for a hook.
+  }, 60_000);
 
   afterEach(() => {
     expect(cspErrors).toEqual([]);
@@ -323,6 +328,19 @@ describe('web console (Chromium, real platform)', () => {
       expect(await accessibilityProblems(page)).toEqual([]);
       await page.screenshot({ path: path.join(screenshots, 'sessions.png'), fullPage: true });
 
+      // Embedded mode (one process, no Redis): the platform pages read the in-process gateway.
+      await page.getByRole('link', { name: 'Cluster nodes' }).click();
+      await page.getByRole('heading', { name: 'Cluster nodes', level: 1 }).waitFor();
+      await page.getByText('Embedded mode (npm start)').waitFor();
+      const nodeRow = page.getByRole('row', { name: /up in this process 1 sessions on / });
+      await nodeRow.waitFor();
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await nodeRow.getByRole('link').click();
+      await page.getByRole('row', { name: new RegExp(`^ops-co ${sessionId.replace(/[.]/g, '\\.')}`) }).waitFor();
+      await page.goBack();
+      await page.goBack();
+      await page.getByRole('heading', { name: 'Sessions: Ops Co', level: 1 }).waitFor();
+
       await row.getByRole('button', { name: 'End' }).click();
       await row.getByRole('button', { name: `End session ${sessionId}` }).click();
       await page.getByText(`Session ${sessionId} ended.`).waitFor();
@@ -462,6 +480,247 @@ describe('web console (Chromium, real platform)', () => {
     await page.close();
   }, 90_000);
 
+  it('rotates a key with a grace period: the new secret shown once with its snippets, the old key working until it expires', async () => {
+    const platformToken = await mintToken();
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/ops-co'));
+    await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
+
+    // A key with a limit of its own: the API's error appears beside the limit's box first.
+    await page.getByLabel('Key name').fill('deploy-bot');
+    await page.getByText('Limits for this key (optional)').click();
+    const issueForm = page.locator('form', { has: page.getByLabel('Key name') });
+    await issueForm.getByLabel('Tool calls per minute', { exact: true }).fill('0');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    await issueForm.locator('.field-invalid', { has: page.getByLabel('Tool calls per minute', { exact: true }) }).getByText(/too small/i).waitFor();
+    expect(await issueForm.getByLabel('Tool calls per minute', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await issueForm.getByLabel('Tool calls per minute', { exact: true }).fill('30');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    const firstIssue = page.locator('.issued');
+    const oldSecret = (await firstIssue.locator('.copy-row', { hasText: 'Secret' }).locator('code').textContent())!;
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    const oldCard = page.locator('.card', { hasText: 'deploy-bot' });
+    await oldCard.getByText('limits: 30 tool calls/min').waitFor();
+
+    // Rotate: a grace period out of bounds is refused beside its field.
+    await oldCard.getByRole('button', { name: 'Rotate' }).click();
+    const rotateForm = page.getByRole('form', { name: 'Rotate deploy-bot' });
+    await rotateForm.getByLabel('Grace period (seconds)').fill('999999999');
+    await rotateForm.getByRole('button', { name: 'Rotate deploy-bot' }).click();
+    await rotateForm.locator('.field-invalid', { has: page.getByLabel('Grace period (seconds)') }).getByText(/too big/i).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await rotateForm.getByLabel('Grace period (seconds)').fill('600');
+    const before = Date.now();
+    await rotateForm.getByRole('button', { name: 'Rotate deploy-bot' }).click();
+    const rotated = page.locator('.issued');
+    await rotated.getByRole('heading', { name: 'Key deploy-bot rotated: copy the new key now' }).waitFor();
+    const after = Date.now();
+    const newSecret = (await rotated.locator('.copy-row', { hasText: 'Secret' }).locator('code').textContent())!;
+    expect(newSecret).toMatch(/^sbk_/);
+    expect(newSecret).not.toBe(oldSecret);
+    const mcpUrl = (await rotated.locator('.copy-row', { hasText: 'MCP URL (Streamable HTTP)' }).locator('code').textContent())!;
+    expect(mcpUrl).toBe(`${gateway}/t/ops-co/mcp`);
+    // The same snippets as on issue, with the new secret in them.
+    expect(await rotated.locator('pre').first().textContent()).toContain(newSecret);
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api });
+    await rotated.getByRole('button', { name: 'Copy secret' }).click();
+    await rotated.getByText('Copied.').waitFor();
+    expect(await page.evaluate(() => (globalThis as unknown as BrowserGlobals).navigator.clipboard.readText())).toBe(newSecret);
+
+    // The old key is listed as expiring at the end of the grace period; the new one has its limits.
+    const expiring = page.locator('.card', { hasText: 'deploy-bot' }).filter({ hasText: 'expires at' });
+    await expiring.waitFor();
+    await page.locator('.card', { hasText: 'deploy-bot' }).filter({ hasText: 'rotated' }).getByText('limits: 30 tool calls/min').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'key-rotation.png'), fullPage: true });
+    const keys = (await (await fetch(`${api}/v1/tenants/ops-co/api-keys?limit=100`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as {
+      items: { name: string; status: string; expiresAt: string | null; rotatedFromId: string | null; limits: unknown }[];
+    };
+    const oldKey = keys.items.find((key) => key.name === 'deploy-bot' && !key.rotatedFromId)!;
+    const newKey = keys.items.find((key) => key.name === 'deploy-bot' && key.rotatedFromId)!;
+    expect(oldKey.status).toBe('active');
+    expect(Date.parse(oldKey.expiresAt!)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 600_000);
+    expect(Date.parse(oldKey.expiresAt!)).toBeLessThanOrEqual(after + 600_000);
+    expect(newKey.limits).toEqual({ toolCallsPerMinute: 30 });
+    // During the grace period both secrets open a session at the gateway.
+    for (const secret of [oldSecret, newSecret]) {
+      const client = new Client({ name: 'console-e2e-rotation', version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+      await client.close();
+    }
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    expect(await page.content()).not.toContain(newSecret);
+    await page.close();
+  }, 90_000);
+
+  it("edits a tenant's limits with the API's field errors beside the fields; a tenant admin reads them and cannot change them", async () => {
+    const platformToken = await mintToken();
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/ops-co'));
+    await page.getByRole('link', { name: 'Limits', exact: true }).click();
+    await page.getByRole('heading', { name: 'Limits: Ops Co', level: 1 }).waitFor();
+    const form = page.getByRole('form', { name: 'Tenant limits' });
+    await form.getByLabel('Tool calls per minute', { exact: true }).fill('1.5');
+    await form.getByLabel('Tool calls per month (UTC)', { exact: true }).fill('0');
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.locator('.field-invalid', { has: page.getByLabel('Tool calls per minute', { exact: true }) }).locator('.field-error').waitFor();
+    await form.locator('.field-invalid', { has: page.getByLabel('Tool calls per month (UTC)', { exact: true }) }).getByText(/too small/i).waitFor();
+    expect(await form.getByLabel('Tool calls per minute', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    expect(((await (await fetch(`${api}/v1/tenants/ops-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { limits: unknown }).limits).toEqual({});
+
+    await form.getByLabel('Tool calls per minute', { exact: true }).fill('120');
+    await form.getByLabel('Tool calls per month (UTC)', { exact: true }).fill('50000');
+    await form.getByLabel('No limit on open sessions at once').check();
+    expect(await form.getByLabel('Open sessions at once', { exact: true }).isDisabled()).toBe(true);
+    await form.getByRole('button', { name: 'Save limits' }).click();
+    await form.getByText('Limits saved.').waitFor();
+    const stored = (await (await fetch(`${api}/v1/tenants/ops-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { limits: unknown };
+    expect(stored.limits).toEqual({ toolCallsPerMinute: 120, monthlyToolCalls: 50000, concurrentSessions: null });
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'limits.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    await page.screenshot({ path: path.join(screenshots, 'limits-phone.png'), fullPage: true });
+    await page.close();
+
+    // A tenant admin: its own limits as a table, no form; the API refuses a change, and another tenant's key is not theirs to rotate.
+    const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
+    const tenantToken = await mintToken('--tenant', own.id);
+    const tenantPage = await openPage();
+    await signIn(tenantPage, tenantToken);
+    await tenantPage.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    await tenantPage.getByRole('link', { name: 'Limits', exact: true }).click();
+    await tenantPage.getByRole('heading', { name: 'Limits: own-co', level: 1 }).waitFor();
+    await tenantPage.getByRole('row', { name: 'Tool calls per minute platform default' }).waitFor();
+    expect(await tenantPage.getByRole('form', { name: 'Tenant limits' }).count()).toBe(0);
+    expect(await accessibilityProblems(tenantPage)).toEqual([]);
+    await tenantPage.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/ops-co/limits'));
+    await tenantPage.getByRole('heading', { name: 'Tenant not found' }).waitFor();
+    await tenantPage.close();
+    const patch = (tenant: string) =>
+      fetch(`${api}/v1/tenants/${tenant}`, { method: 'PATCH', headers: { authorization: `Bearer ${tenantToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ limits: { toolCallsPerMinute: 1_000_000 } }) });
+    expect((await patch('own-co')).status).toBe(403);
+    expect((await patch('ops-co')).status).toBe(403);
+    const opsKeys = (await (await fetch(`${api}/v1/tenants/ops-co/api-keys`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { items: { id: string }[] };
+    const rotate = await fetch(`${api}/v1/tenants/ops-co/api-keys/${opsKeys.items[0].id}/rotate`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenantToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ gracePeriodSeconds: 60 }),
+    });
+    expect(rotate.status).toBe(404);
+    expect(((await (await fetch(`${api}/v1/tenants/ops-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { limits: unknown }).limits).toEqual(stored.limits);
+  }, 90_000);
+
+  it('lets a platform admin create, edit and delete a server template with field errors beside the fields; a tenant admin finds no such page', async () => {
+    const platformToken = await mintToken();
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Server templates' }).click();
+    await page.getByRole('heading', { name: 'Server templates', level: 1 }).waitFor();
+    await page.getByText('No server templates yet').waitFor();
+
+    const form = page.getByRole('form', { name: 'New server template' });
+    await form.getByLabel('Template name').fill('Notes Server');
+    await form.getByLabel('Command').fill('/usr/bin/node');
+    await form.getByLabel('Arguments').fill('/opt/notes/index.js\n--stdio');
+    await form.getByRole('button', { name: 'Add variable' }).click();
+    await form.getByLabel('Variable 1 name').fill('PATH');
+    await form.getByRole('button', { name: 'Create template' }).click();
+    await form.locator('.field-invalid', { has: page.getByLabel('Template name') }).locator('.field-error').getByText(/kebab case/).waitFor();
+    await form.locator('.field-invalid', { has: page.getByLabel('Variable 1 name') }).getByText(/PATH is reserved/).waitFor();
+    expect(await form.getByLabel('Variable 1 name').getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await form.getByLabel('Template name').fill('notes-server');
+    await form.getByLabel('Description', { exact: true }).fill('Notes over stdio');
+    await form.getByLabel('Variable 1 name').fill('NOTES_TOKEN');
+    await form.getByLabel('Variable 1 description').fill('API token of the notes service');
+    await form.getByLabel('Required (variable 1)').check();
+    await form.getByLabel('Secret (variable 1)').check();
+    await form.getByRole('button', { name: 'Add variable' }).click();
+    await form.getByLabel('Variable 2 name').fill('STATE_FILE');
+    await form.getByLabel('Variable 2 fixed value').fill('{home}/state.json');
+    await form.getByRole('button', { name: 'Create template' }).click();
+    await page.getByText('Template notes-server created.').waitFor();
+    const card = page.getByRole('list', { name: 'Server templates' }).locator('.card', { hasText: 'notes-server' });
+    await card.getByText('/usr/bin/node /opt/notes/index.js --stdio').waitFor();
+    await card.getByText('NOTES_TOKEN (secret) (required), STATE_FILE (fixed)').waitFor();
+    const stored = await (await fetch(`${api}/v1/server-templates/notes-server`, { headers: { authorization: `Bearer ${platformToken}` } })).json();
+    expect(stored).toMatchObject({
+      description: 'Notes over stdio',
+      args: ['/opt/notes/index.js', '--stdio'],
+      env: [
+        { name: 'NOTES_TOKEN', description: 'API token of the notes service', required: true, secret: true },
+        { name: 'STATE_FILE', value: '{home}/state.json', required: false, secret: false },
+      ],
+      defaultMode: 'isolated',
+    });
+    // Tenants see it in the catalog, with the secret variable write-only.
+    const catalog = (await (await fetch(`${api}/v1/plugins`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { items: { name: string; kind: string; secretFields: string[] }[] };
+    expect(catalog.items.find((entry) => entry.name === 'notes-server')).toMatchObject({ kind: 'server-template', secretFields: ['NOTES_TOKEN'] });
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'server-templates.png'), fullPage: true });
+
+    // Edit: a fixed value on a secret variable is refused beside that value.
+    await card.getByRole('button', { name: 'Edit notes-server' }).click();
+    const edit = page.getByRole('form', { name: 'Edit notes-server' });
+    expect(await edit.getByLabel('Variable 2 fixed value').inputValue()).toBe('{home}/state.json');
+    await edit.getByLabel('Default mode').selectOption('shared');
+    await edit.getByLabel('Secret (variable 2)').check();
+    await edit.getByRole('button', { name: 'Save notes-server' }).click();
+    await edit.locator('.field-invalid', { has: page.getByLabel('Variable 2 fixed value') }).getByText(/neither secret nor required/).waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await edit.getByLabel('Secret (variable 2)').uncheck();
+    await edit.getByRole('button', { name: 'Save notes-server' }).click();
+    await page.getByText('Template notes-server saved.').waitFor();
+    await card.getByText('shared').waitFor();
+    expect(((await (await fetch(`${api}/v1/server-templates/notes-server`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { defaultMode: string }).defaultMode).toBe('shared');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Delete notes-server' }).click();
+    await page.getByText('Template notes-server deleted.').waitFor();
+    await page.getByText('No server templates yet').waitFor();
+    await page.close();
+
+    // A tenant admin: the API refuses, the console has no such page.
+    const own = (await (
+      await fetch(`${api}/v1/tenants`, { method: 'POST', headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'tpl-co', name: 'tpl-co' }) })
+    ).json()) as { id: string };
+    const tenantToken = await mintToken('--tenant', own.id);
+    const create = await fetch(`${api}/v1/server-templates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tenantToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'evil', command: '/bin/sh' }),
+    });
+    expect(create.status).toBe(403);
+    expect((await fetch(`${api}/v1/server-templates`, { headers: { authorization: `Bearer ${tenantToken}` } })).status).toBe(403);
+    const tenantPage = await openPage();
+    await signIn(tenantPage, tenantToken);
+    await tenantPage.getByRole('heading', { name: 'tpl-co', level: 1 }).waitFor();
+    await tenantPage.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/templates'));
+    await tenantPage.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    expect(await tenantPage.getByRole('form').count()).toBe(0);
+    expect(await accessibilityProblems(tenantPage)).toEqual([]);
+    await tenantPage.close();
+  }, 90_000);
+
   it("does not show a tenant admin another tenant's sessions, usage, audit log or OAuth", async () => {
     const platformToken = await mintToken();
     const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
@@ -474,10 +733,13 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'Sessions', exact: true }).click();
     await page.getByText('No live sessions').waitFor();
-    // The platform's audit log is no page for a tenant admin: the console takes it home (the API answers 403).
+    // The platform's audit log is no page for a tenant admin: "not found" (the API answers 403).
     await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/audit'));
-    await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    expect(await page.getByRole('table').count()).toBe(0);
     expect((await fetch(`${api}/v1/audit`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
+    await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/${own.id}`);
+    await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
     for (const view of ['sessions', 'usage', 'audit', 'oauth']) {
       await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/ops-co/${view}`);
       await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
@@ -513,6 +775,250 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByText('Your session ended').waitFor();
     await page.getByLabel('Admin token').waitFor();
     expect(page.url()).not.toContain('eyJ');
+    await page.close();
+  }, 90_000);
+});
+
+describe('web console platform pages on a cluster (API and a gateway node on Redis, Chromium)', () => {
+  // The production shape: the API and a gateway node as two processes sharing Postgres and Redis,
+  // so the node registers itself in Redis as every gateway does and usage goes through BullMQ.
+  let database: TestDatabase;
+  let dataDir: string;
+  let env: Record<string, string>;
+  let apiProcess: ChildProcess;
+  let gatewayProcess: ChildProcess;
+  let output = '';
+  let api: string;
+  let gateway: string;
+  let browser: Browser;
+  let context: BrowserContext;
+  const prefix = `sbtest-console-${randomBytes(3).toString('hex')}`;
+  const nodeId = `${prefix}-gw1`;
+  const cspErrors: string[] = [];
+  const clients: Client[] = [];
+
+  async function mintToken(...args: string[]): Promise<string> {
+    const { stdout } = await run(process.execPath, ['dist/apps/api/src/cli.js', 'token', ...args], { cwd: root, env });
+    return stdout.trim().split('\n').pop()!.trim();
+  }
+  async function call(token: string, method: string, route: string, body?: unknown): Promise<Response> {
+    return fetch(`${api}${route}`, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body !== undefined ? JSON.stringify(body) : undefined });
+  }
+  async function openPage(token: string): Promise<Page> {
+    const page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) cspErrors.push(message.text());
+    });
+    await page.goto(`${api}/console/`);
+    await page.getByLabel('Admin token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    return page;
+  }
+  /** A tenant with echo and a key, and an official SDK client connected through the gateway node. */
+  async function tenantWithSession(platformToken: string, slug: string): Promise<{ id: string; client: Client; sessionId: string }> {
+    const tenant = (await (await call(platformToken, 'POST', '/v1/tenants', { slug, name: slug })).json()) as { id: string };
+    expect((await call(platformToken, 'PUT', `/v1/tenants/${slug}/plugins/echo`, { enabled: true, config: {} })).status).toBe(200);
+    const issued = (await (await call(platformToken, 'POST', `/v1/tenants/${slug}/api-keys`, { name: 'laptop' })).json()) as { secret: string; urls: { streamableHttp: string } };
+    const client = new Client({ name: 'console-cluster-e2e', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(issued.urls.streamableHttp), { requestInit: { headers: { authorization: `Bearer ${issued.secret}` } } }));
+    clients.push(client);
+    return { id: tenant.id, client, sessionId: (client.transport as StreamableHTTPClientTransport).sessionId! };
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase('console_cluster_e2e');
+    dataDir = mkdtempSync(path.join(tmpdir(), 'sb-console-cluster-'));
+    cpSync(path.join(root, 'dist/console'), path.join(dataDir, 'console'), { recursive: true });
+    const [apiPort, gatewayPort] = await Promise.all([freePort(), freePort()]);
+    api = `http://127.0.0.1:${apiPort}`;
+    gateway = `http://127.0.0.1:${gatewayPort}`;
+    env = {
+      DATABASE_URL: database.url,
+      DATA_DIR: dataDir,
+      HOST: '127.0.0.1',
+      API_PORT: String(apiPort),
+      GATEWAY_PORT: String(gatewayPort),
+      API_METRICS_PORT: 'off',
+      GATEWAY_METRICS_PORT: 'off',
+      REDIS_URL: testRedisUrl(),
+      REDIS_PREFIX: prefix,
+      CLUSTER_SECRET: randomBytes(32).toString('base64'),
+      ADMIN_JWT_SECRET: randomBytes(32).toString('hex'),
+      SECRETS_KEY: randomBytes(32).toString('base64'),
+      KEY_PEPPER: randomBytes(32).toString('base64'),
+      PUBLIC_GATEWAY_URL: gateway,
+      CONSOLE_DIR: path.join(dataDir, 'console'),
+      LOG_LEVEL: 'warn',
+    };
+    await run(process.execPath, ['dist/apps/api/src/cli.js', 'migrate'], { cwd: root, env });
+    const start = (script: string, extra: Record<string, string>) => {
+      const child = spawn(process.execPath, [script], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      return child;
+    };
+    apiProcess = start('dist/apps/api/src/main.js', { NODE_ID: `${prefix}-api` });
+    gatewayProcess = start('dist/apps/gateway/src/main.js', { NODE_ID: nodeId });
+    await Promise.all([waitForHttp(`${api}/readyz`, { process: apiProcess }), waitForHttp(`${gateway}/readyz`, { process: gatewayProcess })]);
+    browser = await launchBrowser();
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(20_000);
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
+    await browser?.close();
+    for (const child of [gatewayProcess, apiProcess]) {
+      if (child && child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+    }
+    await database?.drop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    const redis = new Redis(testRedisUrl());
+    const leftovers = await redis.keys(`${prefix}:*`);
+    if (leftovers.length > 0) await redis.del(...leftovers);
+    redis.disconnect();
+  }, 60_000);
+
+  afterEach(() => {
+    expect(cspErrors).toEqual([]);
+  });
+
+  it("shows a platform admin every tenant's live sessions and the node holding them, and ends one", async () => {
+    const platformToken = await mintToken();
+    const beta = await tenantWithSession(platformToken, 'beta-co');
+    const gamma = await tenantWithSession(platformToken, 'gamma-co');
+    const page = await openPage(platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+
+    await page.getByRole('link', { name: 'Live sessions' }).click();
+    await page.getByRole('heading', { name: 'Live sessions', level: 1 }).waitFor();
+    const betaRow = page.getByRole('row', { name: new RegExp(`beta-co ${beta.sessionId.replace(/[.]/g, '\\.')}`) });
+    const gammaRow = page.getByRole('row', { name: new RegExp(`gamma-co ${gamma.sessionId.replace(/[.]/g, '\\.')}`) });
+    await betaRow.waitFor();
+    await gammaRow.getByRole('cell', { name: nodeId, exact: true }).waitFor();
+    await page.getByText('Showing 2 of 2.').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'platform-sessions.png'), fullPage: true });
+
+    // A node id the API refuses: the message is beside the field.
+    await page.getByLabel('Node', { exact: true }).fill('not a node');
+    await page.getByRole('button', { name: 'Show sessions' }).click();
+    await page.locator('.field-invalid', { has: page.getByLabel('Node', { exact: true }) }).getByText('not a node id').waitFor();
+    await page.getByLabel('Node', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Show sessions' }).click();
+
+    await gammaRow.getByRole('button', { name: 'End' }).click();
+    await gammaRow.getByRole('button', { name: `End session ${gamma.sessionId}` }).click();
+    await page.getByText(`Session ${gamma.sessionId} of gamma-co ended.`).waitFor();
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Refresh sessions' }).click();
+      return (await page.getByText('Showing 1 of 1.').count()) === 1 && (await gammaRow.count()) === 0;
+    }, 10_000, 200);
+    await expect(gamma.client.callTool({ name: 'echo__echo', arguments: { text: 'after' } })).rejects.toMatchObject({ code: 404 });
+    // The ending is in gamma's own audit log, and beta's session goes on.
+    const audit = (await (await call(platformToken, 'GET', '/v1/tenants/gamma-co/audit?action=session.terminate')).json()) as { items: { targetId: string }[] };
+    expect(audit.items.map((event) => event.targetId)).toEqual([gamma.sessionId]);
+    expect((await beta.client.callTool({ name: 'echo__echo', arguments: { text: 'still here' } })).isError).toBeFalsy();
+
+    // The node, registered by itself in Redis: up, its heartbeat renewed, one session; its count links to its sessions.
+    await page.getByRole('link', { name: 'Cluster nodes' }).click();
+    await page.getByRole('heading', { name: 'Cluster nodes', level: 1 }).waitFor();
+    const nodeRow = page.getByRole('row', { name: new RegExp(`^${nodeId} up renewed; expires in \\d+ s 1`) });
+    await nodeRow.waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'nodes.png'), fullPage: true });
+    await nodeRow.getByRole('link', { name: `1 sessions on ${nodeId}` }).click();
+    await page.getByRole('heading', { name: `Live sessions on ${nodeId}`, level: 1 }).waitFor();
+    await betaRow.waitFor();
+    expect(await page.getByLabel('Node', { exact: true }).inputValue()).toBe(nodeId);
+
+    // At a phone's width the table scrolls inside its frame, the page does not.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    await page.screenshot({ path: path.join(screenshots, 'platform-sessions-phone.png') });
+    await page.close();
+  }, 90_000);
+
+  it('lists a failed usage job, retries it and discards it', async () => {
+    const platformToken = await mintToken();
+    // What a broken producer would queue: not a usage event, so the worker fails it at once, for good.
+    const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    const queue = new Queue(USAGE_QUEUE_NAME, { connection: redis, prefix: `${prefix}:bull` });
+    try {
+      await queue.add('usage-events', { not: 'an event' }, { jobId: 'broken-batch' });
+    } finally {
+      await queue.close();
+      redis.disconnect();
+    }
+    await eventually(async () => {
+      const jobs = (await (await call(platformToken, 'GET', '/v1/usage/failed-jobs')).json()) as { items: { id: string }[] };
+      return jobs.items.some((job) => job.id === 'broken-batch');
+    }, 10_000, 200);
+
+    const page = await openPage(platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Usage jobs' }).click();
+    await page.getByRole('heading', { name: 'Failed usage jobs', level: 1 }).waitFor();
+    const row = page.getByRole('row', { name: /broken-batch Not a usage event/ });
+    await row.waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'usage-jobs.png'), fullPage: true });
+
+    await row.getByRole('button', { name: 'Retry job broken-batch' }).click();
+    await page.getByText('Job broken-batch is queued again.').waitFor();
+    // Still broken, so it fails again at once; the retry is in the platform's audit log.
+    await eventually(async () => {
+      const jobs = (await (await call(platformToken, 'GET', '/v1/usage/failed-jobs')).json()) as { items: { id: string }[] };
+      return jobs.items.some((job) => job.id === 'broken-batch');
+    }, 10_000, 200);
+    await page.getByRole('button', { name: 'Refresh jobs' }).click();
+    await row.getByRole('button', { name: 'Discard' }).click();
+    await row.getByRole('button', { name: 'Discard job broken-batch' }).click();
+    await page.getByText('Job broken-batch discarded.').waitFor();
+    await page.getByText('No failed usage jobs.').waitFor();
+    const audit = (await (await call(platformToken, 'GET', '/v1/audit?targetType=usage-job')).json()) as { items: { action: string }[] };
+    expect(audit.items.map((event) => event.action)).toEqual(['usage-job.discard', 'usage-job.retry']);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('keeps a tenant admin out of the platform pages: the API refuses them and the console shows not found', async () => {
+    const platformToken = await mintToken();
+    const delta = await tenantWithSession(platformToken, 'delta-co');
+    const token = await mintToken('--tenant', delta.id);
+    // From the attacker's side: even its own tenant's session is not its to see or end through the cluster routes.
+    for (const [method, route] of [
+      ['GET', '/v1/cluster/nodes'],
+      ['GET', '/v1/cluster/sessions'],
+      ['DELETE', `/v1/cluster/sessions/${delta.sessionId}`],
+      ['GET', '/v1/usage/failed-jobs'],
+      ['POST', '/v1/usage/failed-jobs/any-job/retry'],
+      ['DELETE', '/v1/usage/failed-jobs/any-job'],
+    ] as const) {
+      const res = await call(token, method, route);
+      expect(res.status).toBe(403);
+      expect(await res.text()).not.toContain('beta-co');
+    }
+    expect((await delta.client.callTool({ name: 'echo__echo', arguments: { text: 'untouched' } })).isError).toBeFalsy();
+
+    const page = await openPage(token);
+    await page.getByRole('heading', { name: 'delta-co', level: 1 }).waitFor();
+    expect(await page.getByRole('link', { name: 'Live sessions' }).count()).toBe(0);
+    for (const hash of ['#/sessions', `#/sessions/node/${nodeId}`, '#/nodes', '#/usage-jobs']) {
+      await page.evaluate((value) => ((globalThis as unknown as BrowserGlobals).location.hash = value), hash);
+      await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+      expect(await page.getByRole('table').count()).toBe(0);
+      expect(await page.content()).not.toContain('beta-co');
+      expect(await accessibilityProblems(page)).toEqual([]);
+      await page.evaluate((value) => ((globalThis as unknown as BrowserGlobals).location.hash = value), `#/tenants/${delta.id}`);
+      await page.getByRole('heading', { name: 'delta-co', level: 1 }).waitFor();
+    }
     await page.close();
   }, 90_000);
 });

@@ -9,7 +9,7 @@ const auditInstantSchema = instantSchema({ allowDate: true });
 /** Filters both audit routes share: what was changed and when (`[from, to)`). */
 const auditFilterSchema = pageQuerySchema.extend({
   action: actionSchema.optional(),
-  targetType: z.enum(['tenant', 'api-key', 'plugin', 'server-template', 'session', 'oauth-client', 'oauth-grant']).optional(),
+  targetType: z.enum(['tenant', 'api-key', 'plugin', 'server-template', 'session', 'oauth-client', 'oauth-grant', 'usage-job']).optional(),
   targetId: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'an id, a slug or a plugin name').optional(),
   from: auditInstantSchema.optional(),
   to: auditInstantSchema.optional(),

@@ -20,12 +20,14 @@ export type AuditAction =
   | 'plugin.uninstall'
   | 'server-template.create'
   | 'server-template.update'
-  | 'server-template.delete';
+  | 'server-template.delete'
+  | 'usage-job.retry'
+  | 'usage-job.discard';
 
 export interface AuditEntry {
   actor: string;
   action: AuditAction;
-  targetType: 'tenant' | 'api-key' | 'plugin' | 'server-template' | 'session' | 'oauth-client' | 'oauth-grant';
+  targetType: 'tenant' | 'api-key' | 'plugin' | 'server-template' | 'session' | 'oauth-client' | 'oauth-grant' | 'usage-job';
   targetId: string;
   /** Absent for platform-wide changes (server templates). */
   tenantId?: string;

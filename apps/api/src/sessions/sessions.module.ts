@@ -8,5 +8,6 @@ import { SessionsService } from './sessions.service';
   imports: [TenantsModule],
   controllers: [SessionsController],
   providers: [SessionsService, SessionDirectoryProvider],
+  exports: [SessionsService],
 })
 export class SessionsModule {}

@@ -37,17 +37,22 @@ export class SessionsService {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
     const entry = await this.read(() => this.sessions.directory.find(sessionId));
     if (!entry || entry.tenantId !== tenant.id) throw new ApiError(ApiErrorCode.SESSION_NOT_FOUND);
+    await this.end(admin, entry);
+  }
+
+  /** Records the ending under the session's tenant, then tells the nodes (the platform-wide ending uses it too). */
+  async end(admin: AdminPrincipal, entry: SessionEntry): Promise<void> {
     await this.prisma.$transaction((tx) =>
       this.audit.record(tx, {
         actor: admin.actor,
         action: 'session.terminate',
         targetType: 'session',
-        targetId: sessionId,
-        tenantId: tenant.id,
+        targetId: entry.sessionId,
+        tenantId: entry.tenantId,
         details: { node: entry.node, transport: entry.transport, keyId: entry.keyId },
       }),
     );
-    await this.events.publish({ type: 'session.terminate', sessionId });
+    await this.events.publish({ type: 'session.terminate', sessionId: entry.sessionId });
   }
 
   private async read<T>(query: () => Promise<T>): Promise<T> {
@@ -60,7 +65,7 @@ export class SessionsService {
   }
 }
 
-function sessionView(entry: SessionEntry): SessionView {
+export function sessionView(entry: SessionEntry): SessionView {
   return {
     sessionId: entry.sessionId,
     node: entry.node,

@@ -1,11 +1,10 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Database } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import {
   createUsageWorker,
   DEFAULT_USAGE_QUEUE_PREFIX,
-  failedUsageJobs,
   InProcessUsageSink,
   pruneUsageReceipts,
   UsageAggregator,
@@ -24,8 +23,15 @@ export const FIRST_RECEIPT_PRUNE_DELAY_MS = 60_000;
 /** Where usage events become UsageRecords, and what operators can see of it. */
 export interface UsagePipeline {
   readonly mode: 'embedded' | 'bullmq';
-  /** Jobs that failed every retry, newest first; always empty in embedded mode (nothing is queued). */
-  failedJobs(limit: number): Promise<FailedUsageJob[]>;
+  /** Jobs that failed every retry, newest first, from `offset`; always none in embedded mode (nothing is queued). */
+  failedJobs(offset: number, limit: number): Promise<{ jobs: FailedUsageJob[]; total: number }>;
+  /**
+   * Puts a failed job back in the queue with its retries renewed; false when no failed job has
+   * that id. Safe to repeat: the aggregator's receipts count each event once.
+   */
+  retryFailedJob(id: string): Promise<boolean>;
+  /** Deletes a failed job and its events for good; false when no failed job has that id. */
+  discardFailedJob(id: string): Promise<boolean>;
   /** For the metrics page; in embedded mode the waiting count is the in-process buffer. */
   queueStats(): Promise<UsageQueueStats>;
   /** False while the queue's Redis connection is down; always true in embedded mode. */
@@ -60,7 +66,9 @@ export function startUsagePipeline(options: UsagePipelineOptions): UsagePipeline
   const withdraw = options.embedded?.attach(sink);
   return {
     mode: 'embedded',
-    failedJobs: async () => [],
+    failedJobs: async () => ({ jobs: [], total: 0 }),
+    retryFailedJob: async () => false,
+    discardFailedJob: async () => false,
     queueStats: async () => ({ waiting: sink.stats().buffered, active: 0, delayed: 0, failed: 0, lagSeconds: 0 }),
     redisReady: () => true,
     async close() {
@@ -88,7 +96,26 @@ function bullMqPipeline(options: UsagePipelineOptions, redisUrl: string, aggrega
   };
   return {
     mode: 'bullmq',
-    failedJobs: (limit) => whenReachable(() => failedUsageJobs(queue, limit)),
+    failedJobs: (offset, limit) =>
+      whenReachable(async () => {
+        // BullMQ lists failed jobs newest first by index; an index past the end is an empty page.
+        const [jobs, total] = await Promise.all([queue.getFailed(offset, offset + limit - 1), queue.getFailedCount()]);
+        return { jobs: jobs.map(failedJobView), total };
+      }),
+    retryFailedJob: (id) =>
+      whenReachable(async () => {
+        const job = await failedJob(queue, id);
+        if (!job) return false;
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return true;
+      }),
+    discardFailedJob: (id) =>
+      whenReachable(async () => {
+        const job = await failedJob(queue, id);
+        if (!job) return false;
+        await job.remove();
+        return true;
+      }),
     queueStats: () => whenReachable(() => usageQueueStats(queue)),
     redisReady: () => connection.status === 'ready',
     async close() {
@@ -98,6 +125,25 @@ function bullMqPipeline(options: UsagePipelineOptions, redisUrl: string, aggrega
       await queue.close().catch(() => undefined);
     },
   };
+}
+
+function failedJobView(job: Job): FailedUsageJob {
+  return {
+    id: String(job.id),
+    failedReason: job.failedReason,
+    attemptsMade: job.attemptsMade,
+    queuedAt: new Date(job.timestamp),
+    failedAt: job.finishedOn ? new Date(job.finishedOn) : null,
+    // The service never shows a job's events: ids and counts are for the worker.
+    events: [],
+  };
+}
+
+/** The job, if it exists and is in the failed set: a waiting or completed job is not the operator's to retry or drop. */
+async function failedJob(queue: Queue, id: string): Promise<Job | undefined> {
+  const job = await queue.getJob(id);
+  if (!job || (await job.getState()) !== 'failed') return undefined;
+  return job;
 }
 
 function pruneReceiptsDaily(options: UsagePipelineOptions): () => void {

@@ -195,13 +195,61 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     expect((await t.request('GET', '/v1/usage/failed-jobs?limit=0', { token: t.platformToken })).body.error.details.issues[0].path).toBe('limit');
   });
 
+  it('pages failed jobs, retries one with fresh retries and discards another, audited; a tenant admin can do neither', async () => {
+    const queue = new Queue(USAGE_QUEUE_NAME, { connection: redis, prefix: t.cluster!.usageQueuePrefix });
+    try {
+      for (const jobId of ['broken-2', 'broken-3']) await queue.add('usage-events', { not: 'an event' }, { jobId });
+      await until(() => finished.has('broken-2') && finished.has('broken-3'));
+    } finally {
+      await queue.close();
+    }
+    const failed = (query: string) => t.request('GET', `/v1/usage/failed-jobs?${query}`, { token: t.platformToken });
+    const first = await failed('limit=2');
+    expect(first.body).toMatchObject({ total: 3, nextOffset: 2 });
+    expect(first.body.items.map((job: { id: string }) => job.id)).toEqual(['broken-3', 'broken-2']);
+    const second = await failed('limit=2&offset=2');
+    expect(second.body).toMatchObject({ total: 3, nextOffset: null, items: [expect.objectContaining({ id: 'broken-job' })] });
+    expect((await failed('offset=-1')).body.error.details.issues[0].path).toBe('offset');
+
+    // The attacker's side: a tenant admin neither retries nor discards, and the jobs stay failed.
+    const tenantToken = t.tenantAdminToken(ids.acme.id);
+    expect((await t.request('POST', '/v1/usage/failed-jobs/broken-job/retry', { token: tenantToken })).status).toBe(403);
+    expect((await t.request('DELETE', '/v1/usage/failed-jobs/broken-2', { token: tenantToken })).status).toBe(403);
+    expect((await failed('')).body.total).toBe(3);
+
+    // Retried, the job runs again with its attempts counted from zero (it fails again: it is still broken).
+    finished.delete('broken-job');
+    const retried = await t.request('POST', '/v1/usage/failed-jobs/broken-job/retry', { token: t.platformToken });
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual({ id: 'broken-job', state: 'waiting' });
+    await until(() => finished.get('broken-job') === 'failed');
+    expect((await failed('')).body.items.find((job: { id: string }) => job.id === 'broken-job')).toMatchObject({ attemptsMade: 1 });
+
+    const discarded = await t.request('DELETE', '/v1/usage/failed-jobs/broken-2', { token: t.platformToken });
+    expect(discarded.status).toBe(204);
+    expect((await failed('')).body.items.map((job: { id: string }) => job.id).sort()).toEqual(['broken-3', 'broken-job']);
+    const again = await t.request('DELETE', '/v1/usage/failed-jobs/broken-2', { token: t.platformToken });
+    expect(again.status).toBe(404);
+    expect(again.body.error.code).toBe('USAGE_JOB_NOT_FOUND');
+    expect((await t.request('POST', '/v1/usage/failed-jobs/no-such-job/retry', { token: t.platformToken })).status).toBe(404);
+    expect((await t.request('POST', '/v1/usage/failed-jobs/bad%20id/retry', { token: t.platformToken })).status).toBe(400);
+
+    const audit = await t.request('GET', '/v1/audit?targetType=usage-job', { token: t.platformToken });
+    expect(audit.body.items.map((event: { action: string; targetId: string }) => [event.action, event.targetId])).toEqual([
+      ['usage-job.discard', 'broken-2'],
+      ['usage-job.retry', 'broken-job'],
+    ]);
+  });
+
   it('documents both endpoints in the OpenAPI description', async () => {
     const paths = (await t.request('GET', '/openapi.json')).body.paths;
     const params = paths['/v1/tenants/{tenant}/usage'].get.parameters.map((p: { name: string }) => p.name);
     expect(params).toEqual(expect.arrayContaining(['tenant', 'from', 'to', 'groupBy']));
     const groupBy = paths['/v1/tenants/{tenant}/usage'].get.parameters.find((p: { name: string }) => p.name === 'groupBy');
     expect(groupBy.schema.enum).toContain('subject');
-    expect(paths['/v1/usage/failed-jobs'].get).toBeDefined();
+    expect(paths['/v1/usage/failed-jobs'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['limit', 'offset']));
+    expect(paths['/v1/usage/failed-jobs/{jobId}/retry'].post).toBeDefined();
+    expect(paths['/v1/usage/failed-jobs/{jobId}'].delete).toBeDefined();
   });
 });
 
@@ -229,6 +277,7 @@ describe('usage API in embedded mode: the in-process sink a gateway in the same 
   });
 
   it('lists no failed jobs: there is no queue', async () => {
-    expect((await t.request('GET', '/v1/usage/failed-jobs', { token: t.platformToken })).body).toEqual({ mode: 'embedded', items: [] });
+    expect((await t.request('GET', '/v1/usage/failed-jobs', { token: t.platformToken })).body).toEqual({ mode: 'embedded', items: [], total: 0, nextOffset: null });
+    expect((await t.request('POST', '/v1/usage/failed-jobs/any-job/retry', { token: t.platformToken })).status).toBe(404);
   });
 });

@@ -53,9 +53,24 @@ export const usageViewSchema = z.object({
   groups: z.array(countsSchema.extend({ group: z.string() })),
 });
 
+/** Deepest page of failed jobs; past that, discard or retry the first ones. */
+export const MAX_FAILED_JOBS_OFFSET = 100_000;
+
 export const failedJobsQuerySchema = z
-  .object({ limit: countQuerySchema(MAX_FAILED_JOBS_LIMIT, DEFAULT_FAILED_JOBS_LIMIT) })
+  .object({
+    limit: countQuerySchema(MAX_FAILED_JOBS_LIMIT, DEFAULT_FAILED_JOBS_LIMIT),
+    /** Jobs to skip, newest first (the previous page's `nextOffset`). */
+    offset: z
+      .string()
+      .regex(/^[0-9]{1,9}$/, 'must be a whole number')
+      .default('0')
+      .transform(Number)
+      .pipe(z.number().int().min(0).max(MAX_FAILED_JOBS_OFFSET)),
+  })
   .strict();
+
+/** Job ids are the usage event's id, or what a producer chose: printable, short. */
+export const failedJobIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'not a job id');
 
 export const failedJobViewSchema = z.object({
   /** The usage event's id (jobs are keyed by it). */
@@ -70,7 +85,13 @@ export const failedJobsViewSchema = z.object({
   /** `embedded` has no queue, so never a failed job. */
   mode: z.enum(['embedded', 'bullmq']),
   items: z.array(failedJobViewSchema),
+  /** Failed jobs in the queue, across every page. */
+  total: z.number().int(),
+  /** Pass as `offset` for the next page; null on the last one. */
+  nextOffset: z.number().int().nullable(),
 });
+
+export const retriedJobViewSchema = z.object({ id: z.string(), state: z.literal('waiting') });
 
 export type UsageQuery = z.output<typeof usageQuerySchema>;
 export type UsageView = z.output<typeof usageViewSchema>;

@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PrismaClient } from '@switchboard/db';
 import { maskSecrets } from '@switchboard/logger';
 import { queryUsage } from '@switchboard/metering';
+import { AuditService } from '../audit/audit.service';
 import type { AdminPrincipal } from '../auth/admin-principal';
+import { ApiError, ApiErrorCode } from '../common/api-error';
 import { USAGE_PIPELINE } from '../common/api-context';
 import { TenantsService } from '../tenants/tenants.service';
 import type { UsagePipeline } from './usage-pipeline';
@@ -13,6 +15,7 @@ export class UsageService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
     @Inject(USAGE_PIPELINE) private readonly pipeline: UsagePipeline,
   ) {}
 
@@ -28,9 +31,12 @@ export class UsageService {
   }
 
   async failedJobs(query: FailedJobsQuery): Promise<FailedJobsView> {
-    const jobs = await this.pipeline.failedJobs(query.limit);
+    const { jobs, total } = await this.pipeline.failedJobs(query.offset, query.limit);
+    const next = query.offset + jobs.length;
     return {
       mode: this.pipeline.mode,
+      total,
+      nextOffset: jobs.length === query.limit && next < total ? next : null,
       // The job's data (ids and counts) stays out: the operator needs why and when, and the id to find it.
       items: jobs.map((job) => ({
         id: job.id,
@@ -41,5 +47,22 @@ export class UsageService {
         failedAt: job.failedAt?.toISOString() ?? null,
       })),
     };
+  }
+
+  /** Back into the queue with fresh retries; audited (platform-wide: a job may hold several tenants' events). */
+  async retryFailedJob(admin: AdminPrincipal, id: string): Promise<{ id: string; state: 'waiting' }> {
+    if (!(await this.pipeline.retryFailedJob(id))) throw new ApiError(ApiErrorCode.USAGE_JOB_NOT_FOUND);
+    await this.record(admin, 'usage-job.retry', id);
+    return { id, state: 'waiting' };
+  }
+
+  /** The job's events are never counted: the operator decided they are lost. */
+  async discardFailedJob(admin: AdminPrincipal, id: string): Promise<void> {
+    if (!(await this.pipeline.discardFailedJob(id))) throw new ApiError(ApiErrorCode.USAGE_JOB_NOT_FOUND);
+    await this.record(admin, 'usage-job.discard', id);
+  }
+
+  private async record(admin: AdminPrincipal, action: 'usage-job.retry' | 'usage-job.discard', id: string): Promise<void> {
+    await this.prisma.$transaction((tx) => this.audit.record(tx, { actor: admin.actor, action, targetType: 'usage-job', targetId: id }));
   }
 }

@@ -10,6 +10,7 @@ export interface Tenant {
   slug: string;
   name: string;
   status: 'active' | 'suspended';
+  limits: LimitOverrides;
   createdAt: string;
   updatedAt: string;
 }
@@ -20,11 +21,18 @@ export interface ApiKey {
   prefix: string;
   status: 'active' | 'revoked' | 'expired';
   plugins: string[];
+  limits: LimitOverrides;
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
   createdAt: string;
+  /** The key this one replaced by rotation. */
+  rotatedFromId: string | null;
 }
+
+export type LimitName = 'requestsPerMinute' | 'toolCallsPerMinute' | 'concurrentSessions' | 'concurrentToolCalls' | 'monthlyToolCalls';
+/** Absent: inherits (key → tenant → platform default); null: no limit at this level. */
+export type LimitOverrides = Partial<Record<LimitName, number | null>>;
 
 export interface IssuedApiKey {
   key: ApiKey;
@@ -125,4 +133,64 @@ export interface OAuthGrant {
   lastUsedAt: string | null;
   revokedAt: string | null;
   revokedReason: string | null;
+}
+
+export type ClusterMode = 'cluster' | 'embedded';
+
+export interface PlatformSession extends LiveSession {
+  tenantId: string;
+  tenantSlug: string;
+}
+
+export interface PlatformSessionPage {
+  mode: ClusterMode;
+  items: PlatformSession[];
+  nextCursor: string | null;
+  total: number;
+}
+
+export interface ClusterNode {
+  node: string;
+  health: 'up' | 'silent';
+  heartbeatExpiresInMs: number | null;
+  sessions: number;
+  sessionsByTransport: { 'streamable-http': number; sse: number };
+  tenants: number;
+}
+
+export interface FailedUsageJob {
+  id: string;
+  failedReason: string;
+  attemptsMade: number;
+  queuedAt: string;
+  failedAt: string | null;
+}
+
+export interface FailedUsageJobs {
+  mode: 'embedded' | 'bullmq';
+  items: FailedUsageJob[];
+  total: number;
+  nextOffset: number | null;
+}
+
+export interface EnvDeclaration {
+  name: string;
+  description?: string;
+  required: boolean;
+  secret: boolean;
+  /** Fixed by the platform for every tenant; `{home}` is the installation's private directory. */
+  value?: string;
+}
+
+export interface ServerTemplate {
+  name: string;
+  kind: 'stdio';
+  description: string;
+  command: string;
+  args: string[];
+  env: EnvDeclaration[];
+  defaultMode: 'isolated' | 'shared';
+  installations: number;
+  createdAt: string;
+  updatedAt: string;
 }

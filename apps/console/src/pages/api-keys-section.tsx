@@ -1,9 +1,14 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
 import type { ApiKey, IssuedApiKey, Page, Tenant } from '../api/types';
+import { LimitFields } from '../components/limit-fields';
 import { ConfirmButton, CopyButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
+import { toInputs, toOverrides, type LimitInputs } from '../lib/limits-form';
 
 const PAGE_SIZE = 25;
+/** The API's bounds for the old key's grace period on rotation (MAX_ROTATION_GRACE_SECONDS). */
+const DEFAULT_GRACE_SECONDS = 3600;
+const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 /** The client snippets worth a copy button; the API returns more (OAuth variants), shown in docs/api.md. */
 const SNIPPETS: { key: string; client: string; file: string }[] = [
   { key: 'cursor', client: 'Cursor', file: '~/.cursor/mcp.json' },
@@ -15,7 +20,8 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
   const [keys, setKeys] = useState<ApiKey[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>();
-  const [issued, setIssued] = useState<IssuedApiKey | null>(null);
+  const [issued, setIssued] = useState<{ key: IssuedApiKey; rotated: boolean } | null>(null);
+  const [rotating, setRotating] = useState<string | null>(null);
 
   const load = useCallback(
     async (cursor?: string) => {
@@ -50,11 +56,11 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
         api={api}
         tenant={tenant}
         onIssued={(key) => {
-          setIssued(key);
+          setIssued({ key, rotated: false });
           void load();
         }}
       />
-      {issued && <IssuedKeyPanel issued={issued} onDone={() => setIssued(null)} />}
+      {issued && <IssuedKeyPanel issued={issued.key} rotated={issued.rotated} onDone={() => setIssued(null)} />}
       <ErrorNotice error={error} />
       {!keys ? (
         <Loading what="API keys" />
@@ -69,11 +75,29 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
                 <span className="mono">{key.prefix}…</span>
                 <span className={`badge badge-${key.status}`}>{key.status}</span>
                 <span className="hint">{key.lastUsedAt ? `last used ${new Date(key.lastUsedAt).toLocaleString()}` : 'never used'}</span>
+                {key.status === 'active' && key.expiresAt && <span className="expiry">expires at {new Date(key.expiresAt).toLocaleString()}</span>}
+                {key.rotatedFromId && <span className="hint">replaces a rotated key</span>}
+                {describeLimits(key.limits) && <span className="hint">limits: {describeLimits(key.limits)}</span>}
               </div>
               {key.status === 'active' && (
                 <div className="actions">
+                  <button type="button" aria-expanded={rotating === key.id} onClick={() => setRotating(rotating === key.id ? null : key.id)}>
+                    {rotating === key.id ? 'Cancel rotation' : 'Rotate'}
+                  </button>
                   <ConfirmButton label="Revoke" question={`Revoke ${key.name}? Clients using it stop working.`} confirmLabel={`Revoke ${key.name}`} onConfirm={() => void revoke(key)} />
                 </div>
+              )}
+              {rotating === key.id && (
+                <RotateKeyForm
+                  api={api}
+                  tenant={tenant}
+                  apiKey={key}
+                  onRotated={(fresh) => {
+                    setRotating(null);
+                    setIssued({ key: fresh, rotated: true });
+                    void load();
+                  }}
+                />
               )}
             </li>
           ))}
@@ -90,15 +114,21 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
 
 function IssueKeyForm({ api, tenant, onIssued }: { api: ApiClient; tenant: Tenant; onIssued: (key: IssuedApiKey) => void }) {
   const [name, setName] = useState('');
+  const [limits, setLimits] = useState<LimitInputs>(() => toInputs({}));
   const [failure, setFailure] = useState<unknown>();
   const fieldErrors = failure instanceof ApiFailure ? failure.fieldErrors() : {};
+  const limitErrors = failure instanceof ApiFailure ? failure.fieldErrors('limits') : {};
+  const limitsInvalid = Object.keys(fieldErrors).some((path) => path.startsWith('limits'));
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     try {
-      const issued = await api.send<IssuedApiKey>('POST', apiPath('tenants', tenant.id, 'api-keys'), { name });
+      const overrides = toOverrides(limits, 'key');
+      const body = Object.keys(overrides).length > 0 ? { name, limits: overrides } : { name };
+      const issued = await api.send<IssuedApiKey>('POST', apiPath('tenants', tenant.id, 'api-keys'), body);
       setFailure(undefined);
       setName('');
+      setLimits(toInputs({}));
       onIssued(issued);
     } catch (error) {
       setFailure(error);
@@ -112,17 +142,81 @@ function IssueKeyForm({ api, tenant, onIssued }: { api: ApiClient; tenant: Tenan
       <button type="submit" className="primary">
         Issue key
       </button>
-      {failure instanceof ApiFailure && !fieldErrors['name'] ? <ErrorNotice error={failure} /> : null}
+      {/* Open while the API refuses one of its limits, so the message beside the box is seen. */}
+      <details className="key-limits" open={limitsInvalid || undefined}>
+        <summary>Limits for this key (optional)</summary>
+        <LimitFields level="key" inputs={limits} errors={limitErrors} onChange={setLimits} />
+      </details>
+      {failure instanceof ApiFailure && !fieldErrors['name'] && !limitsInvalid ? <ErrorNotice error={failure} /> : null}
     </form>
   );
 }
 
+/**
+ * Rotation issues a replacement with the same name, plugins and limits; the old key keeps
+ * working for the grace period (0 revokes it at once), then expires.
+ */
+function RotateKeyForm({ api, tenant, apiKey, onRotated }: { api: ApiClient; tenant: Tenant; apiKey: ApiKey; onRotated: (key: IssuedApiKey) => void }) {
+  const [grace, setGrace] = useState(String(DEFAULT_GRACE_SECONDS));
+  const [failure, setFailure] = useState<unknown>();
+  const fieldErrors = failure instanceof ApiFailure ? failure.fieldErrors() : {};
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    try {
+      // A value that is not a whole number goes to the API as typed: its error names the field.
+      const seconds = /^\d+$/.test(grace.trim()) ? Number(grace.trim()) : grace;
+      const fresh = await api.send<IssuedApiKey>('POST', apiPath('tenants', tenant.id, 'api-keys', apiKey.id, 'rotate'), { gracePeriodSeconds: seconds });
+      setFailure(undefined);
+      onRotated(fresh);
+    } catch (error) {
+      setFailure(error);
+    }
+  }
+  return (
+    <form onSubmit={submit} noValidate className="inline-form rotate-form" aria-label={`Rotate ${apiKey.name}`}>
+      <Field
+        label="Grace period (seconds)"
+        error={fieldErrors['gracePeriodSeconds']}
+        hint={`How long the old key keeps working: 0 ends it at once, at most ${MAX_GRACE_SECONDS} (7 days).`}
+      >
+        {(props) => <input {...props} name="gracePeriodSeconds" inputMode="numeric" value={grace} autoComplete="off" onChange={(event) => setGrace(event.target.value)} />}
+      </Field>
+      <button type="submit" className="primary">
+        Rotate {apiKey.name}
+      </button>
+      {failure instanceof ApiFailure && !fieldErrors['gracePeriodSeconds'] ? <ErrorNotice error={failure} /> : null}
+    </form>
+  );
+}
+
+const LIMIT_SHORT: Record<string, string> = {
+  requestsPerMinute: 'requests/min',
+  toolCallsPerMinute: 'tool calls/min',
+  concurrentSessions: 'sessions',
+  concurrentToolCalls: 'calls in flight',
+  monthlyToolCalls: 'tool calls/month',
+};
+
+/** A key's own overrides in a few words ("10 tool calls/min, no limit on sessions"); '' when it inherits all. */
+function describeLimits(limits: ApiKey['limits'] | undefined): string {
+  return Object.entries(limits ?? {})
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value]) => (value === null ? `no limit on ${LIMIT_SHORT[name] ?? name}` : `${value} ${LIMIT_SHORT[name] ?? name}`))
+    .join(', ');
+}
+
 /** The secret exists only in this panel: dismissing it (or leaving the page) forgets it. */
-function IssuedKeyPanel({ issued, onDone }: { issued: IssuedApiKey; onDone: () => void }) {
+function IssuedKeyPanel({ issued, rotated, onDone }: { issued: IssuedApiKey; rotated: boolean; onDone: () => void }) {
   return (
     <section className="issued" aria-labelledby="issued-key">
-      <h3 id="issued-key">Key {issued.key.name} issued: copy it now</h3>
-      <p>The secret is shown this once; only its hash is stored.</p>
+      <h3 id="issued-key">
+        Key {issued.key.name} {rotated ? 'rotated: copy the new key now' : 'issued: copy it now'}
+      </h3>
+      <p>
+        The secret is shown this once; only its hash is stored.
+        {rotated && ' Replace the old key in your clients before it expires.'}
+      </p>
       <CopyRow label="Secret" copy="Copy secret" value={issued.secret} />
       <CopyRow label="MCP URL (Streamable HTTP)" copy="Copy MCP URL" value={issued.urls.streamableHttp} />
       <CopyRow label="SSE URL (older clients)" copy="Copy SSE URL" value={issued.urls.sse} />

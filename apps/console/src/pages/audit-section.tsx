@@ -21,9 +21,9 @@ const TENANT_ACTIONS = [
   'oauth-settings.update',
 ];
 /** The platform's log also has what outlives a tenant or belongs to none. */
-const PLATFORM_ACTIONS = [...TENANT_ACTIONS, 'tenant.delete', 'server-template.create', 'server-template.update', 'server-template.delete'];
+const PLATFORM_ACTIONS = [...TENANT_ACTIONS, 'tenant.delete', 'server-template.create', 'server-template.update', 'server-template.delete', 'usage-job.retry', 'usage-job.discard'];
 const TENANT_TARGET_TYPES = ['tenant', 'api-key', 'plugin', 'session', 'oauth-client', 'oauth-grant'];
-const PLATFORM_TARGET_TYPES = [...TENANT_TARGET_TYPES, 'server-template'];
+const PLATFORM_TARGET_TYPES = [...TENANT_TARGET_TYPES, 'server-template', 'usage-job'];
 /** Enough to name the tenants in the platform's log; others are shown by id. */
 const TENANT_NAMES_LIMIT = 200;
 
