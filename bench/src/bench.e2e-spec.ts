@@ -24,6 +24,9 @@ describe('npm run bench -- --quick', () => {
     expect(stdout).toMatch(/\| 16 \| \d+ \| \d+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \| [\d.]+ \/ [\d.]+ \|/);
     expect(stdout).toMatch(/\| 2026-07-28 \| 16 \| cross-node \|/);
     expect(stdout).toMatch(/\| no 2026-07-28 call forwarded between nodes \(1 connection\) \| 0 of \d+ cross-node calls \| met \|/);
+    // The whole platform (gateway, Redis and the API's usage worker) and the limits bench, as child processes.
+    expect(stdout).toMatch(/\| streamable-http \| 8 \| \d+ \| \d+ \| [\d.]+ \| 0 \|/);
+    expect(stdout).toMatch(/\| round-robin, one at a time \| \d+ \| \d+ \|/);
     expect(stdout).toContain('### Targets');
   });
 });

@@ -9,13 +9,26 @@
 //       60/min, for several spreads of the traffic over the nodes.
 //   npm run bench:limits              full run
 //   npm run bench:limits -- --quick   smoke run
+//   --json=<file>                      also writes the figures as JSON (npm run bench reads them)
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITER_REDIS_OPTIONS, Limiter, type LimitDecision, type LimitPrincipal } from '@switchboard/limits';
 import { freePort } from '@switchboard/testing';
 
 const QUICK = process.argv.includes('--quick');
+const JSON_OUT = process.argv.find((arg) => arg.startsWith('--json='))?.slice('--json='.length);
+
+/** What `--json` writes: the two tables of the run. */
+export interface LimitsBenchResults {
+  calls: number;
+  commandsPerCall: { limits: string; callers: number; leasesOff: number; leasesOn: number }[];
+  limit: number;
+  nodes: number;
+  attempts: number;
+  admitted: { spread: string; leasesOff: number; leasesOn: number }[];
+}
 const CALLS = QUICK ? 2_000 : 20_000;
 const WARM_UP_CALLS = 500;
 const NODES = 3;
@@ -143,6 +156,7 @@ async function admittedOf(nodes: Limiter[], spread: (typeof spreads)[number]): P
 async function main(): Promise<void> {
   const server = await startRedis();
   const admin = new Redis(server.url);
+  const results: LimitsBenchResults = { calls: CALLS, commandsPerCall: [], limit: LIMIT, nodes: NODES, attempts: ATTEMPTS, admitted: [] };
   try {
     console.log(`Redis commands per tool call, far from any limit (${CALLS} calls; request check + tool call check + release)`);
     console.log('| Limits | callers | leases off | leases on |');
@@ -152,6 +166,7 @@ async function main(): Promise<void> {
         const off = await commandsPerCall(server.url, admin, false, principal(), callers);
         const on = await commandsPerCall(server.url, admin, true, principal(), callers);
         console.log(`| ${name} | ${callers} | ${off.toFixed(3)} | ${on.toFixed(3)} |`);
+        results.commandsPerCall.push({ limits: name, callers, leasesOff: off, leasesOn: on });
       }
     }
 
@@ -171,9 +186,14 @@ async function main(): Promise<void> {
     };
     const off = await nodesFor(false);
     const on = await nodesFor(true);
-    for (const spread of spreads) console.log(`| ${spread.name} | ${await admittedOf(off, spread)} | ${await admittedOf(on, spread)} |`);
+    for (const spread of spreads) {
+      const admitted = { spread: spread.name, leasesOff: await admittedOf(off, spread), leasesOn: await admittedOf(on, spread) };
+      results.admitted.push(admitted);
+      console.log(`| ${spread.name} | ${admitted.leasesOff} | ${admitted.leasesOn} |`);
+    }
     await Promise.all([...off, ...on].map((l) => l.close()));
     for (const c of connections) c.disconnect();
+    if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(results, null, 2)}\n`);
   } finally {
     admin.disconnect();
     await server.stop();

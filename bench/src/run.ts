@@ -4,13 +4,19 @@
 // against the v2 SDK's `createMcpHandler`. Writes bench/results/latest.json and docs/performance.md.
 //   npm run bench            full run (a few minutes)
 //   npm run bench -- --quick  smoke run (seconds; what the test suite runs)
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { runLoad, type Endpoint, type LoadResult, type TransportKind } from './mcp-load';
 import { ModernLoad, type ModernEndpoint } from './modern-load';
 import { percentile } from './stats';
 import { openIdleSessions } from './idle-sessions';
 import { measureCluster } from './cluster';
 import { measureKeyVerification } from './key-verification';
+import type { LimitsBenchResults } from './limits-leases';
+import { measurePlatform, type PlatformRow } from './platform';
 import { writeReport, type BenchResults, type LoadRow, type MemoryRow, type ModernRow } from './report';
 import { BENCH_TENANT, seedWorld } from './seed';
 import { freePort, waitForHttp } from '@switchboard/testing';
@@ -26,6 +32,11 @@ const MODERN_ROUNDS = QUICK ? 1 : 4;
 /** High enough never to refuse, so the limiter runs its checks without changing the result. */
 const UNREFUSING_LIMIT = '1000000000';
 const SETTLE_TIMEOUT_MS = 15_000;
+/** Issue 16's whole-platform figure: calls/s at 8 sessions with Redis and the API's usage worker running too. */
+const PLATFORM_SESSIONS = 8;
+const PLATFORM_ROUNDS = QUICK ? 2 : 4;
+const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const ROOT = path.resolve(__dirname, '../../..');
 
 type Target = 'gateway' | 'baseline';
 /** The servers of the run: the two 2025 targets and the v2 SDK's bare `createMcpHandler`. */
@@ -48,7 +59,7 @@ async function main(): Promise<void> {
       [],
       {
         ...world.gatewayEnv,
-        REDIS_URL: process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379',
+        REDIS_URL: REDIS_URL,
         GATEWAY_PORT: String(gatewayPort),
         GATEWAY_METRICS_PORT: '0',
         NODE_ID: `bench-${process.pid}`,
@@ -103,6 +114,15 @@ async function main(): Promise<void> {
       }
     }
 
+    const platform: PlatformRow[] = await measurePlatform(world, (target) => endpoints(target, 'streamable-http'), {
+      redisUrl: REDIS_URL,
+      sessions: PLATFORM_SESSIONS,
+      rounds: PLATFORM_ROUNDS,
+      roundMs: LOAD_MS / 2,
+      log,
+    });
+    for (const row of platform) log(`platform ${row.target} x${row.sessions}: ${row.callsPerSecond.toFixed(0)} calls/s, errors ${row.errors}`);
+
     // The single node is stopped first: the cluster measurement starts its own two nodes.
     await servers.gateway.stop();
     const cluster = await measureCluster(world, {
@@ -112,6 +132,13 @@ async function main(): Promise<void> {
 
     const keyVerification = await measureKeyVerification(world);
     log(`key verification: hit ${keyVerification.hitMicros.toFixed(2)} µs, miss ${keyVerification.missMicros.toFixed(0)} µs`);
+
+    // Limits (Redis commands per call, exactness over 3 nodes) and tracing on vs off are their own
+    // scripts (npm run bench:limits, bench:tracing); run here so one run publishes every figure.
+    const limits = await childBench<LimitsBenchResults>('limits-leases.js', QUICK ? ['--quick'] : []);
+    log(`limits: ${limits.commandsPerCall.map((row) => `${row.leasesOn.toFixed(3)}`).join(', ')} Redis commands per call with leases; admitted ${limits.admitted.map((row) => row.leasesOn).join(', ')} of ${limits.limit}`);
+    // Tracing needs two more gateways for a minute; the quick run leaves it out.
+    const tracing = QUICK ? undefined : await childBench<TracingBenchResults>('tracing.js', [], path.join(ROOT, 'bench/results/tracing.json'));
 
     const results: BenchResults = {
       startedAt: started.toISOString(),
@@ -129,13 +156,37 @@ async function main(): Promise<void> {
       modern,
       memory,
       cluster,
+      platform,
       keyVerification,
+      limits,
+      ...(tracing ? { tracing } : {}),
     };
     const printed = writeReport(results, { publish: !QUICK });
     process.stdout.write(printed);
   } finally {
     await Promise.all(Object.values(servers).map((server) => server!.stop()));
     await world.close();
+  }
+}
+
+type TracingBenchResults = NonNullable<BenchResults['tracing']>;
+
+/**
+ * Runs another bench script as its own process (each starts and ends what it measures) and reads
+ * the JSON it writes: to `--json=<file>` in a scratch directory, or to `writes` when the script
+ * has a fixed results file.
+ */
+async function childBench<R>(script: string, args: string[], writes?: string): Promise<R> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sb-bench-'));
+  const out = writes ?? path.join(dir, 'results.json');
+  try {
+    await promisify(execFile)(process.execPath, [path.join(ROOT, 'dist/bench/src', script), ...args, ...(writes ? [] : [`--json=${out}`])], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return JSON.parse(readFileSync(out, 'utf8')) as R;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
