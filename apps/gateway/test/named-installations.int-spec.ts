@@ -103,6 +103,18 @@ describe('named installations: one plugin installed several times by one tenant'
     expect(text(await workAgain.callTool({ name: 'read_graph', arguments: {} }))).toContain('work-plan');
   });
 
+  it('keeps one server per installation when a session uses a template installed twice', async () => {
+    const starts = async () => {
+      const page = await (await fetch(h.gateway.metricsUrl!)).text();
+      return [...page.matchAll(/^switchboard_gateway_hosted_server_starts_total\{[^}]*template="memory"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await starts();
+    const c = await client('/t/front', 'streamable-http');
+    // Alternating between the two: each call must find its own installation's child still running.
+    for (const name of ['memory-work', 'memory-home', 'memory-work', 'memory-home']) await c.callTool({ name: `${name}__read_graph`, arguments: {} });
+    expect((await starts()) - before).toBe(2);
+  });
+
   it('hides a disabled installation and keeps its siblings', async () => {
     await h.prisma.pluginInstallation.update({ where: { tenantId_name: { tenantId: front.id, name: 'kit-b' } }, data: { enabled: false } });
     await h.bus.publish({ type: 'plugins.changed', tenantId: front.id });

@@ -105,7 +105,8 @@ export class HostedServerPool {
   /** The server a call of this session uses, started if needed. */
   async acquire(install: HostedInstall, session: { id: string; closed: AbortSignal } | undefined): Promise<HostedServer> {
     if (this.closed) throw new Error('the gateway is shutting down');
-    const base = `${install.tenantId}/${install.spec.name}`;
+    // Per installation, not per template: two installations of one template are two servers.
+    const base = `${install.tenantId}/${install.name}`;
     const key = install.mode === 'shared' || !session ? base : `${base}/${session.id}`;
     let slot = this.slots.get(key);
     if (slot && slot.install.fingerprint !== install.fingerprint) {
@@ -177,7 +178,7 @@ export class HostedServerPool {
     if (slot.retired || this.closed) throw new Error(`hosted server ${template} was stopped`);
     // A crashed server is waited for (it started before, it likely starts again); one that failed
     // to start is refused until its backoff ran out (it likely fails again): no request waits.
-    const failuresKey = `${install.tenantId}/${template}/${install.fingerprint}`;
+    const failuresKey = `${install.tenantId}/${install.name}/${install.fingerprint}`;
     const failures = this.failedStarts.get(failuresKey);
     const retryInMs = failures ? failures.lastAt + this.backoffDelay(failures.count) - Date.now() : 0;
     if (failures && retryInMs > 0) throw new HostedStartBackoffError(template, failures.count, retryInMs);
