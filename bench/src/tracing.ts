@@ -5,11 +5,10 @@
 //   npm run bench:tracing             full run (about a minute)
 //   npm run bench:tracing -- --quick  smoke run
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { freePort, waitForHttp } from '@switchboard/testing';
 import { runLoad, type TransportKind } from './mcp-load';
+import { startOtlpSink } from './otlp-sink';
 import { BENCH_TENANT, seedWorld, type BenchWorld } from './seed';
 import { cpuMicros, startServer, type ServerProcess } from './server-process';
 import { median, round } from './stats';
@@ -126,25 +125,6 @@ async function startGateway(world: BenchWorld, mode: Mode, env: Record<string, s
   );
   await waitForHttp(`${server.url}/healthz`);
   return server;
-}
-
-/** An OTLP/HTTP receiver that counts the spans it is sent and drops them (its CPU is not the gateway's). */
-async function startOtlpSink(): Promise<{ url: string; spans(): number; close(): Promise<void> }> {
-  let spans = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      spans += (Buffer.concat(chunks).toString('utf8').match(/"spanId"/g) ?? []).length;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    spans: () => spans,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
 }
 
 function render(rows: TracingRow[], spans: number): string {

@@ -13,6 +13,7 @@ import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TokensModule } from './tokens/tokens.module';
 import { UsageModule } from './usage/usage.module';
+import { VirtualServersModule } from './virtual-servers/virtual-servers.module';
 
 @Module({})
 export class AppModule {
@@ -29,6 +30,7 @@ export class AppModule {
         OAuthModule,
         TokensModule,
         PluginsModule,
+        VirtualServersModule,
         ServerTemplatesModule,
         SessionsModule,
         ClusterModule,

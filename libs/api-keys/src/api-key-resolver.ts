@@ -38,6 +38,7 @@ interface KeyRecord {
   pepperId: string;
   plugins: string[];
   tools: string[];
+  virtualServers: string[];
   keyLimits: LimitOverrides;
   expiresAt: number | null;
   revoked: boolean;
@@ -205,6 +206,7 @@ export class ApiKeyResolver {
         plugins: [...as.plugins],
         // Only a restricted key carries the list: absent means every tool, as an empty list would.
         ...(record.tools.length > 0 ? { tools: [...record.tools] } : {}),
+        ...(record.virtualServers.length > 0 ? { virtualServers: [...record.virtualServers] } : {}),
         keyLimits: record.keyLimits,
         tenantLimits: record.tenantLimits,
         ...(Number.isFinite(expiresAt) ? { expiresAt } : {}),
@@ -272,6 +274,7 @@ interface KeyRow {
   pepperId: string;
   plugins: string[];
   tools: string[];
+  virtualServers: string[];
   limits: unknown;
   expiresAt: Date | null;
   revokedAt: Date | null;
@@ -287,6 +290,7 @@ function toRecord(row: KeyRow): KeyRecord {
     pepperId: row.pepperId,
     plugins: row.plugins,
     tools: row.tools,
+    virtualServers: row.virtualServers,
     keyLimits: parseLimits(row.limits),
     expiresAt: row.expiresAt?.getTime() ?? null,
     revoked: row.revokedAt !== null,

@@ -27,6 +27,11 @@ export interface Principal {
    * Tenant tokens and OAuth grants made with the key inherit it.
    */
   tools?: string[];
+  /**
+   * The key's virtual servers (by name): when present, only their URLs (`/t/{tenant}/v/{name}/…`)
+   * admit this caller. Tenant tokens and OAuth grants made with the key inherit it.
+   */
+  virtualServers?: string[];
   keyLimits: LimitOverrides;
   tenantLimits: LimitOverrides;
   /**

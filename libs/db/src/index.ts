@@ -9,6 +9,7 @@ export type {
   Tenant,
   ApiKey,
   PluginInstallation,
+  VirtualServer,
   ServerTemplate,
   AuditEvent,
   UsageRecord,

@@ -2,7 +2,7 @@ import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { extractTraceContext, injectTraceContext } from './trace-context';
 import { tracedFetch } from './traced-fetch';
-import { Tracing } from './tracing';
+import { PooledIdGenerator, Tracing } from './tracing';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -101,5 +101,23 @@ describe('tracedFetch', () => {
     expect(sent[1]).toBe(`00-${client.spanContext().traceId}-${client.spanContext().spanId}-01`);
     expect(client.parentSpanContext?.spanId).toBe(tool?.spanContext().spanId);
     expect(JSON.stringify(client.attributes)).not.toMatch(/hidden|Bearer|\/mcp/);
+  });
+});
+
+describe('PooledIdGenerator', () => {
+  it('cuts valid, distinct W3C ids from its pool, across refills', () => {
+    const ids = new PooledIdGenerator();
+    const traceIds = new Set<string>();
+    const spanIds = new Set<string>();
+    // 4096-byte pool: 1,000 of each (24 KB) refill it several times.
+    for (let i = 0; i < 1_000; i++) {
+      traceIds.add(ids.generateTraceId());
+      spanIds.add(ids.generateSpanId());
+    }
+    expect(traceIds.size).toBe(1_000);
+    expect(spanIds.size).toBe(1_000);
+    for (const id of traceIds) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of spanIds) expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(traceIds.has('0'.repeat(32))).toBe(false);
   });
 });

@@ -26,6 +26,12 @@ export const toolListSchema = z
   .max(MAX_TOOLS_PER_KEY)
   .refine((list) => new Set(list).size === list.length, 'lists a tool twice');
 
+/** Virtual servers by name (the installation-name rule: kebab case, at most 40). */
+export const virtualServerListSchema = z
+  .array(z.string().regex(PLUGIN_NAME_PATTERN, 'not a virtual server name').max(40))
+  .max(MAX_PLUGINS_PER_KEY)
+  .refine((list) => new Set(list).size === list.length, 'lists a virtual server twice');
+
 export const issueApiKeySchema = z
   .object({
     name: z.string().trim().min(1).max(100),
@@ -35,6 +41,12 @@ export const issueApiKeySchema = z
     plugins: pluginListSchema.optional(),
     /** Tools this key may see and call; omitted or empty = every tool of its plugins. */
     tools: toolListSchema.optional(),
+    /**
+     * Virtual servers this key may use; omitted or empty = no such restriction. A key that lists
+     * some is admitted only on their URLs (`/t/{tenant}/v/{name}/…`), never the tenant-wide or
+     * an installation's URL; its `plugins` and `tools` narrow what it sees there further.
+     */
+    virtualServers: virtualServerListSchema.optional(),
     limits: limitOverridesSchema.optional(),
   })
   .strict();
@@ -58,6 +70,8 @@ export const apiKeyViewSchema = z.object({
   plugins: z.array(z.string()),
   /** `{installation}__{tool}` names this key may use; empty = every tool of its plugins. */
   tools: z.array(z.string()),
+  /** Virtual servers this key is restricted to; empty = none (every URL of the tenant). */
+  virtualServers: z.array(z.string()),
   limits: limitOverridesSchema,
   expiresAt: z.iso.datetime().nullable(),
   revokedAt: z.iso.datetime().nullable(),

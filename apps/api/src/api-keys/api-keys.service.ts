@@ -37,6 +37,8 @@ export class ApiKeysService {
     const tools = input.tools ?? [];
     await this.assertKnownPlugins(tenant, plugins);
     assertToolsWithinPlugins(tools, plugins);
+    const virtualServers = input.virtualServers ?? [];
+    await this.assertKnownVirtualServers(tenant, virtualServers);
     const expiresAt = input.expiresAt === undefined ? null : new Date(input.expiresAt);
     if (expiresAt && expiresAt.getTime() <= this.clock.now()) {
       throw ApiError.validation([{ path: 'expiresAt', message: 'must be in the future' }]);
@@ -52,6 +54,7 @@ export class ApiKeysService {
           pepperId: generated.pepperId,
           plugins,
           tools,
+          virtualServers,
           limits: (input.limits ?? {}) as Prisma.InputJsonObject,
           expiresAt,
           createdBy: admin.actor,
@@ -63,7 +66,7 @@ export class ApiKeysService {
         targetType: 'api-key',
         targetId: key.id,
         tenantId: tenant.id,
-        details: { name: key.name, prefix: prefixOf(key), plugins, tools, expiresAt: input.expiresAt ?? null },
+        details: { name: key.name, prefix: prefixOf(key), plugins, tools, virtualServers, expiresAt: input.expiresAt ?? null },
       });
       return key;
     });
@@ -138,6 +141,7 @@ export class ApiKeysService {
           pepperId: generated.pepperId,
           plugins: old.plugins,
           tools: old.tools,
+          virtualServers: old.virtualServers,
           limits: old.limits as Prisma.InputJsonObject,
           expiresAt: old.expiresAt,
           createdBy: admin.actor,
@@ -202,8 +206,19 @@ export class ApiKeysService {
     if (issues.length > 0) throw ApiError.validation(issues);
   }
 
+  /** A key restricted to virtual servers names ones the tenant has: 400 at `virtualServers.{i}` otherwise. */
+  private async assertKnownVirtualServers(tenant: Tenant, names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const found = new Set((await this.prisma.virtualServer.findMany({ where: { tenantId: tenant.id, name: { in: names } }, select: { name: true } })).map((row) => row.name));
+    const issues = names
+      .map((name, index) => ({ name, index }))
+      .filter(({ name }) => !found.has(name))
+      .map(({ name, index }) => ({ path: `virtualServers.${index}`, message: `the tenant has no virtual server named "${name}"` }));
+    if (issues.length > 0) throw ApiError.validation(issues);
+  }
+
   private issued(tenant: Tenant, row: ApiKey, token: string): IssuedApiKey {
-    const urls = gatewayUrls(this.config.publicGatewayUrl, tenant.slug);
+    const urls = gatewayUrls(this.config.publicGatewayUrl, tenant.slug, row.virtualServers[0]);
     return { key: this.view(row), secret: token, urls, clients: clientSnippets(serverNameFor(tenant.slug), urls, token) };
   }
 
@@ -224,6 +239,7 @@ export class ApiKeysService {
       status: this.statusOf(key),
       plugins: key.plugins,
       tools: key.tools,
+      virtualServers: key.virtualServers,
       limits: limits.success ? limits.data : {},
       expiresAt: key.expiresAt?.toISOString() ?? null,
       revokedAt: key.revokedAt?.toISOString() ?? null,

@@ -31,8 +31,10 @@ export interface ClientSnippets {
   vscodeOAuth: unknown;
 }
 
-export function gatewayUrls(publicGatewayUrl: string, tenantSlug: string): GatewayUrls {
-  const base = `${publicGatewayUrl.replace(/\/+$/, '')}/t/${encodeURIComponent(tenantSlug)}`;
+/** The tenant's URLs, or a virtual server's when given (a key restricted to virtual servers is admitted only there). */
+export function gatewayUrls(publicGatewayUrl: string, tenantSlug: string, virtualServer?: string): GatewayUrls {
+  const tenant = `${publicGatewayUrl.replace(/\/+$/, '')}/t/${encodeURIComponent(tenantSlug)}`;
+  const base = virtualServer === undefined ? tenant : `${tenant}/v/${encodeURIComponent(virtualServer)}`;
   return { sse: `${base}/sse`, streamableHttp: `${base}/mcp` };
 }
 

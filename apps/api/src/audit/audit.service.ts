@@ -18,6 +18,9 @@ export type AuditAction =
   | 'plugin.install'
   | 'plugin.update'
   | 'plugin.uninstall'
+  | 'virtual-server.create'
+  | 'virtual-server.update'
+  | 'virtual-server.delete'
   | 'server-template.create'
   | 'server-template.update'
   | 'server-template.delete'
@@ -27,7 +30,7 @@ export type AuditAction =
 export interface AuditEntry {
   actor: string;
   action: AuditAction;
-  targetType: 'tenant' | 'api-key' | 'plugin' | 'server-template' | 'session' | 'oauth-client' | 'oauth-grant' | 'usage-job';
+  targetType: 'tenant' | 'api-key' | 'plugin' | 'virtual-server' | 'server-template' | 'session' | 'oauth-client' | 'oauth-grant' | 'usage-job';
   targetId: string;
   /** Absent for platform-wide changes (server templates). */
   tenantId?: string;

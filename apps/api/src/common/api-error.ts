@@ -28,6 +28,8 @@ export enum ApiErrorCode {
   PLUGIN_NOT_ALLOWED = 'PLUGIN_NOT_ALLOWED',
   /** The tenant already has an installation of that name, of another plugin. */
   INSTALLATION_NAME_TAKEN = 'INSTALLATION_NAME_TAKEN',
+  VIRTUAL_SERVER_NOT_FOUND = 'VIRTUAL_SERVER_NOT_FOUND',
+  VIRTUAL_SERVER_NAME_TAKEN = 'VIRTUAL_SERVER_NAME_TAKEN',
   NOT_READY = 'NOT_READY',
   /** A dependency (the database) is unreachable: the request was fine, retry after Retry-After. */
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
@@ -74,6 +76,7 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case ApiErrorCode.SESSION_NOT_FOUND:
     case ApiErrorCode.PLUGIN_NOT_FOUND:
     case ApiErrorCode.PLUGIN_NOT_INSTALLED:
+    case ApiErrorCode.VIRTUAL_SERVER_NOT_FOUND:
     case ApiErrorCode.TEMPLATE_NOT_FOUND:
     case ApiErrorCode.USAGE_JOB_NOT_FOUND:
       return 404;
@@ -82,6 +85,7 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case ApiErrorCode.TEMPLATE_NAME_TAKEN:
     case ApiErrorCode.TEMPLATE_IN_USE:
     case ApiErrorCode.INSTALLATION_NAME_TAKEN:
+    case ApiErrorCode.VIRTUAL_SERVER_NAME_TAKEN:
       return 409;
     case ApiErrorCode.PAYLOAD_TOO_LARGE:
       return 413;
@@ -155,6 +159,10 @@ function defaultMessage(code: ApiErrorCode): string {
       return 'A requested plugin is not allowed for this key.';
     case ApiErrorCode.INSTALLATION_NAME_TAKEN:
       return 'The tenant already has an installation of that name, of another plugin.';
+    case ApiErrorCode.VIRTUAL_SERVER_NOT_FOUND:
+      return 'The tenant has no virtual server of that name.';
+    case ApiErrorCode.VIRTUAL_SERVER_NAME_TAKEN:
+      return 'The tenant already has a virtual server of that name.';
     case ApiErrorCode.NOT_READY:
       return 'The service is not ready.';
     case ApiErrorCode.DATABASE_UNAVAILABLE:

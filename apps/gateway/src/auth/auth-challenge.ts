@@ -39,6 +39,11 @@ export function endpointPath(tenant: string, plugin: string | undefined, endpoin
   return plugin === undefined ? `/t/${t}/${endpoint}` : `/t/${t}/p/${encodeURIComponent(plugin)}/${endpoint}`;
 }
 
+/** The path of a virtual server's endpoint, `/t/{tenant}/v/{name}/{endpoint}`, encoded like `endpointPath`. */
+export function virtualEndpointPath(tenant: string, virtual: string, endpoint: string): string {
+  return `/t/${encodeURIComponent(tenant)}/v/${encodeURIComponent(virtual)}/${endpoint}`;
+}
+
 /** RFC 9728 metadata URL of an MCP endpoint path such as `/t/acme/mcp` (§3.1: the well-known prefix inserted before the path). */
 export function resourceMetadataUrl(base: string, endpointPath: string): string {
   return `${base}${PROTECTED_RESOURCE_METADATA_PREFIX}${endpointPath}`;

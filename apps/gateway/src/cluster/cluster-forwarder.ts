@@ -28,6 +28,7 @@ export interface ForwardedRequest {
   /** The endpoint the request addressed; the session must have been opened through the same one. */
   tenantSlug: string;
   plugin?: string;
+  virtual?: string;
   request: TransportRequest;
   /** POST body, as received. */
   body?: string;

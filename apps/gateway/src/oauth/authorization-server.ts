@@ -2,6 +2,7 @@ import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { hashSecret, verifySecret, type ResolveResult } from '@switchboard/api-keys';
 import { Prisma, type PrismaClient } from '@switchboard/db';
 import { readOAuthSettings, readSsoSettings } from '@switchboard/oauth-policy';
+import { splitNamespacedTool } from '@switchboard/plugin-runtime';
 import type { ControlEvent } from '@switchboard/coordination';
 import type { KeyRing } from '@switchboard/secrets';
 import { accessTokenKid, signAccessToken, verifyAccessToken, MCP_SCOPE, type AccessTokenClaims } from '../auth/oauth-access-token';
@@ -545,9 +546,20 @@ export class AuthorizationServer {
       return { ok: false, error: 'unauthorized_client', description: 'this tenant does not accept clients from this host' };
     // Scopes name installations (`plugin:github`), as keys and URLs do.
     const installed = await this.prisma.pluginInstallation.findMany({ where: { tenantId: tenant.id, enabled: true }, select: { name: true }, orderBy: { name: 'asc' } });
-    const plugins = installed.map((p) => p.name).filter((p) => target.plugin === undefined || p === target.plugin);
+    const reachable = target.virtual === undefined ? undefined : await this.virtualServerSources(tenant.id, target.virtual);
+    if (target.virtual !== undefined && reachable === undefined) return { ok: false, error: 'invalid_target', description: 'resource is not an MCP URL of this gateway' };
+    // A virtual server reaches the installations its tools come from: those are the scopes to offer.
+    const plugins = installed.map((p) => p.name).filter((p) => (target.plugin === undefined || p === target.plugin) && (reachable === undefined || reachable.has(p)));
     if (target.plugin !== undefined && plugins.length === 0) return { ok: false, error: 'invalid_target', description: 'resource is not an MCP URL of this gateway' };
     return { ok: true, resource: target.resource, tenant: { id: tenant.id, name: tenant.name, oauth: tenant.oauth }, plugins };
+  }
+
+  /** The installations a tenant's virtual server draws its tools from, or undefined when it has no such server. */
+  private async virtualServerSources(tenantId: string, name: string): Promise<Set<string> | undefined> {
+    const server = await this.prisma.virtualServer.findUnique({ where: { tenantId_name: { tenantId, name } }, select: { tools: true } });
+    if (!server) return undefined;
+    const sources = Array.isArray(server.tools) ? (server.tools as { source?: unknown }[]) : [];
+    return new Set(sources.map((tool) => (typeof tool.source === 'string' ? splitNamespacedTool(tool.source)?.installation : undefined)).filter((name): name is string => name !== undefined));
   }
 
   private consentView(client: ClientRow, tenantName: string, request: PendingAuthorization, sealed: string): ConsentView {

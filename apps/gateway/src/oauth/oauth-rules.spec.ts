@@ -65,6 +65,12 @@ describe('oauth rules', () => {
     it('reads the tenant and plugin of our MCP URLs', () => {
       expect(tenantResourceOf('https://mcp.example.com/t/acme/mcp', issuer)).toEqual({ resource: 'https://mcp.example.com/t/acme/mcp', tenantSlug: 'acme' });
       expect(tenantResourceOf('https://mcp.example.com/t/acme/p/notes/sse', issuer)).toMatchObject({ tenantSlug: 'acme', plugin: 'notes' });
+      expect(tenantResourceOf('https://mcp.example.com/t/acme/v/curated/mcp', issuer)).toEqual({ resource: 'https://mcp.example.com/t/acme/v/curated/mcp', tenantSlug: 'acme', virtual: 'curated' });
+    });
+    it('refuses a virtual server name that no virtual server can have', () => {
+      expect(tenantResourceOf('https://mcp.example.com/t/acme/v/Curated/mcp', issuer)).toBeUndefined();
+      expect(tenantResourceOf('https://mcp.example.com/t/acme/v/a__b/mcp', issuer)).toBeUndefined();
+      expect(tenantResourceOf('https://mcp.example.com/t/acme/v/curated/messages', issuer)).toBeUndefined();
     });
     it('refuses another origin, other paths, queries and fragments', () => {
       expect(tenantResourceOf('https://evil.example/t/acme/mcp', issuer)).toBeUndefined();

@@ -64,9 +64,11 @@ export interface TenantResource {
   tenantSlug: string;
   /** Set for `/t/<slug>/p/<plugin>/…`: the resource is that plugin alone. */
   plugin?: string;
+  /** Set for `/t/<slug>/v/<name>/…`: the resource is that virtual server. */
+  virtual?: string;
 }
 
-const RESOURCE_PATH = /^\/t\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})(?:\/p\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63}))?\/(mcp|sse)$/;
+const RESOURCE_PATH = /^\/t\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})(?:\/p\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})|\/v\/([a-z0-9][a-z0-9-]{0,39}))?\/(mcp|sse)$/;
 
 /**
  * Whether `resource` names a tenant MCP URL of this issuer: same origin, one of the MCP paths,
@@ -79,8 +81,8 @@ export function tenantResourceOf(resource: string, issuer: string): TenantResour
   if (url.search !== '' || url.hash !== '' || resource.includes('#') || resource.includes('?')) return undefined;
   const match = RESOURCE_PATH.exec(url.pathname);
   if (!match) return undefined;
-  const [, tenantSlug, plugin] = match;
-  return { resource: `${url.origin}${url.pathname}`, tenantSlug: tenantSlug!, ...(plugin ? { plugin } : {}) };
+  const [, tenantSlug, plugin, virtual] = match;
+  return { resource: `${url.origin}${url.pathname}`, tenantSlug: tenantSlug!, ...(plugin ? { plugin } : {}), ...(virtual ? { virtual } : {}) };
 }
 
 export function pluginScope(plugin: string): string {

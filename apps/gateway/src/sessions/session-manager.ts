@@ -60,6 +60,8 @@ export interface OpenRequest {
   principal: Principal;
   tenantSlug: string;
   plugin: string | undefined;
+  /** The virtual server the endpoint addresses (`/t/{tenant}/v/{name}/…`). */
+  virtual?: string | undefined;
 }
 
 /**
@@ -233,7 +235,7 @@ export class SessionManager {
   }
 
   private scopeOf(request: OpenRequest): CatalogScope {
-    return catalogScopeOf(request.principal, request.plugin);
+    return catalogScopeOf(request.principal, request.plugin, request.virtual);
   }
 
   private newSession(

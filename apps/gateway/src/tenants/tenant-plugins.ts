@@ -8,6 +8,7 @@ import { GatewayError } from '../protocol/gateway-errors';
 import type { HostedTemplatesService } from '../hosted/hosted-templates';
 import type { PluginStores } from './plugin-stores';
 import { buildSessionCatalog, type ActivePlugin, type SessionCatalog } from '../catalog/session-catalog';
+import { buildVirtualCatalog, virtualToolsOf, type VirtualServerDefinition } from '../catalog/virtual-catalog';
 
 /**
  * How long a tenant's plugin installations are reused without asking Postgres. Control events
@@ -20,19 +21,27 @@ export const TENANT_PLUGINS_CACHE_TTL_MS = 5_000;
  */
 export const LISTED_TOOLS_TIMEOUT_MS = 5_000;
 
-/** Which installations a session sees: one installation's endpoint, or all, narrowed by the key's allowlists. */
+/**
+ * Which tools a session sees: one installation's endpoint, a virtual server's, or all, narrowed by
+ * the key's allowlists.
+ */
 export interface CatalogScope {
   /** The installation a plugin URL names (`/t/{tenant}/p/{name}/…`); undefined on the tenant-wide URL. */
   plugin: string | undefined;
+  /** The virtual server a URL names (`/t/{tenant}/v/{name}/…`); absent elsewhere. Never set with `plugin`. */
+  virtual?: string | undefined;
   /** The credential's installation allowlist; empty = every enabled installation. */
   allowed: readonly string[];
   /** The credential's tool allowlist (`{installation}__{tool}`); empty = every tool of those. */
   tools: readonly string[];
 }
 
-/** The scope of a credential on an endpoint: the one way every era builds it, so no path forgets an allowlist. */
-export function catalogScopeOf(principal: Pick<Principal, 'plugins' | 'tools'>, plugin: string | undefined): CatalogScope {
-  return { plugin, allowed: principal.plugins, tools: principal.tools ?? [] };
+/**
+ * The scope of a credential on an endpoint: the one way every era builds it, so no path forgets
+ * an allowlist or the virtual server (required, so a new caller cannot leave it out by accident).
+ */
+export function catalogScopeOf(principal: Pick<Principal, 'plugins' | 'tools'>, plugin: string | undefined, virtual: string | undefined): CatalogScope {
+  return { plugin, virtual, allowed: principal.plugins, tools: principal.tools ?? [] };
 }
 
 export interface TenantPluginsOptions {
@@ -50,6 +59,8 @@ export interface TenantPluginsOptions {
 interface TenantEntry {
   loadedAt: number;
   plugins: Promise<ActivePlugin[]>;
+  /** The tenant's virtual servers by name; loaded with the installations, invalidated with them. */
+  virtualServers: Promise<Map<string, VirtualServerDefinition>>;
   catalogs: Map<string, SessionCatalog>;
 }
 
@@ -74,13 +85,18 @@ export class TenantPluginsService {
   async catalogFor(tenantId: string, scope: CatalogScope): Promise<SessionCatalog> {
     const entry = this.entry(tenantId);
     // Names never contain ',' or '|' (installation and tool name patterns), so the key is unambiguous.
-    const key = `${scope.plugin ?? '*'}|${scope.allowed.join(',')}|${scope.tools.join(',')}`;
+    // A virtual server's key starts with `v/`, which no installation name contains.
+    const key = `${scope.virtual !== undefined ? `v/${scope.virtual}` : (scope.plugin ?? '*')}|${scope.allowed.join(',')}|${scope.tools.join(',')}`;
     const cached = entry.catalogs.get(key);
     if (cached) return cached;
     const visible = (await entry.plugins).filter(
       (p) => (scope.plugin === undefined || p.name === scope.plugin) && (scope.allowed.length === 0 || scope.allowed.includes(p.name)),
     );
-    const built = buildSessionCatalog(visible, scope.plugin === undefined, scope.tools);
+    // A virtual server deleted under an open session leaves it an empty view, never the tenant's whole one.
+    const built =
+      scope.virtual !== undefined
+        ? buildVirtualCatalog(visible, (await entry.virtualServers).get(scope.virtual), scope.tools)
+        : buildSessionCatalog(visible, scope.plugin === undefined, scope.tools);
     entry.catalogs.set(key, built);
     return built;
   }
@@ -88,6 +104,11 @@ export class TenantPluginsService {
   /** Does this tenant have an installation of this name enabled (and working)? */
   async isEnabled(tenantId: string, name: string): Promise<boolean> {
     return (await this.entry(tenantId).plugins).some((p) => p.name === name);
+  }
+
+  /** Does this tenant have a virtual server of this name? */
+  async hasVirtualServer(tenantId: string, name: string): Promise<boolean> {
+    return (await this.entry(tenantId).virtualServers).has(name);
   }
 
   /** The names of the installations this tenant has enabled (and working). */
@@ -102,9 +123,11 @@ export class TenantPluginsService {
   private entry(tenantId: string): TenantEntry {
     const existing = this.tenants.get(tenantId);
     if (existing && this.now() - existing.loadedAt < TENANT_PLUGINS_CACHE_TTL_MS) return existing;
-    const entry: TenantEntry = { loadedAt: this.now(), plugins: this.load(tenantId), catalogs: new Map() };
+    const entry: TenantEntry = { loadedAt: this.now(), plugins: this.load(tenantId), virtualServers: this.loadVirtualServers(tenantId), catalogs: new Map() };
     // A failed load must not stay cached: the next session asks again.
-    entry.plugins.catch(() => this.tenants.get(tenantId) === entry && this.tenants.delete(tenantId));
+    const forget = () => this.tenants.get(tenantId) === entry && this.tenants.delete(tenantId);
+    entry.plugins.catch(forget);
+    entry.virtualServers.catch(forget);
     this.tenants.set(tenantId, entry);
     return entry;
   }
@@ -150,6 +173,11 @@ export class TenantPluginsService {
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
     return active;
+  }
+
+  private async loadVirtualServers(tenantId: string): Promise<Map<string, VirtualServerDefinition>> {
+    const rows = await this.prisma.virtualServer.findMany({ where: { tenantId }, select: { name: true, tools: true } });
+    return new Map(rows.map((row) => [row.name, { name: row.name, tools: virtualToolsOf(row.tools) }]));
   }
 
   /** Bound here, from the tenant this list is loaded for, and per plugin: plugins cannot choose a tenant or read another plugin's store. */

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, NotFoundException, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { endpointPath, MCP_ENDPOINT_NAMES, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata, publicBaseUrl } from '../auth/auth-challenge';
+import { endpointPath, MCP_ENDPOINT_NAMES, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata, publicBaseUrl, virtualEndpointPath } from '../auth/auth-challenge';
 import { GatewayStatus } from './gateway-status';
 
 @Controller()
@@ -50,6 +50,19 @@ export class HealthController {
     @Req() req: FastifyRequest,
   ) {
     return metadataOf(req, this.status.publicUrl, tenant, plugin, endpoint);
+  }
+
+  /** A virtual server's URL (`/t/{tenant}/v/{name}/…`): the base scope alone, as on the tenant-wide URL. */
+  @Get(`${PROTECTED_RESOURCE_METADATA_PREFIX.slice(1)}/t/:tenant/v/:virtual/:endpoint`)
+  @Header('access-control-allow-origin', '*')
+  virtualMetadata(
+    @Param('tenant') tenant: string,
+    @Param('virtual') virtual: string,
+    @Param('endpoint') endpoint: string,
+    @Req() req: FastifyRequest,
+  ) {
+    if (!MCP_ENDPOINT_NAMES.includes(endpoint) || tenant === '' || virtual === '') throw new NotFoundException();
+    return protectedResourceMetadata(publicBaseUrl(req.raw, this.status.publicUrl), { path: virtualEndpointPath(tenant, virtual, endpoint), plugin: undefined });
   }
 }
 

@@ -57,8 +57,11 @@ function releasing(release: LeaseRelease) {
   };
 }
 
+/** What parsing a POST's body gave: its messages or the refusal. */
+type ParsedBody = ReturnType<typeof parseJsonRpcBody>;
+
 /** The endpoint scope a session was opened through; requests must address the same one. */
-type Scope = Pick<ForwardedRequest, 'tenantSlug' | 'plugin'>;
+type Scope = Pick<ForwardedRequest, 'tenantSlug' | 'plugin' | 'virtual'>;
 
 export interface McpEndpointsParts {
   sessions: SessionManager;
@@ -111,7 +114,7 @@ export class McpEndpointsService {
     // whichever node the balancer picks knows the session's node without a lookup.
     const endpoint = this.forwarder ? `${messagesPath}?${SSE_NODE_PARAM}=${encodeURIComponent(this.forwarder.nodeId)}` : messagesPath;
     const session = await this.sessions
-      .openSse({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin }, res, endpoint)
+      .openSse({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin, virtual: address.virtual }, res, endpoint)
       .catch(releasing(release));
     this.parts.limits.sessionStarted(session, release);
     this.parts.logger.debug({ sessionId: session.id, tenant: address.tenantSlug, transport: 'sse' }, 'session opened');
@@ -152,10 +155,10 @@ export class McpEndpointsService {
     const modern = this.modernPost(req, scanned);
     if (modern) return this.serveModern(req, res, principal, address, modern);
     const stepUp = await this.legacyStepUp(req, principal, address, scanned);
-    if (stepUp) return refuse(res, stepUp.code, stepUp);
+    if (stepUp.refusal) return refuse(res, stepUp.refusal.code, stepUp.refusal);
     const sessionId = req.headers[SESSION_HEADER];
-    if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, scanned);
-    const parsed = parseJsonRpcBody(scanned, headerValue(req, PROTOCOL_VERSION_HEADER));
+    if (typeof sessionId === 'string') return this.streamableExisting(req, res, address, principal, sessionId, scanned, stepUp.parsed);
+    const parsed = stepUp.parsed ?? parseJsonRpcBody(scanned, headerValue(req, PROTOCOL_VERSION_HEADER));
     if (!parsed.ok) return refuse(res, parsed.refusal, parsed);
     if (!isInitializeRequest(parsed.messages)) return refuse(res, 'missing_session');
     const refusal = await this.newSessionRefusal(principal, address);
@@ -164,7 +167,7 @@ export class McpEndpointsService {
     if (!slot.ok) return refuse(res, slot.refusal.code, slot.refusal);
     const { release } = slot;
     // The node that answers initialize owns the session; its id names this node.
-    const session = await this.sessions.createStreamable({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin }).catch(releasing(release));
+    const session = await this.sessions.createStreamable({ principal, tenantSlug: address.tenantSlug, plugin: address.plugin, virtual: address.virtual }).catch(releasing(release));
     const transport = session.transport as WebStandardStreamableHTTPServerTransport;
     const response = await transport
       .handleRequest(webRequestOf(transportRequestOf(req)), { parsedBody: parsed.batch ? parsed.messages : parsed.messages[0] })
@@ -204,7 +207,7 @@ export class McpEndpointsService {
     if (decision.era === 'refused') return writeJson(res, decision.refusal.status, modernErrorBody(decision.refusal));
     const draining = this.sessions.refusalForMessages(parsed.messages);
     if (draining) return refuse(res, draining.code, { ...draining, era: 'modern' });
-    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return refuse(res, 'not_found', { era: 'modern' });
+    if (!(await this.endpointExists(principal, address))) return refuse(res, 'not_found', { era: 'modern' });
     const stepUp = await this.stepUpRefusal(req, principal, address, parsed.messages);
     if (stepUp) return refuse(res, stepUp.code, { ...stepUp, era: 'modern' });
     const { message } = decision;
@@ -239,6 +242,7 @@ export class McpEndpointsService {
         principal,
         tenantSlug: address.tenantSlug,
         plugin: address.plugin,
+        virtual: address.virtual,
         signal: closed.signal,
         bytesIn: parsed.sizes[0]!,
         notify: (notification) => response.notify(notification),
@@ -252,12 +256,14 @@ export class McpEndpointsService {
   /**
    * A 2025 Streamable HTTP POST's step-up, decided before the session (or the node owning it) sees
    * the body. Only a narrowed OAuth token on the tenant-wide URL can need one; only then is the body
-   * parsed here (the session path parses it again), a body that does not parse is left to that path.
+   * parsed here, and the parse is handed on so the session path does not parse it again (a body
+   * that does not parse is refused there, as any other).
    */
-  private async legacyStepUp(req: IncomingMessage, principal: Principal, address: EndpointAddress, body: ScannedBody): Promise<Refusal | undefined> {
-    if (principal.kind !== 'oauth' || address.plugin !== undefined || principal.plugins.length === 0) return undefined;
+  private async legacyStepUp(req: IncomingMessage, principal: Principal, address: EndpointAddress, body: ScannedBody): Promise<{ refusal?: Refusal; parsed?: ParsedBody }> {
+    if (principal.kind !== 'oauth' || address.plugin !== undefined || address.virtual !== undefined || principal.plugins.length === 0) return {};
     const parsed = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
-    return parsed.ok ? this.stepUpRefusal(req, principal, address, parsed.messages) : undefined;
+    const refusal = parsed.ok ? await this.stepUpRefusal(req, principal, address, parsed.messages) : undefined;
+    return refusal ? { refusal } : { parsed };
   }
 
   /**
@@ -265,8 +271,9 @@ export class McpEndpointsService {
    * (`scopeStepUp`); the whole POST is refused, a batch included, so no call of it runs.
    */
   private async stepUpRefusal(req: IncomingMessage, principal: Principal, address: EndpointAddress, messages: ParsedMessages['messages']): Promise<Refusal | undefined> {
-    // Other credentials never step up: no plugin lookup for them.
-    if (principal.kind !== 'oauth' || address.plugin !== undefined) return undefined;
+    // Other credentials never step up: no plugin lookup for them. A virtual server's tool names
+    // are its own (no `{installation}__` to read a plugin from): no step-up there either.
+    if (principal.kind !== 'oauth' || address.plugin !== undefined || address.virtual !== undefined) return undefined;
     const stepUp = scopeStepUp(messages, principal, address.plugin, await this.parts.tenantPlugins.enabledPlugins(principal.tenantId));
     if (!stepUp) return undefined;
     const named = stepUp.plugins.join(', ');
@@ -284,7 +291,7 @@ export class McpEndpointsService {
   private async paramHeaderRefusal(principal: Principal, address: EndpointAddress, message: ModernMessage, headers: DistinctHeaders): Promise<ModernRefusal | undefined> {
     const name = message.params['name'];
     if (message.method !== 'tools/call' || message.id === undefined || typeof name !== 'string') return undefined;
-    const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, catalogScopeOf(principal, address.plugin));
+    const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, catalogScopeOf(principal, address.plugin, address.virtual));
     const listed = catalog.toolList.tools.find((tool) => tool['name'] === name);
     return listed ? checkParamHeaders(listed['inputSchema'], message.params['arguments'], headers, message.id) : undefined;
   }
@@ -306,12 +313,14 @@ export class McpEndpointsService {
     principal: Principal,
     sessionId: string,
     body: ScannedBody | undefined,
+    /** The body already parsed (by the step-up check), when it was. */
+    preParsed?: ParsedBody,
   ): Promise<void> {
     const owner = this.remoteOwner(ownerOfSessionId(sessionId));
     if (owner) return this.forward(owner, this.forwardedRequest('streamable-http', sessionId, principal, address, req, body?.text), res);
     let parsed: ParsedMessages | undefined;
     if (req.method === 'POST') {
-      const result = parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
+      const result = preParsed ?? parseJsonRpcBody(body, headerValue(req, PROTOCOL_VERSION_HEADER));
       if (!result.ok) return refuse(res, result.refusal, result);
       parsed = result;
     }
@@ -468,6 +477,7 @@ export class McpEndpointsService {
       },
       tenantSlug: address.tenantSlug,
       ...(address.plugin !== undefined ? { plugin: address.plugin } : {}),
+      ...(address.virtual !== undefined ? { virtual: address.virtual } : {}),
       request: transportRequestOf(req),
       // A non-JSON body is not forwarded; the owner then answers 415 as it would locally.
       ...(typeof body === 'string' ? { body } : {}),
@@ -481,15 +491,22 @@ export class McpEndpointsService {
   private boundSession(id: string, caller: Caller, scope: Scope, kind: TransportKind): McpSession | undefined {
     const session = this.sessions.registry.get(id);
     if (!session || session.transportKind !== kind || !sameBinding(session.binding, caller)) return undefined;
-    if (session.tenantSlug !== scope.tenantSlug || session.scope.plugin !== scope.plugin) return undefined;
+    if (session.tenantSlug !== scope.tenantSlug || session.scope.plugin !== scope.plugin || session.scope.virtual !== scope.virtual) return undefined;
     return session;
   }
 
   private async newSessionRefusal(principal: Principal, address: EndpointAddress): Promise<Refusal | undefined> {
     const nodeRefusal = this.sessions.refusalForNewSession();
     if (nodeRefusal) return { code: nodeRefusal, headers: { 'retry-after': '1' } };
-    if (address.plugin !== undefined && !(await this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin))) return { code: 'not_found' };
+    if (!(await this.endpointExists(principal, address))) return { code: 'not_found' };
     return undefined;
+  }
+
+  /** An installation's URL needs the installation enabled, a virtual server's URL the server; the tenant-wide URL always exists. */
+  private async endpointExists(principal: Principal, address: EndpointAddress): Promise<boolean> {
+    if (address.plugin !== undefined) return this.parts.tenantPlugins.isEnabled(principal.tenantId, address.plugin);
+    if (address.virtual !== undefined) return this.parts.tenantPlugins.hasVirtualServer(principal.tenantId, address.virtual);
+    return true;
   }
 }
 

@@ -5,12 +5,12 @@ import { SSE_NODE_PARAM } from '../sessions/session-ids';
 import type { McpEndpointsService } from './mcp-endpoints';
 import type { GatewayStatus } from './gateway-status';
 import { refuse } from '../protocol/jsonrpc-errors';
-import { endpointPath } from '../auth/auth-challenge';
+import { endpointPath, virtualEndpointPath } from '../auth/auth-challenge';
 import type { EndpointAddress, RequestGate } from './request-gate';
 import type { Principal } from '@switchboard/api-keys';
 import { extractTraceContext, SpanKind, SpanStatusCode, type Span, type Tracing } from '@switchboard/tracing';
 
-type McpRequest = FastifyRequest<{ Params: { tenant: string; plugin?: string }; Querystring: Record<string, unknown> }>;
+type McpRequest = FastifyRequest<{ Params: { tenant: string; plugin?: string; virtual?: string }; Querystring: Record<string, unknown> }>;
 
 /** The caller the gate admitted in the route's onRequest hook, before the body was read. */
 interface Admitted {
@@ -40,8 +40,12 @@ const HANDLERS: readonly { method: 'GET' | 'POST' | 'DELETE'; path: string; endp
 /** Requests that passed the gate, with what it found; filled in onRequest, read by the handler. */
 const admissions = new WeakMap<FastifyRequest, Admitted>();
 
+/** The three URL families of an MCP endpoint: tenant-wide, one installation's, one virtual server's. */
+const PREFIXES = ['/t/:tenant', '/t/:tenant/p/:plugin', '/t/:tenant/v/:virtual'] as const;
+
 /**
- * The MCP routes, `/t/{tenant}/…` and `/t/{tenant}/p/{plugin}/…`, registered on Fastify directly
+ * The MCP routes, `/t/{tenant}/…`, `/t/{tenant}/p/{plugin}/…` and `/t/{tenant}/v/{virtual}/…`
+ * (docs/virtual-servers.md), registered on Fastify directly
  * rather than as a Nest controller: the transports write to the raw Node response, so Nest's
  * per-request pipeline (parameter decorators, pipes, interceptors, the promise around the
  * handler) did no work here and cost ~5% of a tool call (docs/decisions.md).
@@ -51,16 +55,19 @@ const admissions = new WeakMap<FastifyRequest, Admitted>();
  */
 export function registerMcpRoutes(fastify: FastifyInstance, gate: RequestGate, endpoints: McpEndpointsService, status: GatewayStatus, tracing: Tracing): void {
   for (const { method, path, endpoint, handle } of HANDLERS) {
-    for (const scoped of [false, true]) {
-      const url = scoped ? `/t/:tenant/p/:plugin/${path}` : `/t/:tenant/${path}`;
+    for (const prefix of PREFIXES) {
+      const url = `${prefix}/${path}`;
       fastify.route({
         method,
         url,
         onRequest: async (request: McpRequest, reply: FastifyReply) => {
-          const { tenant, plugin } = request.params;
+          const { tenant, plugin, virtual } = request.params;
           // As Nest's routes did: an empty path parameter (`/t//mcp`) is not a route.
-          if (tenant === '' || plugin === '') return reply.callNotFound();
-          const address: EndpointAddress = { tenantSlug: tenant, plugin, path: endpointPath(tenant, plugin, endpoint) };
+          if (tenant === '' || plugin === '' || virtual === '') return reply.callNotFound();
+          const address: EndpointAddress =
+            virtual === undefined
+              ? { tenantSlug: tenant, plugin, path: endpointPath(tenant, plugin, endpoint) }
+              : { tenantSlug: tenant, plugin: undefined, virtual, path: virtualEndpointPath(tenant, virtual, endpoint) };
           const span = tracing.enabled ? requestSpan(tracing, request, reply, url, tenant) : undefined;
           const admission = span ? await tracing.runIn(span, () => gate.admit(request.raw, address)) : await gate.admit(request.raw, address);
           if (admission.ok) {

@@ -63,7 +63,7 @@ export class ModernListen {
     }
     let gone = false;
     res.once('close', () => (gone = true));
-    const scope = catalogScopeOf(principal, address.plugin);
+    const scope = catalogScopeOf(principal, address.plugin, address.virtual);
     const catalog = await this.parts.tenantPlugins.catalogFor(principal.tenantId, scope);
     // SubscriptionFilter: only what the principal's catalog has and this gateway can deliver.
     const filter = honoredFilter(params.data.notifications, capabilitiesOf(catalog), (uri) => serves(catalog, uri));

@@ -9,10 +9,12 @@ import type { Refusal } from '../protocol/jsonrpc-errors';
 import type { OriginPolicy } from './origin-policy';
 import { Tracing } from '@switchboard/tracing';
 
-/** The endpoint a request addressed: `/t/{tenant}/…` or `/t/{tenant}/p/{plugin}/…`. */
+/** The endpoint a request addressed: `/t/{tenant}/…`, `/t/{tenant}/p/{plugin}/…` or `/t/{tenant}/v/{virtual}/…`. */
 export interface EndpointAddress {
   tenantSlug: string;
   plugin: string | undefined;
+  /** A virtual server's name; never set with `plugin`. */
+  virtual?: string | undefined;
   /** The path clients connect to (`/t/acme/mcp`), named in auth challenges. */
   path: string;
 }
@@ -81,6 +83,13 @@ export class RequestGate {
       this.accounting.telemetry.authFailed('wrong_tenant');
       return refused({ code: 'not_found' });
     }
+    if (!virtualServersAllow(principal, address)) {
+      // Counted with the plugin refusals: a key's allowlist refused the endpoint.
+      this.accounting.telemetry.authFailed('plugin_forbidden');
+      // 403 for every other URL of the tenant, whether a server of that name exists or not: the
+      // answer tells the key nothing about the tenant's other virtual servers.
+      return refused({ code: 'forbidden', message: 'Forbidden: this key may use only its virtual servers' });
+    }
     if (address.plugin !== undefined && principal.plugins.length > 0 && !principal.plugins.includes(address.plugin)) {
       this.accounting.telemetry.authFailed('plugin_forbidden');
       if (principal.kind === 'oauth' && principal.keyPlugins !== undefined && allows(principal.keyPlugins, address.plugin)) {
@@ -111,6 +120,15 @@ function expectedResource(base: string, path: string): ExpectedResource | undefi
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A key restricted to virtual servers is admitted only on their URLs: not on the tenant-wide or
+ * an installation's URL, where the source tools are (docs/virtual-servers.md).
+ */
+function virtualServersAllow(principal: Pick<Principal, 'virtualServers'>, address: EndpointAddress): boolean {
+  const only = principal.virtualServers;
+  return only === undefined || only.length === 0 || (address.virtual !== undefined && only.includes(address.virtual));
 }
 
 /** Whether a plugin list (empty = every plugin) includes `plugin`. */
