@@ -184,12 +184,14 @@ describe('web console (Chromium, real platform)', () => {
     // echo has no settings: install as it is.
     await page.getByRole('button', { name: 'Install echo' }).click();
     await page.getByText('This plugin has no settings.').waitFor();
-    await page.getByRole('form', { name: 'echo settings' }).getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('form', { name: 'Install echo' }).getByRole('button', { name: 'Install plugin' }).click();
     await page.getByRole('button', { name: 'Disable echo' }).waitFor();
 
     // remote-mcp's form comes from its JSON Schema: a URL, an enum with a default, a secret.
     await page.getByRole('button', { name: 'Install remote-mcp' }).click();
-    const form = page.getByRole('form', { name: 'remote-mcp settings' });
+    const form = page.getByRole('form', { name: 'Install remote-mcp' });
+    // Named after the plugin by default, as `PUT …/plugins/remote-mcp` without `plugin` would be.
+    expect(await form.getByLabel('Installation name').inputValue()).toBe('remote-mcp');
     expect(await form.getByLabel('bearerToken').getAttribute('type')).toBe('password');
     expect(await form.getByLabel('transport').inputValue()).toBe('streamable-http');
     await form.getByLabel('url (required)').fill('not a url');
@@ -210,7 +212,7 @@ describe('web console (Chromium, real platform)', () => {
     expect(await reopened.getByLabel('bearerToken').inputValue()).toBe('');
     await reopened.getByText('it is set; leave empty to keep it').waitFor();
     expect(await page.content()).not.toContain('upstream-secret');
-    await page.locator('.card', { hasText: 'remote-mcp' }).screenshot({ path: path.join(screenshots, 'plugin-settings.png') });
+    await page.getByRole('listitem', { name: 'Installation remote-mcp' }).screenshot({ path: path.join(screenshots, 'plugin-settings.png') });
     await page.getByRole('button', { name: 'Configure remote-mcp' }).click();
     await page.getByRole('button', { name: 'Disable remote-mcp' }).click();
     await page.getByRole('button', { name: 'Enable remote-mcp' }).waitFor();
@@ -267,6 +269,168 @@ describe('web console (Chromium, real platform)', () => {
     await page.close();
   }, 90_000);
 
+  it('installs one plugin twice under two names, each with its own settings and secret headers, and uninstalls with a confirmation', async () => {
+    const platformToken = await mintToken();
+    const admin = (method: string, route: string, body?: unknown) =>
+      fetch(`${api}/v1${route}`, { method, headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    await admin('POST', '/tenants', { slug: 'multi-co', name: 'Multi Co' });
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/multi-co'));
+    await page.getByRole('heading', { name: 'Multi Co', level: 1 }).waitFor();
+    await page.getByText('No plugins installed yet').waitFor();
+
+    // A name the API refuses (400 at `name`) appears beside the name field. No upstream is ever
+    // contacted: saving only stores the settings, so the loopback URLs need no server.
+    await page.getByRole('button', { name: 'Install remote-mcp' }).click();
+    let install = page.getByRole('form', { name: 'Install remote-mcp' });
+    await install.getByLabel('Installation name').fill('Git_Hub');
+    await install.getByLabel('url (required)').fill('http://127.0.0.1:9/github/mcp');
+    await install.getByLabel('bearerToken').fill('github-bearer-secret');
+    await install.getByRole('button', { name: 'Install plugin' }).click();
+    await install.locator('.field-invalid', { has: page.getByLabel('Installation name') }).locator('.field-error').waitFor();
+    expect(await install.getByLabel('Installation name').getAttribute('aria-invalid')).toBe('true');
+    await install.getByLabel('Installation name').fill('github');
+    await install.getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('listitem', { name: 'Installation github' }).getByText('enabled').waitFor();
+
+    // Meanwhile another admin installs echo as `linear`: the console's second install under that
+    // name gets the API's 409 INSTALLATION_NAME_TAKEN beside the name field.
+    expect((await admin('PUT', '/tenants/multi-co/plugins/linear', { plugin: 'echo' })).status).toBe(200);
+    await page.getByRole('button', { name: 'Install remote-mcp under another name' }).click();
+    install = page.getByRole('form', { name: 'Install remote-mcp' });
+    await install.getByLabel('Installation name').fill('linear');
+    await install.getByLabel('url (required)').fill('http://127.0.0.1:9/linear/mcp');
+    await install.getByRole('button', { name: 'Install plugin' }).click();
+    await install.locator('.field-invalid', { has: page.getByLabel('Installation name') }).getByText('already has an installation named "linear" of plugin "echo"').waitFor();
+
+    // Uninstall asks once more; then the name is free for remote-mcp. (Away and back: the list is read again.)
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/'));
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/multi-co'));
+    const echoRow = page.getByRole('listitem', { name: 'Installation linear' });
+    await echoRow.getByText('echo', { exact: true }).waitFor();
+    await echoRow.getByRole('button', { name: 'Uninstall' }).click();
+    await echoRow.getByRole('group', { name: /Uninstall linear\?/ }).waitFor();
+    await echoRow.getByRole('button', { name: 'Uninstall linear' }).click();
+    await echoRow.waitFor({ state: 'detached' });
+    expect((await admin('GET', '/tenants/multi-co/plugins/linear')).status).toBe(404);
+
+    // linear, with a secret header: the API's error for one header appears beside its row.
+    await page.getByRole('button', { name: 'Install remote-mcp under another name' }).click();
+    install = page.getByRole('form', { name: 'Install remote-mcp' });
+    await install.getByLabel('Installation name').fill('linear');
+    await install.getByLabel('url (required)').fill('http://127.0.0.1:9/linear/mcp');
+    await install.getByRole('button', { name: 'Add to headers' }).click();
+    await install.getByLabel('headers 1 name').fill('X-Api-Key');
+    await install.getByLabel('headers 1 value').fill('linear-header-secret');
+    await install.getByRole('button', { name: 'Add to headers' }).click();
+    await install.getByLabel('headers 2 name').fill('Host');
+    await install.getByLabel('headers 2 value').fill('evil.example');
+    expect(await install.getByLabel('headers 1 value').getAttribute('type')).toBe('password');
+    await install.getByRole('button', { name: 'Install plugin' }).click();
+    await install.getByRole('group', { name: 'headers 2' }).getByText('Host cannot be configured').waitFor();
+    expect(await install.getByLabel('headers 2 name').getAttribute('aria-invalid')).toBe('true');
+    expect(await install.getByLabel('headers 1 name').getAttribute('aria-invalid')).toBeNull();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await install.getByRole('button', { name: 'Remove headers 2' }).click();
+    await install.getByRole('button', { name: 'Install plugin' }).click();
+    const linear = page.getByRole('listitem', { name: 'Installation linear' });
+    const github = page.getByRole('listitem', { name: 'Installation github' });
+    await linear.waitFor();
+    await page.getByText('installed as github, linear').waitFor();
+
+    // Each installation shows its own settings: URL, which secret is set, headers write-only.
+    await github.getByRole('button', { name: 'Configure github' }).click();
+    const githubForm = page.getByRole('form', { name: 'github settings' });
+    expect(await githubForm.getByLabel('url (required)').inputValue()).toBe('http://127.0.0.1:9/github/mcp');
+    await githubForm.locator('.field', { has: page.getByLabel('bearerToken') }).getByText('it is set').waitFor();
+    await githubForm.getByRole('group', { name: 'headers' }).getByText('Secret, write-only: not set.').waitFor();
+    await linear.getByRole('button', { name: 'Configure linear' }).click();
+    const linearForm = page.getByRole('form', { name: 'linear settings' });
+    expect(await linearForm.getByLabel('url (required)').inputValue()).toBe('http://127.0.0.1:9/linear/mcp');
+    await linearForm.locator('.field', { has: page.getByLabel('bearerToken') }).getByText('Secret, write-only: not set.').waitFor();
+    await linearForm.getByRole('group', { name: 'headers' }).getByText('it is set; rows added here replace all of them').waitFor();
+    // Write-only: neither the header's value nor even its name is on the page.
+    expect(await linearForm.getByLabel('headers 1 name').count()).toBe(0);
+    const content = await page.content();
+    for (const secret of ['github-bearer-secret', 'linear-header-secret', 'X-Api-Key']) expect(content).not.toContain(secret);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.locator('section', { has: page.getByRole('heading', { name: 'Plugins', level: 2 }) }).screenshot({ path: path.join(screenshots, 'plugin-installations.png') });
+
+    // Save writes to the installation whose form it is, and only to it.
+    await githubForm.getByLabel('url (required)').fill('http://127.0.0.1:9/github/v2');
+    await githubForm.getByRole('button', { name: 'Save settings' }).click();
+    await githubForm.waitFor({ state: 'detached' });
+    const stored = async (name: string) => (await (await admin('GET', `/tenants/multi-co/plugins/${name}`)).json()) as { plugin: string; config: { url: string }; secrets: Record<string, { set: boolean }> };
+    expect(await stored('github')).toMatchObject({ plugin: 'remote-mcp', config: { url: 'http://127.0.0.1:9/github/v2' }, secrets: { bearerToken: { set: true }, headers: { set: false } } });
+    expect(await stored('linear')).toMatchObject({ plugin: 'remote-mcp', config: { url: 'http://127.0.0.1:9/linear/mcp' }, secrets: { bearerToken: { set: false }, headers: { set: true } } });
+    await linearForm.getByRole('button', { name: 'Save settings' }).click();
+    await linearForm.waitFor({ state: 'detached' });
+    // Saved without rows, the stored headers stay.
+    expect((await stored('linear')).secrets['headers']).toEqual({ set: true });
+    await linear.getByRole('button', { name: 'Disable linear' }).click();
+    await linear.getByText('disabled').waitFor();
+    await github.getByText('enabled').waitFor();
+
+    await linear.getByRole('button', { name: 'Configure linear' }).click();
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.locator('section', { has: page.getByRole('heading', { name: 'Plugins', level: 2 }) }).screenshot({ path: path.join(screenshots, 'plugin-installations-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.close();
+  }, 90_000);
+
+  it("issues a key with a tool allowlist chosen from the installations' tools and typed, with the API's errors beside the field", async () => {
+    const platformToken = await mintToken();
+    const admin = (method: string, route: string, body?: unknown) =>
+      fetch(`${api}/v1${route}`, { method, headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    // multi-co has github and linear (remote-mcp, whose tools the API cannot list); echo declares its tool.
+    expect((await admin('PUT', '/tenants/multi-co/plugins/echo', {})).status).toBe(200);
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/multi-co'));
+    await page.getByRole('heading', { name: 'Multi Co', level: 1 }).waitFor();
+
+    await page.getByLabel('Key name').fill('scoped');
+    await page.getByText('Tools for this key (optional)').click();
+    await page.getByRole('checkbox', { name: 'echo__echo' }).check();
+    const typed = page.getByLabel('Other tools, one a line');
+    await typed.fill('github__search\nsearch');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    // The API names the entry by position (tools.2); the console names it by the entry.
+    await page.locator('.field-invalid', { has: typed }).getByText('search: not a namespaced tool name').waitFor();
+    expect(await typed.getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.locator('form', { has: page.getByLabel('Key name') }).screenshot({ path: path.join(screenshots, 'key-tools.png') });
+
+    await typed.fill('github__search\nlinear__create_issue');
+    await page.getByRole('button', { name: 'Issue key' }).click();
+    await page.locator('.issued').waitFor();
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    await page.locator('.card', { hasText: 'scoped' }).getByText('tools: echo__echo, github__search, linear__create_issue').waitFor();
+    const keys = (await (await admin('GET', '/tenants/multi-co/api-keys')).json()) as { items: { name: string; tools: string[] }[] };
+    expect(keys.items.find((key) => key.name === 'scoped')?.tools).toEqual(['echo__echo', 'github__search', 'linear__create_issue']);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByText('Tools for this key (optional)').click();
+    await page.getByRole('checkbox', { name: 'echo__echo' }).waitFor();
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'key-tools-phone.png') });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.close();
+  }, 90_000);
+
   it('shows a tenant admin its own tenant and "not found" for another tenant', async () => {
     const platformToken = await mintToken();
     const create = (slug: string) =>
@@ -299,7 +463,7 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByRole('link', { name: 'Ops Co' }).click();
     await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Install echo' }).click();
-    await page.getByRole('form', { name: 'echo settings' }).getByRole('button', { name: 'Install plugin' }).click();
+    await page.getByRole('form', { name: 'Install echo' }).getByRole('button', { name: 'Install plugin' }).click();
     await page.getByRole('button', { name: 'Disable echo' }).waitFor();
     await page.getByLabel('Key name').fill('laptop');
     await page.getByRole('button', { name: 'Issue key' }).click();

@@ -21,6 +21,8 @@ export interface ApiKey {
   prefix: string;
   status: 'active' | 'revoked' | 'expired';
   plugins: string[];
+  /** Namespaced tools (`installation__tool`) the key may see and call; empty = every tool of its plugins. */
+  tools: string[];
   limits: LimitOverrides;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -52,6 +54,9 @@ export interface CatalogEntry {
 }
 
 export interface PluginInstallation {
+  /** Unique per tenant (default: the plugin's own): its tool namespace, its URL, what keys list. */
+  name: string;
+  /** The plugin (or server template) installed; one plugin may be installed under several names. */
   plugin: string;
   enabled: boolean;
   config: Record<string, unknown>;

@@ -52,3 +52,40 @@ describe('plugin config form from JSON Schema', () => {
     expect(errors).toEqual({ retries: 'must be a whole number', headers: 'must be valid JSON' });
   });
 });
+
+describe('a string map field (remote-mcp headers)', () => {
+  // As zod's toJSONSchema writes z.record(z.string(), z.string()), marked writeOnly by the runtime.
+  const fields = configFields(
+    { type: 'object', properties: { url: { type: 'string' }, headers: { type: 'object', propertyNames: { type: 'string' }, additionalProperties: { type: 'string' }, writeOnly: true } } },
+    ['headers'],
+  );
+
+  it('is edited as name/value rows, never prefilled when secret', () => {
+    expect(fields.map((field) => [field.name, field.kind, field.secret])).toEqual([
+      ['url', 'text', false],
+      ['headers', 'map', true],
+    ]);
+    expect(initialValues(fields, { headers: { 'X-Api-Key': 'leaked' } })['headers']).toEqual([]);
+  });
+
+  it('sends the rows as an object, drops empty rows, and leaves the field out without rows so the stored value stays', () => {
+    const rows = [
+      { name: ' X-Api-Key ', value: 'k' },
+      { name: '', value: '' },
+    ];
+    expect(toConfig(fields, { url: 'u', headers: rows })).toEqual({ config: { url: 'u', headers: { 'X-Api-Key': 'k' } }, errors: {} });
+    expect(toConfig(fields, { url: 'u', headers: [] }).config).toEqual({ url: 'u' });
+  });
+
+  it('names the row it cannot send: one without a name, a name given twice', () => {
+    const { errors } = toConfig(fields, {
+      url: 'u',
+      headers: [
+        { name: '', value: 'orphan' },
+        { name: 'X-A', value: '1' },
+        { name: 'X-A', value: '2' },
+      ],
+    });
+    expect(errors).toEqual({ 'headers.#0': 'give this row a name', 'headers.X-A': 'this name is given twice' });
+  });
+});

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
-import type { ApiKey, IssuedApiKey, Page, Tenant } from '../api/types';
+import type { ApiKey, CatalogEntry, IssuedApiKey, Page, PluginInstallation, Tenant } from '../api/types';
 import { LimitFields } from '../components/limit-fields';
 import { ConfirmButton, CopyButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
 import { toInputs, toOverrides, type LimitInputs } from '../lib/limits-form';
@@ -78,6 +78,7 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
                 {key.status === 'active' && key.expiresAt && <span className="expiry">expires at {new Date(key.expiresAt).toLocaleString()}</span>}
                 {key.rotatedFromId && <span className="hint">replaces a rotated key</span>}
                 {describeLimits(key.limits) && <span className="hint">limits: {describeLimits(key.limits)}</span>}
+                {key.tools?.length ? <span className="hint mono-list">tools: {key.tools.join(', ')}</span> : null}
               </div>
               {key.status === 'active' && (
                 <div className="actions">
@@ -115,20 +116,26 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
 function IssueKeyForm({ api, tenant, onIssued }: { api: ApiClient; tenant: Tenant; onIssued: (key: IssuedApiKey) => void }) {
   const [name, setName] = useState('');
   const [limits, setLimits] = useState<LimitInputs>(() => toInputs({}));
+  const [tools, setTools] = useState<ToolChoice>(NO_TOOLS);
+  const [sent, setSent] = useState<string[]>([]);
   const [failure, setFailure] = useState<unknown>();
   const fieldErrors = failure instanceof ApiFailure ? failure.fieldErrors() : {};
   const limitErrors = failure instanceof ApiFailure ? failure.fieldErrors('limits') : {};
   const limitsInvalid = Object.keys(fieldErrors).some((path) => path.startsWith('limits'));
+  const toolsError = toolErrors(fieldErrors, sent);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
+    const list = toolList(tools);
+    setSent(list);
     try {
       const overrides = toOverrides(limits, 'key');
-      const body = Object.keys(overrides).length > 0 ? { name, limits: overrides } : { name };
+      const body = { name, ...(Object.keys(overrides).length > 0 ? { limits: overrides } : {}), ...(list.length > 0 ? { tools: list } : {}) };
       const issued = await api.send<IssuedApiKey>('POST', apiPath('tenants', tenant.id, 'api-keys'), body);
       setFailure(undefined);
       setName('');
       setLimits(toInputs({}));
+      setTools(NO_TOOLS);
       onIssued(issued);
     } catch (error) {
       setFailure(error);
@@ -147,8 +154,86 @@ function IssueKeyForm({ api, tenant, onIssued }: { api: ApiClient; tenant: Tenan
         <summary>Limits for this key (optional)</summary>
         <LimitFields level="key" inputs={limits} errors={limitErrors} onChange={setLimits} />
       </details>
-      {failure instanceof ApiFailure && !fieldErrors['name'] && !limitsInvalid ? <ErrorNotice error={failure} /> : null}
+      <ToolAllowlist api={api} tenant={tenant} choice={tools} error={toolsError} onChange={setTools} />
+      {failure instanceof ApiFailure && !fieldErrors['name'] && !limitsInvalid && !toolsError ? <ErrorNotice error={failure} /> : null}
     </form>
+  );
+}
+
+/** The tools chosen from the tenant's installations, and the ones typed (one `installation__tool` a line). */
+interface ToolChoice {
+  checked: string[];
+  typed: string;
+}
+const NO_TOOLS: ToolChoice = { checked: [], typed: '' };
+
+function toolList(choice: ToolChoice): string[] {
+  const typed = choice.typed.split('\n').map((line) => line.trim()).filter(Boolean);
+  return [...choice.checked, ...typed];
+}
+
+/** The API's `tools.<i>` errors name an entry by its position in what was sent: shown by the entry's name instead. */
+function toolErrors(fieldErrors: Record<string, string>, sent: string[]): string | undefined {
+  const messages = Object.entries(fieldErrors)
+    .filter(([path]) => path === 'tools' || path.startsWith('tools.'))
+    .map(([path, message]) => {
+      const index = Number(path.slice('tools.'.length));
+      return path !== 'tools' && Number.isInteger(index) && sent[index] !== undefined ? `${sent[index]}: ${message}` : message;
+    });
+  return messages.length > 0 ? messages.join('; ') : undefined;
+}
+
+/**
+ * The key's tool allowlist. Tools the catalog declares for the tenant's installations are offered
+ * as checkboxes, named as the gateway names them (`github__search`); a federated upstream's
+ * tools (remote-mcp) are not known to the API, so those are typed, one a line. Read when opened,
+ * so installations made since the page loaded are offered.
+ */
+function ToolAllowlist({ api, tenant, choice, error, onChange }: { api: ApiClient; tenant: Tenant; choice: ToolChoice; error?: string; onChange: (choice: ToolChoice) => void }) {
+  const [known, setKnown] = useState<{ name: string; description: string }[] | null>(null);
+  const [loadFailure, setLoadFailure] = useState<unknown>();
+
+  async function load() {
+    try {
+      const [catalog, installed] = await Promise.all([
+        api.get<{ items: CatalogEntry[] }>('/v1/plugins'),
+        api.get<{ items: PluginInstallation[] }>(apiPath('tenants', tenant.id, 'plugins')),
+      ]);
+      const entries = new Map(catalog.items.map((entry) => [entry.name, entry]));
+      setKnown(installed.items.flatMap((installation) => (entries.get(installation.plugin)?.tools ?? []).map((tool) => ({ name: `${installation.name}__${tool.name}`, description: tool.description }))));
+      setLoadFailure(undefined);
+    } catch (failure) {
+      setLoadFailure(failure);
+    }
+  }
+
+  const toggle = (tool: string, on: boolean) => onChange({ ...choice, checked: on ? [...choice.checked, tool] : choice.checked.filter((name) => name !== tool) });
+  return (
+    <details className="key-tools" open={error ? true : undefined} onToggle={(event) => (event.currentTarget as HTMLDetailsElement).open && void load()}>
+      <summary>Tools for this key (optional)</summary>
+      <p className="hint">None chosen: every tool of the tenant&apos;s plugins. Fixed at issue and kept on rotation.</p>
+      <ErrorNotice error={loadFailure} />
+      {!known ? (
+        <Loading what="tools" />
+      ) : known.length > 0 ? (
+        <fieldset>
+          <legend>Tools of the installed plugins</legend>
+          {known.map((tool) => (
+            <div key={tool.name} className="field field-check">
+              <input id={`tool-${tool.name}`} type="checkbox" checked={choice.checked.includes(tool.name)} onChange={(event) => toggle(tool.name, event.target.checked)} />
+              <label htmlFor={`tool-${tool.name}`} className="mono">
+                {tool.name}
+              </label>
+            </div>
+          ))}
+        </fieldset>
+      ) : (
+        <p className="hint">The installed plugins declare no tools; type them below.</p>
+      )}
+      <Field label="Other tools, one a line" error={error} hint="As installation__tool, e.g. github__search: for tools of a federated upstream (remote-mcp), which the API does not list.">
+        {(props) => <textarea {...props} name="tools" rows={3} spellCheck={false} value={choice.typed} onChange={(event) => onChange({ ...choice, typed: event.target.value })} />}
+      </Field>
+    </details>
   );
 }
 
