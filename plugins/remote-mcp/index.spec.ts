@@ -29,7 +29,7 @@ describe('remote-mcp plugin', () => {
   });
 
   const listTools = (url: string, state = upstreams) =>
-    remote.listTools!({ tenant: { id: 't1' }, config: { url, transport: 'streamable-http' }, state, signal: AbortSignal.timeout(5_000), listChanged: () => undefined });
+    remote.listTools!({ tenant: { id: 't1' }, config: { url, transport: 'streamable-http', auth: 'static' }, state, signal: AbortSignal.timeout(5_000), listChanged: () => undefined });
 
   it('refuses an upstream on 127.0.0.1 without connecting to it', async () => {
     await expect(listTools(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`)).rejects.toThrow(/Refusing to connect.*loopback/);
@@ -100,11 +100,62 @@ describe('remote-mcp plugin', () => {
     it('sends the headers and the bearer token on the upstream requests', async () => {
       const own = await remote.setup!({ logger, outbound: outboundNetwork({ allow: ['127.0.0.1/32'] }) });
       try {
-        const config = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, transport: 'streamable-http' as const, bearerToken: 'tok', headers: { 'X-Api-Key': 'k-123' } };
+        const config = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, transport: 'streamable-http' as const, auth: 'static' as const, bearerToken: 'tok', headers: { 'X-Api-Key': 'k-123' } };
         await expect(remote.listTools!({ tenant: { id: 't1' }, config, state: own, signal: AbortSignal.timeout(5_000), listChanged: () => undefined })).rejects.toThrow(/Upstream MCP server error/);
         expect(lastHeaders).toMatchObject({ 'x-api-key': 'k-123', authorization: 'Bearer tok' });
       } finally {
         await remote.close!(own);
+      }
+    });
+  });
+
+  describe('auth oauth', () => {
+    const url = 'https://mcp.example.com/mcp';
+    const issuesOf = (config: Record<string, unknown>) => {
+      const parsed = remote.config!.safeParse(config);
+      return parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    };
+
+    it('accepts auth oauth (shared by default) with static headers beside it', () => {
+      expect(issuesOf({ url, auth: 'oauth', headers: { 'X-Team': 'a' } })).toEqual([]);
+      expect(issuesOf({ url, auth: 'oauth', oauthMode: 'shared' })).toEqual([]);
+    });
+
+    it('refuses a static bearer token or Authorization header with auth oauth, naming the field', () => {
+      expect(issuesOf({ url, auth: 'oauth', bearerToken: 't' })).toEqual([expect.stringMatching(/^bearerToken: .*auth oauth/)]);
+      expect(issuesOf({ url, auth: 'oauth', headers: { authorization: 'Basic x' } })).toEqual([expect.stringMatching(/^headers: .*auth oauth/)]);
+    });
+
+    it('refuses oauthMode without auth oauth, and per-user until it exists', () => {
+      expect(issuesOf({ url, oauthMode: 'shared' })).toEqual([expect.stringMatching(/^oauthMode: .*only with auth oauth/)]);
+      expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user' })).toEqual([expect.stringMatching(/^oauthMode: per-user/)]);
+      expect(issuesOf({ url, auth: 'basic' })).toEqual([expect.stringMatching(/^auth: /)]);
+    });
+
+    it('says the installation is not connected when the platform offers no credential', async () => {
+      const config = { url, transport: 'streamable-http' as const, auth: 'oauth' as const };
+      await expect(remote.listTools!({ tenant: { id: 't1' }, config, state: upstreams, signal: AbortSignal.timeout(5_000), listChanged: () => undefined })).rejects.toThrow(/no upstream OAuth credentials/);
+    });
+
+    it('sends the platform\'s token, and on a 401 asks once for a new one and sends the request again with it', async () => {
+      const seen: (string | undefined)[] = [];
+      const upstream = createServer((req, res) => {
+        seen.push(req.headers.authorization);
+        res.writeHead(req.headers.authorization === 'Bearer old' ? 401 : 500).end();
+      });
+      await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+      const own = await remote.setup!({ logger, outbound: outboundNetwork({ allow: ['127.0.0.1/32'] }) });
+      const asked: ({ rejected?: string } | undefined)[] = [];
+      const upstreamCredentials = { accessToken: async (options?: { rejected?: string }) => (asked.push(options), options?.rejected ? 'new' : 'old') };
+      try {
+        const config = { url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/mcp`, transport: 'streamable-http' as const, auth: 'oauth' as const };
+        await expect(remote.listTools!({ tenant: { id: 't1' }, config, state: own, signal: AbortSignal.timeout(5_000), listChanged: () => undefined, upstreamCredentials })).rejects.toThrow(/Upstream MCP server error/);
+        expect(asked).toEqual([undefined, { rejected: 'old' }]);
+        expect(seen[0]).toBe('Bearer old');
+        expect(seen.slice(1).every((header) => header === 'Bearer new')).toBe(true);
+      } finally {
+        await remote.close!(own);
+        await new Promise((resolve) => upstream.close(resolve));
       }
     });
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { definePlugin, secret, type ListedToolDefinition, type ToolContext, type ToolResult } from '@switchboard/plugin-sdk';
-import { sdkConnector } from './upstream-connection';
+import { definePlugin, secret, UpstreamAuthorizationError, type ListedToolDefinition, type ToolContext, type ToolResult, type UpstreamCredentials } from '@switchboard/plugin-sdk';
+import { isUnauthorized, sdkConnector, type UpstreamTarget } from './upstream-connection';
 import { blockedAddressOf } from './upstream-failures';
 import { setsAuthorization, upstreamHeadersSchema } from './upstream-headers';
 import { Upstreams } from './upstreams';
@@ -16,27 +16,63 @@ const configSchema = z
     transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
     bearerToken: secret(z.string().min(1).max(8_192)).optional().describe('Sent as Authorization: Bearer …'),
     headers: secret(upstreamHeadersSchema).optional().describe('Static headers sent on every upstream request (name → value)'),
+    auth: z
+      .enum(['static', 'oauth'])
+      .default('static')
+      .describe('static: bearerToken/headers as configured (or none); oauth: the platform is an OAuth client of the upstream and a tenant admin connects an account (docs/upstream-oauth.md)'),
+    oauthMode: z.enum(['shared', 'per-user']).optional().describe('With auth oauth: shared (default), one account a tenant admin connects for everyone'),
   })
   .superRefine((config, ctx) => {
     // Two Authorization headers would leave the upstream to guess which one counts.
     if (config.bearerToken !== undefined && setsAuthorization(config.headers)) {
       ctx.addIssue({ code: 'custom', path: ['headers'], message: 'Authorization cannot be set here when bearerToken is set' });
     }
+    if (config.auth === 'oauth') {
+      // The OAuth access token is the Authorization header: a static one would compete with it.
+      if (config.bearerToken !== undefined) ctx.addIssue({ code: 'custom', path: ['bearerToken'], message: 'bearerToken cannot be set with auth oauth: the connected account\'s token is sent' });
+      if (setsAuthorization(config.headers)) ctx.addIssue({ code: 'custom', path: ['headers'], message: 'Authorization cannot be set here with auth oauth: the connected account\'s token is sent' });
+      if (config.oauthMode === 'per-user') ctx.addIssue({ code: 'custom', path: ['oauthMode'], message: 'per-user upstream credentials are not available yet; use shared' });
+    } else if (config.oauthMode !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['oauthMode'], message: 'oauthMode applies only with auth oauth' });
+    }
   });
 type RemoteConfig = z.output<typeof configSchema>;
 
 async function callUpstream(name: string, args: Record<string, unknown>, ctx: ToolContext<RemoteConfig, Upstreams>): Promise<ToolResult> {
   try {
-    return await ctx.state.call(ctx.tenant.id, ctx.config, name, args, ctx.signal, (progress, total, message) => void ctx.progress(progress, total, message));
+    return await withUpstreamToken(ctx.config, ctx.upstreamCredentials, (target) =>
+      ctx.state.call(ctx.tenant.id, target, name, args, ctx.signal, (progress, total, message) => void ctx.progress(progress, total, message)),
+    );
   } catch (error) {
     return { content: [{ type: 'text', text: upstreamErrorMessage(error) }], isError: true };
   }
 }
 
+/**
+ * Runs one upstream request with the configuration's credentials. With `auth: oauth` the token is
+ * the platform's (ctx.upstreamCredentials, refreshed there); a 401 means the upstream no longer
+ * takes it (revoked, or expired early): the platform refreshes it once and the request is sent
+ * again with the new one, or the platform's reconnect error is the answer. Each token is its own
+ * connection (Upstreams keys by the whole target), so a refreshed token never rides an old session.
+ */
+async function withUpstreamToken<T>(config: RemoteConfig, credentials: UpstreamCredentials | undefined, request: (target: UpstreamTarget) => Promise<T>): Promise<T> {
+  const { url, transport, bearerToken, headers } = config;
+  if (config.auth !== 'oauth') return request({ url, transport, bearerToken, headers });
+  if (!credentials) throw new UpstreamAuthorizationError('this gateway offers no upstream OAuth credentials');
+  const token = await credentials.accessToken();
+  try {
+    return await request({ url, transport, headers, bearerToken: token });
+  } catch (error) {
+    if (!isUnauthorized(error)) throw error;
+    const renewed = await credentials.accessToken({ rejected: token });
+    return request({ url, transport, headers, bearerToken: renewed });
+  }
+}
+
 export default definePlugin({
   name: 'remote-mcp',
-  version: '2.1.0',
-  description: 'Federates an upstream MCP server (Streamable HTTP or SSE) with the tenant\'s own bearer token or headers: its tools are listed as this plugin\'s.',
+  version: '2.2.0',
+  description: 'Federates an upstream MCP server (Streamable HTTP or SSE) with the tenant\'s own bearer token or headers, or an OAuth account a tenant admin connects: its tools are listed as this plugin\'s.',
   config: configSchema,
   setup: (ctx) => {
     const outbound = ctx.outbound.createFetch();
@@ -47,7 +83,7 @@ export default definePlugin({
   async listTools(ctx): Promise<ListedToolDefinition<RemoteConfig, Upstreams>[]> {
     let tools;
     try {
-      tools = await ctx.state.list(ctx.tenant.id, ctx.config, ctx.signal, ctx.listChanged);
+      tools = await withUpstreamToken(ctx.config, ctx.upstreamCredentials, (target) => ctx.state.list(ctx.tenant.id, target, ctx.signal, ctx.listChanged));
     } catch (error) {
       throw new Error(upstreamErrorMessage(error));
     }
@@ -65,6 +101,8 @@ export default definePlugin({
 
 /** Connection refusals, HTTP errors, timeouts, backoff and JSON-RPC errors of the upstream, as a tool error says them. */
 function upstreamErrorMessage(error: unknown): string {
+  // Already says what happened and how to reconnect.
+  if (error instanceof UpstreamAuthorizationError) return error.message;
   const blocked = blockedAddressOf(error);
   return blocked ? blocked.message : `Upstream MCP server error: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -50,6 +50,12 @@ export interface UpstreamConnection {
 /** Opens connections: the official SDK client in the gateway, a fake in unit specs. */
 export type Connector = (target: UpstreamTarget, signal: AbortSignal, events: ConnectionEvents) => Promise<UpstreamConnection>;
 
+/** The upstream refused the credential (HTTP 401), on either transport. */
+export function isUnauthorized(error: unknown): boolean {
+  if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code === 401;
+  return error instanceof Error && /\(HTTP 401\)/.test(error.message);
+}
+
 /** Connects with the official MCP SDK client over the platform's guarded fetch. */
 export function sdkConnector(outbound: GuardedFetchHandle): Connector {
   return async (target, signal, events) => {

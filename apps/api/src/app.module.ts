@@ -12,6 +12,7 @@ import { ServerTemplatesModule } from './server-templates/server-templates.modul
 import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TokensModule } from './tokens/tokens.module';
+import { UpstreamConnectionsModule } from './upstream-connections/upstream-connections.module';
 import { UsageModule } from './usage/usage.module';
 import { VirtualServersModule } from './virtual-servers/virtual-servers.module';
 
@@ -31,6 +32,7 @@ export class AppModule {
         TokensModule,
         PluginsModule,
         VirtualServersModule,
+        UpstreamConnectionsModule,
         ServerTemplatesModule,
         SessionsModule,
         ClusterModule,

@@ -10,6 +10,8 @@ import { createLogger, type Logger } from '@switchboard/logger';
 import type { UsageSink } from '@switchboard/metering';
 import { loadPluginCatalog, type RunningPlugins } from '@switchboard/plugin-runtime';
 import { outboundNetwork } from '@switchboard/plugin-net';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ConnectSeals, sdkFetch, UpstreamCredentialStore } from '@switchboard/upstream-auth';
 import { loadPlatformSecrets, SecretBox } from '@switchboard/secrets';
 import { Tracing } from '@switchboard/tracing';
 import { AccessTokenVerifier, ACCESS_TOKEN_MAX_LIFETIME_SECONDS, prismaSigningKeySource } from './auth/access-token-verifier';
@@ -50,7 +52,8 @@ import { RegistrationLimiter } from './oauth/registration-limiter';
 import { SigningKeys } from './oauth/signing-keys';
 import { OidcProviders } from './oauth/sso-provider';
 import { SsoSignIn } from './oauth/sso-sign-in';
-import { registerOAuthRoutes } from './transports/oauth-routes';
+import { registerOAuthRoutes, registerUpstreamOAuthRoutes } from './transports/oauth-routes';
+import { UpstreamConnect } from './oauth/upstream-connect';
 
 
 /**
@@ -143,11 +146,17 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     // A hosted server's list_changed, or a plugin's listTools changing, counts as an admin change.
     const pluginsChanged = (tenantId: string) => void announce({ type: 'plugins.changed', tenantId });
     hosted = startHostedServers(config, db.prisma, logger, pluginsChanged, hostedServerMetrics(accounting.metrics), tracing);
+    // Upstream OAuth (docs/upstream-oauth.md): discovery, registration and token requests go through the outbound SSRF guard.
+    const upstreamFetch = outboundNetwork({ allow: config.outbound.allowCidrs }).createFetch();
+    unsubscribers.push(() => void upstreamFetch.close());
+    const upstreamSeals = new ConnectSeals(secrets.secretsKeys);
+    const upstreamCredentials = new UpstreamCredentialStore(db.prisma, new SecretBox(secrets.secretsKeys), upstreamSeals, { fetch: sdkFetch(upstreamFetch.fetch as unknown as FetchLike) });
     const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
       plugins,
       stores: platformPluginStores(db.prisma),
       hosted: hosted.templates,
       onListChanged: pluginsChanged,
+      upstreamCredentials,
     });
     const telemetry = accounting.telemetry;
     const requests = new RequestTracker({
@@ -263,6 +272,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce, sso: new SsoSignIn(ssoProviders, secretBox, secrets.secretsKeys) },
     );
     registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl });
+    const upstreamConnect = new UpstreamConnect(db.prisma, upstreamCredentials, upstreamSeals, sdkFetch(upstreamFetch.fetch as unknown as FetchLike), logger, pluginsChanged);
+    registerUpstreamOAuthRoutes(app.getHttpAdapter().getInstance(), upstreamConnect, { publicUrl: config.http.publicUrl });
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();
     cluster?.start();

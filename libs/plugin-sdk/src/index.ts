@@ -13,10 +13,10 @@ export type {
   Completer,
   ObjectSchema,
 } from './define-plugin';
-export type { PluginContext, PluginSetupContext, ToolContext, ToolListingContext, PluginLogger, ClientInput, InteractiveContext } from './plugin-context';
+export type { PluginContext, PluginSetupContext, ToolContext, ToolListingContext, PluginLogger, ClientInput, InteractiveContext, UpstreamCredentials } from './plugin-context';
 export type { TenantStorage } from './tenant-storage';
 export type { OutboundNetwork, OutboundPolicy } from '@switchboard/plugin-net';
-export { ClientCapabilityError, PluginNotFoundError } from './plugin-errors';
+export { ClientCapabilityError, PluginNotFoundError, UpstreamAuthorizationError } from './plugin-errors';
 export type { ClientCapability } from './plugin-errors';
 export { LOG_LEVELS } from './mcp-content';
 export type {

@@ -24,6 +24,20 @@ export interface PluginSetupContext {
   outbound: OutboundNetwork;
 }
 
+/**
+ * An OAuth credential the platform holds toward this installation's upstream (remote-mcp with
+ * `auth: oauth`; docs/upstream-oauth.md). The plugin never sees the refresh token, the client or
+ * the database: only a current access token, bound to the tenant and installation it was given for.
+ */
+export interface UpstreamCredentials {
+  /**
+   * A current access token, refreshed first when it is near expiry. `rejected`: a token the
+   * upstream just answered 401 to, refreshed even if not yet expired. Throws
+   * UpstreamAuthorizationError (its message says how to reconnect) when there is no usable credential.
+   */
+  accessToken(options?: { rejected?: string; signal?: AbortSignal }): Promise<string>;
+}
+
 /** What every handler (tool, resource, prompt, completion) is given about where it runs. */
 export interface PluginContext<Config, State = unknown> {
   tenant: { id: string; slug: string };
@@ -41,6 +55,8 @@ export interface PluginContext<Config, State = unknown> {
   storage: TenantStorage;
   /** What the plugin's `setup` returned on this gateway; undefined without `setup`. */
   state: State;
+  /** This installation's upstream OAuth credential; absent where the platform offers none (unit tests, other hosts). */
+  upstreamCredentials?: UpstreamCredentials;
 }
 
 /**
@@ -100,4 +116,6 @@ export interface ToolListingContext<Config, State = unknown> {
   signal: AbortSignal;
   /** Tells the gateway this tenant's list changed: its sessions are told to list tools again. */
   listChanged(): void;
+  /** This installation's upstream OAuth credential, as on PluginContext. */
+  upstreamCredentials?: UpstreamCredentials;
 }

@@ -16,3 +16,14 @@ export class PluginNotFoundError extends Error {
     this.name = 'PluginNotFoundError';
   }
 }
+
+/**
+ * The platform holds no usable upstream credential for this installation (never connected, or its
+ * refresh failed): the message says how a tenant admin reconnects. A tool shows it as its error.
+ */
+export class UpstreamAuthorizationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpstreamAuthorizationError';
+  }
+}

@@ -24,6 +24,8 @@ export type AuditAction =
   | 'server-template.create'
   | 'server-template.update'
   | 'server-template.delete'
+  | 'upstream-connection.start'
+  | 'upstream-connection.delete'
   | 'usage-job.retry'
   | 'usage-job.discard';
 

@@ -1,6 +1,6 @@
 import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
 import { MAX_NAMESPACED_NAME_LENGTH, namespacedName, toolAllowed, type PluginDescriptor } from '@switchboard/plugin-runtime';
-import type { ObjectSchema, TenantStorage, PromptDefinition, ResourceDefinition, ResourceTemplateDefinition, ToolDefinition } from '@switchboard/plugin-sdk';
+import type { ObjectSchema, TenantStorage, PromptDefinition, ResourceDefinition, ResourceTemplateDefinition, ToolDefinition, UpstreamCredentials } from '@switchboard/plugin-sdk';
 
 /** A validated plugin configuration (secrets included). */
 export type PluginConfig = Record<string, unknown>;
@@ -18,6 +18,8 @@ export interface ActivePlugin {
   storage: TenantStorage;
   /** What the plugin's `setup` returned on this gateway; absent for hosted servers and plugins without setup. */
   state?: unknown;
+  /** The installation's upstream OAuth credential (docs/upstream-oauth.md), bound to its tenant and installation. */
+  upstreamCredentials?: UpstreamCredentials;
 }
 
 export interface ToolEntry {

@@ -312,6 +312,7 @@ function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDep
     session: site.pluginSession ?? { id: site.id, closed: site.signal },
     storage: plugin.storage,
     state: plugin.state,
+    ...(plugin.upstreamCredentials ? { upstreamCredentials: plugin.upstreamCredentials } : {}),
   };
 }
 

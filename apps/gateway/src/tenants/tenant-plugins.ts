@@ -2,7 +2,8 @@ import type { Principal } from '@switchboard/api-keys';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import { withListedTools, type PluginCatalog, type PluginDescriptor, type RunningPlugins } from '@switchboard/plugin-runtime';
-import type { TenantStorage } from '@switchboard/plugin-sdk';
+import type { TenantStorage, UpstreamCredentials } from '@switchboard/plugin-sdk';
+import { SHARED_SUBJECT, type UpstreamCredentialStore } from '@switchboard/upstream-auth';
 import { pluginSecretsAad, type SecretBox } from '@switchboard/secrets';
 import { GatewayError } from '../protocol/gateway-errors';
 import type { HostedTemplatesService } from '../hosted/hosted-templates';
@@ -53,6 +54,8 @@ export interface TenantPluginsOptions {
   hosted?: HostedTemplatesService;
   /** A plugin said a tenant's listed tools changed (`listChanged`): tell its sessions. */
   onListChanged?: (tenantId: string) => void;
+  /** Upstream OAuth credentials (docs/upstream-oauth.md); absent = installations get none. */
+  upstreamCredentials?: UpstreamCredentialStore;
   now?: () => number;
 }
 
@@ -135,7 +138,7 @@ export class TenantPluginsService {
   private async load(tenantId: string): Promise<ActivePlugin[]> {
     const rows = await this.prisma.pluginInstallation.findMany({
       where: { tenantId, enabled: true },
-      select: { name: true, plugin: true, config: true, secrets: true },
+      select: { id: true, name: true, plugin: true, config: true, secrets: true },
       orderBy: { name: 'asc' },
     });
     const active: ActivePlugin[] = [];
@@ -169,7 +172,16 @@ export class TenantPluginsService {
       }
       const state = this.options.plugins.stateOf(descriptor.name);
       // Storage is the plugin's, shared by its installations on the tenant (a plugin's store is chosen by plugin).
-      active.push({ name: row.name, descriptor: await this.listedToolsOf(tenantId, descriptor, config, state), config, storage: this.storageFor(row.plugin, tenantId), state });
+      // Bound here to this tenant and installation (the shared credential): a plugin cannot ask for another's.
+      const upstreamCredentials = this.options.upstreamCredentials?.accessorFor({ tenantId, tenantRef: tenantId, installationId: row.id, installation: row.name, subject: SHARED_SUBJECT });
+      active.push({
+        name: row.name,
+        descriptor: await this.listedToolsOf(tenantId, descriptor, config, state, upstreamCredentials),
+        config,
+        storage: this.storageFor(row.plugin, tenantId),
+        state,
+        ...(upstreamCredentials ? { upstreamCredentials } : {}),
+      });
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
     return active;
@@ -186,7 +198,13 @@ export class TenantPluginsService {
   }
 
   /** The plugin with the tools it lists for this tenant, or as declared when listing fails. */
-  private async listedToolsOf(tenantId: string, descriptor: PluginDescriptor, config: Record<string, unknown>, state: unknown): Promise<PluginDescriptor> {
+  private async listedToolsOf(
+    tenantId: string,
+    descriptor: PluginDescriptor,
+    config: Record<string, unknown>,
+    state: unknown,
+    upstreamCredentials: UpstreamCredentials | undefined,
+  ): Promise<PluginDescriptor> {
     const listTools = descriptor.plugin.listTools;
     if (!listTools) return descriptor;
     try {
@@ -194,6 +212,7 @@ export class TenantPluginsService {
         tenant: { id: tenantId },
         config,
         state,
+        ...(upstreamCredentials ? { upstreamCredentials } : {}),
         signal: AbortSignal.timeout(LISTED_TOOLS_TIMEOUT_MS),
         listChanged: () => {
           this.invalidate(tenantId);

@@ -4,6 +4,8 @@ import { MAX_REGISTRATION_BYTES } from '../oauth/client-registration';
 import { renderConsentPage, renderErrorPage } from '../oauth/consent-page';
 import { CONSENT_TTL_MS } from '../oauth/pending-authorization';
 import { SSO_CALLBACK_PATH, SSO_ROUND_TRIP_TTL_MS } from '../oauth/sso-sign-in';
+import { CONNECT_TTL_MS } from '@switchboard/upstream-auth';
+import { CLIENT_METADATA_PATH, renderUpstreamPage, UPSTREAM_CALLBACK_PATH, UPSTREAM_CONNECT_PATH, type UpstreamConnect, type UpstreamConnectOutcome } from '../oauth/upstream-connect';
 
 /** Form bodies of the authorization and token endpoints; larger ones are refused unread. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -168,4 +170,37 @@ function cookieOf(header: string | undefined, name: string): string | undefined 
     if (key === name) return rest.join('=');
   }
   return undefined;
+}
+
+/** The upstream connect round trip's cookie, sent only to the callback; `__Secure-` on https. */
+const upstreamCookieName = (base: string) => (base.startsWith('https:') ? '__Secure-sb_upstream_connect' : 'sb_upstream_connect');
+
+/**
+ * The platform as OAuth client of upstream MCP servers (docs/upstream-oauth.md): its client
+ * metadata document, the connect URL the admin API hands out, and the redirect_uri.
+ */
+export function registerUpstreamOAuthRoutes(fastify: FastifyInstance, connect: UpstreamConnect, options: OAuthRoutesOptions): void {
+  const baseOf = (request: FastifyRequest) => (options.publicUrl ? new URL(options.publicUrl).origin : `http://${request.headers.host ?? 'localhost'}`);
+  const answer = (reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, clearCookie: boolean): FastifyReply => {
+    const secure = base.startsWith('https:') ? ['Secure'] : [];
+    if (outcome.kind === 'redirect') {
+      // SameSite=Lax: the authorization server's redirect back is a cross-site top-level navigation.
+      const cookie = [`${upstreamCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
+      return reply.code(302).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
+    }
+    if (clearCookie) reply.header('set-cookie', [`${upstreamCookieName(base)}=`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...secure].join('; '));
+    return reply.code(outcome.status).headers(pageHeaders(undefined)).send(renderUpstreamPage(outcome.title, outcome.message));
+  };
+  fastify.get(CLIENT_METADATA_PATH, async (request, reply) =>
+    reply.headers({ ...CORS_HEADERS, 'cache-control': 'public, max-age=3600' }).send(connect.clientMetadataDocument(baseOf(request))),
+  );
+  fastify.get(UPSTREAM_CONNECT_PATH, async (request, reply) => {
+    const base = baseOf(request);
+    const ticket = (request.query as Record<string, unknown>)['ticket'];
+    return answer(reply, base, await connect.begin(base, typeof ticket === 'string' ? ticket : undefined), false);
+  });
+  fastify.get(UPSTREAM_CALLBACK_PATH, async (request, reply) => {
+    const base = baseOf(request);
+    return answer(reply, base, await connect.callback(request.query as Record<string, unknown>, cookieOf(request.headers.cookie, upstreamCookieName(base))), true);
+  });
 }

@@ -1,0 +1,77 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Clock } from '@switchboard/api-keys';
+import { PrismaClient } from '@switchboard/db';
+import { SecretBox, type PlatformSecrets } from '@switchboard/secrets';
+import { ConnectSeals, SHARED_SUBJECT, UpstreamCredentialStore, type ConnectBinding } from '@switchboard/upstream-auth';
+import type { AdminPrincipal } from '../auth/admin-principal';
+import { AuditService } from '../audit/audit.service';
+import { API_CONFIG, CLOCK, PLATFORM_SECRETS } from '../common/api-context';
+import { ApiError, ApiErrorCode } from '../common/api-error';
+import type { ApiConfig } from '../config/api-config';
+import { TenantsService } from '../tenants/tenants.service';
+import type { StartedConnection, UpstreamConnectionView } from './upstream-connections.schemas';
+
+/** The gateway route the connect URL names (apps/gateway/src/oauth/upstream-connect.ts). */
+const CONNECT_PATH = '/oauth/upstream/connect';
+/** Plugins whose installations may connect an upstream OAuth account. */
+const OAUTH_PLUGINS = new Set(['remote-mcp']);
+
+/**
+ * An installation's upstream OAuth connection (docs/upstream-oauth.md), the admin half: start a
+ * connect (a single-use URL a tenant admin opens in the browser), see its status, forget it. The
+ * OAuth round trip itself runs on the gateway, which has the outbound network guard.
+ */
+@Injectable()
+export class UpstreamConnectionsService {
+  private readonly store: UpstreamCredentialStore;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    box: SecretBox,
+    @Inject(PLATFORM_SECRETS) secrets: PlatformSecrets,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
+    private readonly tenants: TenantsService,
+    private readonly audit: AuditService,
+  ) {
+    this.store = new UpstreamCredentialStore(prisma, box, new ConnectSeals(secrets.secretsKeys, clock), { now: () => clock.now() });
+  }
+
+  async start(admin: AdminPrincipal, tenantRef: string, installation: string): Promise<StartedConnection> {
+    const { binding, tenantId, installationId } = await this.oauthInstallation(admin, tenantRef, installation);
+    const { ticket, expiresAt } = await this.store.prepareConnect(binding);
+    await this.prisma.$transaction((tx) =>
+      this.audit.record(tx, { actor: admin.actor, action: 'upstream-connection.start', targetType: 'plugin', targetId: installationId, tenantId, details: { installation } }),
+    );
+    const url = new URL(CONNECT_PATH, new URL(this.config.publicGatewayUrl).origin);
+    url.searchParams.set('ticket', ticket);
+    return { connectUrl: url.href, expiresAt: expiresAt.toISOString() };
+  }
+
+  async view(admin: AdminPrincipal, tenantRef: string, installation: string): Promise<UpstreamConnectionView> {
+    const { binding } = await this.oauthInstallation(admin, tenantRef, installation);
+    return { installation, ...(await this.store.view(binding)) };
+  }
+
+  async disconnect(admin: AdminPrincipal, tenantRef: string, installation: string): Promise<void> {
+    const { binding, tenantId, installationId } = await this.oauthInstallation(admin, tenantRef, installation);
+    if (!(await this.store.disconnect(binding))) return;
+    await this.prisma.$transaction((tx) =>
+      this.audit.record(tx, { actor: admin.actor, action: 'upstream-connection.delete', targetType: 'plugin', targetId: installationId, tenantId, details: { installation } }),
+    );
+  }
+
+  /** The admin's own tenant's installation, configured for OAuth; another tenant's is the same 404 as none. */
+  private async oauthInstallation(admin: AdminPrincipal, tenantRef: string, name: string): Promise<{ binding: ConnectBinding; tenantId: string; installationId: string }> {
+    const tenant = await this.tenants.findForAdmin(admin, tenantRef);
+    const row = await this.prisma.pluginInstallation.findUnique({ where: { tenantId_name: { tenantId: tenant.id, name } }, select: { id: true, plugin: true, config: true } });
+    if (!row) throw new ApiError(ApiErrorCode.PLUGIN_NOT_INSTALLED);
+    const config = (row.config ?? {}) as Record<string, unknown>;
+    if (!OAUTH_PLUGINS.has(row.plugin) || config['auth'] !== 'oauth') {
+      throw new ApiError(ApiErrorCode.INVALID_PLUGIN_CONFIG, 'This installation does not authenticate to its upstream with OAuth.', {
+        issues: [{ path: 'config.auth', message: OAUTH_PLUGINS.has(row.plugin) ? 'set auth to "oauth" to connect an upstream account' : `plugin ${row.plugin} has no upstream OAuth` }],
+      });
+    }
+    return { binding: { tenantId: tenant.id, installationId: row.id, subject: SHARED_SUBJECT }, tenantId: tenant.id, installationId: row.id };
+  }
+}

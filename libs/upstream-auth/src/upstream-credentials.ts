@@ -1,0 +1,234 @@
+import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { PrismaClient } from '@switchboard/db';
+import { UpstreamAuthorizationError, type UpstreamCredentials } from '@switchboard/plugin-sdk';
+import type { SecretBox } from '@switchboard/secrets';
+import { CONNECT_TTL_MS, ConnectSeals, type ConnectBinding } from './connect-seals';
+import { decideToken, refreshFailureIsTerminal } from './refresh-decision';
+import { oauthErrorCodeOf, refreshTokens, type UpstreamClientState } from './upstream-oauth-client';
+
+/** The shared credential's subject: one account a tenant admin connected for the whole installation. */
+export const SHARED_SUBJECT = '';
+/** How long one refresh (the row lock held over the token request) may take. */
+export const REFRESH_TIMEOUT_MS = 15_000;
+
+export type CredentialStatus = 'pending' | 'connected' | 'needs_reconnect';
+
+/** What the admin API and the console may see of a credential: never token material. */
+export interface CredentialView {
+  status: CredentialStatus | 'not_connected';
+  connectedAt: string | null;
+  /** When the current access token expires (it is refreshed before). */
+  expiresAt: string | null;
+  /** Why it needs reconnecting. */
+  lastError: string | null;
+}
+
+/** The sealed part of a connected credential. */
+interface SealedTokens extends UpstreamClientState {
+  accessToken: string;
+  refreshToken: string | undefined;
+}
+
+/** The sealed part of a connect under way, between the redirect and the callback. */
+export interface PendingConnect extends UpstreamClientState {
+  codeVerifier: string;
+  redirectUri: string;
+}
+
+/** Where an accessor is bound, and the words its reconnect error uses. */
+export interface CredentialTarget extends ConnectBinding {
+  installation: string;
+  /** The tenant as the admin API names it (id or slug), for the reconnect instructions. */
+  tenantRef: string;
+}
+
+/** The AAD of a credential's envelopes: a sealed value copied onto another row does not open. */
+const aadOf = (binding: ConnectBinding, part: 'tokens' | 'pending') => `upstream-credential/${part}/v1:${binding.tenantId}:${binding.installationId}:${binding.subject}`;
+/** Only the three key fields: a binding may arrive as a wider object (a SealedConnect with its nonce). */
+const keyOf = (binding: ConnectBinding) => ({ tenantId: binding.tenantId, installationId: binding.installationId, subject: binding.subject });
+const whereOf = (binding: ConnectBinding) => ({ tenantId_installationId_subject: { tenantId: binding.tenantId, installationId: binding.installationId, subject: binding.subject } });
+
+/**
+ * The platform's upstream OAuth credentials in Postgres (model UpstreamCredential), tokens sealed
+ * with SECRETS_KEY. Used by the admin API (start a connect, show the status) and the gateway
+ * (finish a connect, hand plugins a current access token, refresh it).
+ *
+ * Refresh across nodes: the authorization server may rotate refresh tokens and revoke the whole
+ * grant when one is used twice (ours does), so two nodes must never refresh the same credential
+ * at once. A refresh runs in a transaction holding the row's lock (`SELECT … FOR UPDATE`); a node
+ * that waited for the lock reads the row again and uses the token the other node just stored.
+ * Within one node, concurrent calls share one refresh (single flight).
+ */
+export class UpstreamCredentialStore {
+  private readonly refreshing = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly box: SecretBox,
+    private readonly seals: ConnectSeals,
+    private readonly options: { fetch?: FetchLike; now?: () => number } = {},
+  ) {}
+
+  // ---- Admin API ------------------------------------------------------------------------------
+
+  /**
+   * Starts a connect: a fresh nonce on the row (any earlier connect under way can no longer
+   * complete), and the sealed ticket the gateway's connect URL takes. A connected credential keeps
+   * working until the new connect completes.
+   */
+  async prepareConnect(binding: ConnectBinding): Promise<{ ticket: string; expiresAt: Date }> {
+    const nonce = ConnectSeals.random();
+    const pendingNonce = ConnectSeals.nonceHash(nonce);
+    await this.prisma.upstreamCredential.upsert({
+      where: whereOf(binding),
+      create: { ...keyOf(binding), status: 'pending', pendingNonce },
+      update: { pendingNonce, pendingSealed: null },
+    });
+    return { ticket: this.seals.sealTicket({ ...binding, nonce }), expiresAt: new Date(this.now() + CONNECT_TTL_MS) };
+  }
+
+  async view(binding: ConnectBinding): Promise<CredentialView> {
+    const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(binding) });
+    if (!row) return { status: 'not_connected', connectedAt: null, expiresAt: null, lastError: null };
+    return { status: row.status as CredentialStatus, connectedAt: row.connectedAt?.toISOString() ?? null, expiresAt: row.expiresAt?.toISOString() ?? null, lastError: row.lastError };
+  }
+
+  /** Forgets the credential (the upstream's grant itself stays until it expires or its owner revokes it). */
+  async disconnect(binding: ConnectBinding): Promise<boolean> {
+    return (await this.prisma.upstreamCredential.deleteMany({ where: keyOf(binding) })).count > 0;
+  }
+
+  // ---- Gateway: the connect round trip ---------------------------------------------------------
+
+  /**
+   * Spends the ticket's nonce, before any outbound request: a used or replaced ticket makes the
+   * gateway fetch nothing. The row then waits for the state's nonce. False when the ticket was
+   * used already or a newer connect replaced it.
+   */
+  async spendTicket(binding: ConnectBinding, ticketNonce: string, stateNonce: string): Promise<boolean> {
+    const won = await this.prisma.upstreamCredential.updateMany({
+      where: { ...keyOf(binding), pendingNonce: ConnectSeals.nonceHash(ticketNonce) },
+      data: { pendingNonce: ConnectSeals.nonceHash(stateNonce), pendingSealed: null },
+    });
+    return won.count === 1;
+  }
+
+  /** Records the authorization request under way (PKCE verifier, client, server); false when a newer connect replaced it meanwhile. */
+  async savePending(binding: ConnectBinding, stateNonce: string, pending: PendingConnect): Promise<boolean> {
+    const won = await this.prisma.upstreamCredential.updateMany({
+      where: { ...keyOf(binding), pendingNonce: ConnectSeals.nonceHash(stateNonce) },
+      data: { pendingSealed: this.box.encrypt({ ...pending }, aadOf(binding, 'pending')) },
+    });
+    return won.count === 1;
+  }
+
+  /** The authorization request the callback answers, taken once: a replayed state finds nothing. */
+  async takePending(binding: ConnectBinding, stateNonce: string): Promise<PendingConnect | undefined> {
+    const pendingNonce = ConnectSeals.nonceHash(stateNonce);
+    const row = await this.prisma.upstreamCredential.findFirst({ where: { ...keyOf(binding), pendingNonce }, select: { id: true, pendingSealed: true } });
+    if (!row?.pendingSealed) return undefined;
+    const won = await this.prisma.upstreamCredential.updateMany({ where: { id: row.id, pendingNonce }, data: { pendingNonce: null, pendingSealed: null } });
+    if (won.count !== 1) return undefined;
+    return this.box.decrypt(row.pendingSealed, aadOf(binding, 'pending')) as unknown as PendingConnect;
+  }
+
+  async saveConnected(binding: ConnectBinding, state: UpstreamClientState, tokens: OAuthTokens): Promise<void> {
+    const now = new Date(this.now());
+    await this.prisma.upstreamCredential.update({
+      where: whereOf(binding),
+      data: { status: 'connected', ...this.sealedTokens(binding, state, tokens), lastError: null, connectedAt: now },
+    });
+  }
+
+  // ---- Gateway: tokens for plugins -------------------------------------------------------------
+
+  /** The accessor a plugin gets on its context, bound to one tenant, installation and subject. */
+  accessorFor(target: CredentialTarget): UpstreamCredentials {
+    return { accessToken: (options) => this.accessToken(target, options?.rejected) };
+  }
+
+  async accessToken(target: CredentialTarget, rejected?: string): Promise<string> {
+    const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(target), select: { status: true, sealed: true, expiresAt: true, lastError: true } });
+    if (!row || row.status !== 'connected' || !row.sealed) throw this.reconnectError(target, row?.status === 'needs_reconnect' ? row.lastError : null);
+    const stored = this.box.decrypt(row.sealed, aadOf(target, 'tokens')) as unknown as SealedTokens;
+    if (decideToken({ accessToken: stored.accessToken, expiresAt: row.expiresAt?.getTime() }, this.now(), rejected) === 'use') return stored.accessToken;
+    const key = JSON.stringify([target.tenantId, target.installationId, target.subject]);
+    const running = this.refreshing.get(key);
+    if (running) return running;
+    const refresh = this.refreshUnderLock(target, rejected).finally(() => this.refreshing.delete(key));
+    this.refreshing.set(key, refresh);
+    return refresh;
+  }
+
+  /** One refresh, holding the row's lock so no other node refreshes the same credential meanwhile. */
+  private async refreshUnderLock(target: CredentialTarget, rejected: string | undefined): Promise<string> {
+    const outcome = await this.prisma.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<{ status: string; sealed: string | null; expires_at: Date | null }[]>`
+          SELECT status, sealed, expires_at FROM upstream_credentials
+          WHERE tenant_id = ${target.tenantId}::uuid AND installation_id = ${target.installationId}::uuid AND subject = ${target.subject}
+          FOR UPDATE`;
+        const row = rows[0];
+        if (!row || row.status !== 'connected' || !row.sealed) return { ok: false as const, reason: null };
+        const stored = this.box.decrypt(row.sealed, aadOf(target, 'tokens')) as unknown as SealedTokens;
+        // Another node (or request) refreshed while this one waited for the lock: its token serves.
+        if (decideToken({ accessToken: stored.accessToken, expiresAt: row.expires_at?.getTime() }, this.now(), rejected) === 'use') return { ok: true as const, token: stored.accessToken };
+        if (!stored.refreshToken) return this.markNeedsReconnect(tx, target, 'the upstream gave no refresh token and the access token expired');
+        let tokens: OAuthTokens;
+        try {
+          tokens = await refreshTokens(stored, stored.refreshToken, this.options.fetch ?? fetch);
+        } catch (error) {
+          const code = oauthErrorCodeOf(error);
+          if (refreshFailureIsTerminal(code)) return this.markNeedsReconnect(tx, target, `the upstream refused the refresh (${code})`);
+          // Transient (network, 5xx): the credential stays; this call fails, the next one tries again.
+          return { ok: false as const, transient: `refreshing the upstream token failed: ${error instanceof Error ? error.message : String(error)}` };
+        }
+        await tx.upstreamCredential.update({ where: whereOf(target), data: this.sealedTokens(target, stored, tokens) });
+        return { ok: true as const, token: tokens.access_token };
+      },
+      { timeout: REFRESH_TIMEOUT_MS, maxWait: REFRESH_TIMEOUT_MS },
+    );
+    if (outcome.ok) return outcome.token;
+    if ('transient' in outcome && outcome.transient) throw new Error(outcome.transient);
+    throw this.reconnectError(target, 'reason' in outcome ? (outcome.reason ?? null) : null);
+  }
+
+  /** Marks the credential unusable and records why, in the refresh's transaction. */
+  private async markNeedsReconnect(
+    tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0],
+    target: CredentialTarget,
+    reason: string,
+  ): Promise<{ ok: false; reason: string }> {
+    await tx.upstreamCredential.update({ where: whereOf(target), data: { status: 'needs_reconnect', sealed: null, expiresAt: null, lastError: reason } });
+    await tx.auditEvent.create({
+      data: {
+        actor: 'gateway',
+        action: 'upstream-credential.refresh-failed',
+        targetType: 'plugin',
+        targetId: target.installationId,
+        tenantId: target.tenantId,
+        details: { installation: target.installation, subject: target.subject === SHARED_SUBJECT ? 'shared' : 'user', reason },
+      },
+    });
+    return { ok: false, reason };
+  }
+
+  private sealedTokens(binding: ConnectBinding, state: UpstreamClientState, tokens: OAuthTokens): { sealed: string; expiresAt: Date | null } {
+    const sealed: SealedTokens = { server: state.server, client: state.client, accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
+    const expiresAt = tokens.expires_in !== undefined ? new Date(this.now() + tokens.expires_in * 1000) : null;
+    return { sealed: this.box.encrypt({ ...sealed }, aadOf(binding, 'tokens')), expiresAt };
+  }
+
+  private reconnectError(target: CredentialTarget, reason: string | null): UpstreamAuthorizationError {
+    const why = reason ? `needs reconnecting (${reason})` : 'is not connected';
+    return new UpstreamAuthorizationError(
+      `The upstream account of installation "${target.installation}" ${why}. A tenant admin connects it in the console (Plugins → ${target.installation} → Connect upstream) ` +
+        `or with POST /v1/tenants/${target.tenantRef}/plugins/${target.installation}/upstream-connection and opens the connectUrl it returns.`,
+    );
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
