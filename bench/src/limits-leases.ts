@@ -2,20 +2,20 @@
 // A private redis-server on a loopback port (ended by pid at the end), so INFO commandstats sees
 // only the limiters' commands. Two parts, leases on and off:
 //   (a) Redis commands per tool call far from any limit: the gateway's sequence per call (the
-//       POST's request check, the tool call's windows + in-flight lease, the release), 16 callers
-//       and 1 caller, counted as the EVALSHA/EVAL calls in commandstats (the limiter sends nothing
-//       else; commands run inside a script are counted there too, so those are left out).
+//       POST's request check, the tool call's windows + in-flight slot, the release), 16 callers
+//       and 1 caller, counted as the EVALSHA/EVAL calls in commandstats (what the limiter sends),
+//       and as every command commandstats counts, those run inside the scripts included.
 //   (b) How many of 90 requests three limiter instances (three nodes) admit against a shared
-//       60/min, for several spreads of the traffic over the nodes.
+//       60/min, for several spreads of the traffic over the nodes, and how many of 90 tool calls
+//       they hold at once against a shared in-flight cap of 10.
 //   npm run bench:limits              full run
 //   npm run bench:limits -- --quick   smoke run
 //   --json=<file>                      also writes the figures as JSON (npm run bench reads them)
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITER_REDIS_OPTIONS, Limiter, type LimitDecision, type LimitPrincipal } from '@switchboard/limits';
-import { freePort } from '@switchboard/testing';
+import { commandStats, startPrivateRedis } from './private-redis';
 
 const QUICK = process.argv.includes('--quick');
 const JSON_OUT = process.argv.find((arg) => arg.startsWith('--json='))?.slice('--json='.length);
@@ -23,11 +23,15 @@ const JSON_OUT = process.argv.find((arg) => arg.startsWith('--json='))?.slice('-
 /** What `--json` writes: the two tables of the run. */
 export interface LimitsBenchResults {
   calls: number;
-  commandsPerCall: { limits: string; callers: number; leasesOff: number; leasesOn: number }[];
+  /** EVALSHA/EVAL per call (`leasesOff`, `leasesOn`), and every command Redis ran, inside scripts too (`…All`). */
+  commandsPerCall: { limits: string; callers: number; leasesOff: number; leasesOn: number; leasesOffAll: number; leasesOnAll: number }[];
   limit: number;
   nodes: number;
   attempts: number;
   admitted: { spread: string; leasesOff: number; leasesOn: number }[];
+  /** In-flight calls held at once against a shared cap of `cap`, for the same spreads. */
+  cap: number;
+  held: { spread: string; leasesOff: number; leasesOn: number }[];
 }
 const CALLS = QUICK ? 2_000 : 20_000;
 const WARM_UP_CALLS = 500;
@@ -58,33 +62,6 @@ const cases: Case[] = [
   },
 ];
 
-async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (attempt > 100) throw new Error('redis-server did not start');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-  const stop = async () => {
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(child.pid!, 'SIGTERM');
-    await exited;
-  };
-  return { url, stop };
-}
-
 async function connect(url: string): Promise<Redis> {
   const redis = new Redis(url, LIMITER_REDIS_OPTIONS);
   redis.on('error', () => undefined);
@@ -92,12 +69,21 @@ async function connect(url: string): Promise<Redis> {
   return redis;
 }
 
-/** Client commands since the last reset: the limiter sends only scripts during a run. */
-async function scriptCalls(admin: Redis): Promise<number> {
-  const stats = await admin.info('commandstats');
-  let calls = 0;
-  for (const match of stats.matchAll(/^cmdstat_(evalsha|eval|evalsha_ro|eval_ro):calls=(\d+)/gm)) calls += Number(match[2]);
-  return calls;
+const SCRIPT_COMMANDS = new Set(['evalsha', 'eval', 'evalsha_ro', 'eval_ro']);
+
+/**
+ * Commands since the last reset: the limiter sends only scripts during a run (`scripts`);
+ * `all` adds what the scripts ran inside Redis, as INFO commandstats counts it.
+ */
+async function commandCalls(admin: Redis): Promise<{ scripts: number; all: number }> {
+  let scripts = 0;
+  let all = 0;
+  for (const [name, calls] of await commandStats(admin)) {
+    if (name.startsWith('config')) continue; // the RESETSTAT itself
+    all += calls;
+    if (SCRIPT_COMMANDS.has(name)) scripts += calls;
+  }
+  return { scripts, all };
 }
 
 async function oneCall(limiter: Limiter, principal: LimitPrincipal): Promise<void> {
@@ -117,7 +103,7 @@ async function drive(limiter: Limiter, principal: LimitPrincipal, calls: number,
   await Promise.all(Array.from({ length: callers }, worker));
 }
 
-async function commandsPerCall(url: string, admin: Redis, leases: boolean, principal: LimitPrincipal, callers: number): Promise<number> {
+async function commandsPerCall(url: string, admin: Redis, leases: boolean, principal: LimitPrincipal, callers: number): Promise<{ scripts: number; all: number }> {
   const redis = await connect(url);
   const limiter = new Limiter({ redis, keyPrefix: `sb:bench:${randomUUID()}:limits:`, leases });
   await drive(limiter, principal, WARM_UP_CALLS, callers);
@@ -126,10 +112,10 @@ async function commandsPerCall(url: string, admin: Redis, leases: boolean, princ
   await drive(limiter, principal, CALLS, callers);
   // Releases may be sent just after the last call returns.
   await new Promise((resolve) => setTimeout(resolve, 20));
-  const calls = await scriptCalls(admin);
+  const { scripts, all } = await commandCalls(admin);
   await limiter.close();
   redis.disconnect();
-  return calls / CALLS;
+  return { scripts: scripts / CALLS, all: all / CALLS };
 }
 
 type Spread = (i: number) => number;
@@ -153,20 +139,39 @@ async function admittedOf(nodes: Limiter[], spread: (typeof spreads)[number]): P
   return decisions.filter((d) => d.allowed).length;
 }
 
+const CAP = 10;
+
+/** Calls taken (and held) against a shared in-flight cap of CAP; then all are given back. */
+async function heldOf(nodes: Limiter[], spread: (typeof spreads)[number]): Promise<number> {
+  const principal: LimitPrincipal = { tenantId: randomUUID(), keyId: randomUUID(), tenantLimits: { concurrentToolCalls: CAP, toolCallsPerMinute: null, requestsPerMinute: null } };
+  // One call on node 0 first, given back: it leaves node 0 a block of idle slots, the case reclaim is for.
+  const first = await nodes[0].admitToolCall(principal);
+  if (first.allowed) await first.release?.();
+  let decisions: LimitDecision[];
+  if (spread.concurrent) {
+    decisions = await Promise.all(Array.from({ length: ATTEMPTS }, (_, i) => nodes[spread.pick(i)].admitToolCall(principal)));
+  } else {
+    decisions = [];
+    for (let i = 0; i < ATTEMPTS; i++) decisions.push(await nodes[spread.pick(i)].admitToolCall(principal));
+  }
+  await Promise.all(decisions.map((d) => (d.allowed ? d.release?.() : undefined)));
+  return decisions.filter((d) => d.allowed).length;
+}
+
 async function main(): Promise<void> {
-  const server = await startRedis();
+  const server = await startPrivateRedis();
   const admin = new Redis(server.url);
-  const results: LimitsBenchResults = { calls: CALLS, commandsPerCall: [], limit: LIMIT, nodes: NODES, attempts: ATTEMPTS, admitted: [] };
+  const results: LimitsBenchResults = { calls: CALLS, commandsPerCall: [], limit: LIMIT, nodes: NODES, attempts: ATTEMPTS, admitted: [], cap: CAP, held: [] };
   try {
     console.log(`Redis commands per tool call, far from any limit (${CALLS} calls; request check + tool call check + release)`);
-    console.log('| Limits | callers | leases off | leases on |');
-    console.log('|---|---|---|---|');
+    console.log('| Limits | callers | leases off | leases on | leases off, all commands incl. inside scripts | leases on, all commands |');
+    console.log('|---|---|---|---|---|---|');
     for (const { name, principal } of cases) {
       for (const callers of [16, 1]) {
         const off = await commandsPerCall(server.url, admin, false, principal(), callers);
         const on = await commandsPerCall(server.url, admin, true, principal(), callers);
-        console.log(`| ${name} | ${callers} | ${off.toFixed(3)} | ${on.toFixed(3)} |`);
-        results.commandsPerCall.push({ limits: name, callers, leasesOff: off, leasesOn: on });
+        console.log(`| ${name} | ${callers} | ${off.scripts.toFixed(3)} | ${on.scripts.toFixed(3)} | ${off.all.toFixed(2)} | ${on.all.toFixed(3)} |`);
+        results.commandsPerCall.push({ limits: name, callers, leasesOff: off.scripts, leasesOn: on.scripts, leasesOffAll: off.all, leasesOnAll: on.all });
       }
     }
 
@@ -190,6 +195,15 @@ async function main(): Promise<void> {
       const admitted = { spread: spread.name, leasesOff: await admittedOf(off, spread), leasesOn: await admittedOf(on, spread) };
       results.admitted.push(admitted);
       console.log(`| ${spread.name} | ${admitted.leasesOff} | ${admitted.leasesOn} |`);
+    }
+
+    console.log(`\nHeld at once of ${ATTEMPTS} tool calls against a shared in-flight cap of ${CAP}, ${NODES} limiter instances (node 0 took and gave back one call first)`);
+    console.log('| Spread | leases off | leases on |');
+    console.log('|---|---|---|');
+    for (const spread of spreads) {
+      const held = { spread: spread.name, leasesOff: await heldOf(off, spread), leasesOn: await heldOf(on, spread) };
+      results.held.push(held);
+      console.log(`| ${spread.name} | ${held.leasesOff} | ${held.leasesOn} |`);
     }
     await Promise.all([...off, ...on].map((l) => l.close()));
     for (const c of connections) c.disconnect();

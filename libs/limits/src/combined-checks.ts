@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { MemoryLeaseStore } from './lease-store';
 import { SAME_WINDOW_SLACK_MS, WindowLeases, type BlockHandover, type LocalAdmission } from './window-leases';
+import { RECLAIMED_SLOTS_MS, SlotBlocks, type SlotReturn } from './slot-blocks';
 
 /**
  * Block sizing: a node leases at most (what is left) / (LEASE_SPREAD × nodes that leased in the
@@ -20,6 +21,8 @@ export const MAX_LONG_WINDOW_BLOCK = 100;
 const RECLAIM_FLAG = '!reclaimed';
 /** Values per window in the script's ARGV. */
 const WINDOW_ARGS = 7;
+/** Values per lease set in the script's ARGV. */
+const SET_ARGS = 3;
 
 /**
  * All of a check in one EVALSHA: a request's per-minute windows (key, then tenant), or a tool
@@ -39,13 +42,18 @@ const WINDOW_ARGS = 7;
  * granted and not yet handed back) says who may still hold some, and a refusal while others hold
  * publishes the window on the reclaim channel so they give them back.
  *
- * KEYS: windows, their holders hashes, the set of leasing nodes, lease sets, sets to release from.
- * ARGV: #windows, #lease sets, lease TTL ms, lease member, node id, reclaim channel, returned channel, then per
- *       window (limit, window seconds, units, max block or 0, units returned, units settled,
- *       window end of the returned block), a limit per lease set, a member per set to release from.
- * Reply: admitted {0, 0, then per window count, pttl, block granted, window end}; window `index`
- * refused {1, index, count before, pttl, then the ids of the other nodes holding blocks of it};
- * lease set `index` full {2, index}. A refusal with holders marks the window reclaimed (field
+ * KEYS: windows, their holders hashes, the set of leasing nodes, lease sets, their blocks hashes,
+ *       their reclaimed flags, sets to release from.
+ * ARGV: #windows, #lease sets, lease TTL ms, lease member, node id, reclaim channel, returned channel,
+ *       block field ('' without slot blocks: the call is a member of its own), then per window
+ *       (limit, window seconds, units, max block or 0, units returned, units settled, window end
+ *       of the returned block), per lease set (limit, slots wanted (0 or 1), max block or 0), a
+ *       member per set to release from.
+ * Reply: admitted {0, 0, then per window count, pttl, block granted, window end, then per lease set
+ * the slots granted besides the call's own and how long the set stays reclaimed (ms, 0 if not)}; window `index` refused {1, index, count before, pttl,
+ * then the ids of the other nodes holding blocks of it}; lease set `index` full {2, index, asked,
+ * then the other nodes holding blocks of it}, `asked` 1 when this refusal asked them for their idle
+ * slots (a reclaim of the set, see SlotBlocks). A refusal with holders marks the window reclaimed (field
  * RECLAIM_FLAG of its holders hash): no more blocks of it until it resets, so blocks granted to
  * checks in flight cannot keep the asking node waiting.
  */
@@ -55,15 +63,20 @@ local nl = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local member = ARGV[4]
 local node = ARGV[5]
+local field = ARGV[8]
 local W = ${WINDOW_ARGS}
+local S = ${SET_ARGS}
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-for i = 2 * nw + nl + 2, #KEYS do
-  redis.call('ZREM', KEYS[i], ARGV[7 + W * nw + nl + i - (2 * nw + nl + 1)])
+for i = 2 * nw + 3 * nl + 2, #KEYS do
+  redis.call('ZREM', KEYS[i], ARGV[8 + W * nw + S * nl + i - (2 * nw + 3 * nl + 1)])
 end
 local leasing = false
+for j = 1, nl do
+  if tonumber(ARGV[8 + W * nw + S * (j - 1) + 3]) > 0 then leasing = true end
+end
 for i = 1, nw do
-  local a = 7 + W * (i - 1)
+  local a = 8 + W * (i - 1)
   if tonumber(ARGV[a + 4]) > 0 then leasing = true end
   local ret = tonumber(ARGV[a + 5])
   local back = ret + tonumber(ARGV[a + 6])
@@ -82,7 +95,7 @@ for i = 1, nw do
 end
 local used = {}
 for i = 1, nw do
-  local a = 7 + W * (i - 1)
+  local a = 8 + W * (i - 1)
   local current = redis.call('GET', KEYS[i])
   used[i] = current and tonumber(current) or false
   local before = used[i] or 0
@@ -104,13 +117,42 @@ for i = 1, nw do
     return refusal
   end
 end
-if nl > 0 then
-  for j = 1, nl do
-    local set = KEYS[2 * nw + 1 + j]
+-- In-flight caps: per-call members count one slot each, a node's block member (b:<field>) as
+-- many slots as its entry in the set's blocks hash says; entries whose member expired are dropped.
+local setCount = {}
+for j = 1, nl do
+  local s = 8 + W * nw + S * (j - 1)
+  local units = tonumber(ARGV[s + 2])
+  if units > 0 or tonumber(ARGV[s + 3]) > 0 then
+    local set, blocks = KEYS[2 * nw + 1 + j], KEYS[2 * nw + 1 + nl + j]
     redis.call('ZREMRANGEBYSCORE', set, '-inf', now)
-    if not redis.call('ZSCORE', set, member) and redis.call('ZCARD', set) >= tonumber(ARGV[7 + W * nw + j]) then
-      return {2, j}
+    local count = redis.call('ZCARD', set)
+    local holders = {}
+    local flat = redis.call('HGETALL', blocks)
+    for k = 1, #flat, 2 do
+      if redis.call('ZSCORE', set, 'b:' .. flat[k]) then
+        local size = tonumber(flat[k + 1])
+        count = count - 1 + size
+        local owner = string.match(flat[k], '^[^:]+')
+        if owner ~= node and size > 0 then table.insert(holders, owner) end
+      else
+        redis.call('HDEL', blocks, flat[k])
+      end
     end
+    if field == '' and redis.call('ZSCORE', set, member) then units = 0 end
+    if units > 0 and count + units > tonumber(ARGV[s + 1]) then
+      local refusal = {2, j, 0}
+      if field ~= '' and #holders > 0 then
+        -- Idle slots of other nodes' blocks go back to Redis; no new blocks of this set meanwhile.
+        if redis.call('SET', KEYS[2 * nw + 1 + 2 * nl + j], 1, 'PX', ${RECLAIMED_SLOTS_MS}, 'NX') then
+          redis.call('PUBLISH', ARGV[6], set)
+          refusal[3] = 1
+        end
+        for _, holder in ipairs(holders) do table.insert(refusal, holder) end
+      end
+      return refusal
+    end
+    setCount[j] = count
   end
 end
 local nodes = 1
@@ -123,7 +165,7 @@ if leasing then
 end
 local reply = {0, 0}
 for i = 1, nw do
-  local a = 7 + W * (i - 1)
+  local a = 8 + W * (i - 1)
   local key = KEYS[i]
   local seconds = ARGV[a + 2]
   local units = tonumber(ARGV[a + 3])
@@ -161,8 +203,31 @@ for i = 1, nw do
   reply[4 * i + 2] = (take > 0 or used[i]) and now + pttl or 0
 end
 for j = 1, nl do
-  redis.call('ZADD', KEYS[2 * nw + 1 + j], now + ttl, member)
-  redis.call('PEXPIRE', KEYS[2 * nw + 1 + j], ttl)
+  local set, blocks = KEYS[2 * nw + 1 + j], KEYS[2 * nw + 1 + nl + j]
+  local s = 8 + W * nw + S * (j - 1)
+  local units, maxExtra = tonumber(ARGV[s + 2]), tonumber(ARGV[s + 3])
+  local extra, reclaimedMs = 0, 0
+  if field == '' then
+    redis.call('ZADD', set, now + ttl, member)
+    redis.call('PEXPIRE', set, ttl)
+  elseif units > 0 or maxExtra > 0 then
+    -- While the set is reclaimed the node checks it per call, and each call's slot goes back when it ends.
+    reclaimedMs = redis.call('PTTL', KEYS[2 * nw + 1 + 2 * nl + j])
+    if reclaimedMs == -2 then reclaimedMs = 0 elseif reclaimedMs == -1 then reclaimedMs = ${RECLAIMED_SLOTS_MS} end
+    if maxExtra > 0 and reclaimedMs == 0 then
+      extra = math.floor((tonumber(ARGV[s + 1]) - setCount[j] - units) / (${LEASE_SPREAD} * nodes))
+      if extra > maxExtra then extra = maxExtra end
+      if extra < ${MIN_LEASE_BLOCK} then extra = 0 end
+    end
+    if units + extra > 0 then
+      redis.call('HINCRBY', blocks, field, units + extra)
+      redis.call('ZADD', set, now + ttl, 'b:' .. field)
+      redis.call('PEXPIRE', set, ttl)
+      redis.call('PEXPIRE', blocks, ttl)
+    end
+  end
+  reply[4 * nw + 1 + 2 * j] = extra
+  reply[4 * nw + 2 + 2 * j] = reclaimedMs
 end
 return reply
 `;
@@ -197,6 +262,38 @@ end
 return 0
 `;
 
+/**
+ * A node's slot blocks: renews them, hands slots back, answers a reclaim.
+ * KEYS: lease sets, then their blocks hashes. ARGV: lease TTL ms, node id, block field, returned
+ * channel, 1 to answer a reclaim on the returned channel ("<node> <set>" per set), then per set
+ * the slots handed back. A block handed back whole leaves the set; the others are renewed.
+ */
+const SLOT_BLOCKS_SCRIPT = `
+local n = #KEYS / 2
+local ttl = tonumber(ARGV[1])
+local field = ARGV[3]
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+for i = 1, n do
+  local set, blocks = KEYS[i], KEYS[n + i]
+  local size = redis.call('HGET', blocks, field)
+  if size and redis.call('ZSCORE', set, 'b:' .. field) then
+    size = tonumber(size) - tonumber(ARGV[5 + i])
+    if size <= 0 then
+      redis.call('HDEL', blocks, field)
+      redis.call('ZREM', set, 'b:' .. field)
+    else
+      redis.call('HSET', blocks, field, size)
+      redis.call('ZADD', set, now + ttl, 'b:' .. field)
+      redis.call('PEXPIRE', set, ttl)
+      redis.call('PEXPIRE', blocks, ttl)
+    end
+  end
+  if ARGV[5] == '1' then redis.call('PUBLISH', ARGV[4], ARGV[2] .. ' ' .. set) end
+end
+return 0
+`;
+
 /** Spent windows a node refuses locally until they reset; expired entries are dropped past this size. */
 const MAX_BLOCKED_WINDOWS = 10_000;
 /**
@@ -211,6 +308,8 @@ const RECLAIM_ROUNDS = 3;
 const LEASE_SWEEP_INTERVAL_MS = 60_000;
 
 export const CHECK_ADMITTED = 0;
+/** The second value of an admitted reply: the call's slots are on this node's blocks, no member of its own to renew. */
+export const ADMITTED_ON_BLOCKS = 1;
 export const CHECK_WINDOW_REFUSED = 1;
 export const CHECK_LEASE_FULL = 2;
 
@@ -231,6 +330,8 @@ export interface CombinedChecks {
   release(sets: string[], member: string): Promise<void>;
   /** Sends what is still queued, e.g. before closing. */
   flush(): Promise<void>;
+  /** Renews this node's slot blocks (and hands back idle ones); with the other lease renewals. */
+  renewBlocks(): Promise<void>;
   /** Gives back what is held and stops listening; after the last check. */
   close(): Promise<void>;
 }
@@ -239,6 +340,7 @@ interface CombinedCheckCommands {
   sbLimitsCheck(args: (string | number)[]): Promise<number[]>;
   sbLeaseReleaseBatch(args: (string | number)[]): Promise<number>;
   sbLimitsReturnBlocks(args: (string | number)[]): Promise<number>;
+  sbLimitsSlotBlocks(args: (string | number)[]): Promise<number>;
 }
 
 /** Releases waiting for the next check or the end of the tick, whichever comes first. */
@@ -257,6 +359,8 @@ export interface WindowLeaseOptions {
   nodesKey: string;
   reclaimChannel: string;
   returnedChannel: string;
+  /** Lease sets' keys start with this: a reclaim of one is about slots, not window units. */
+  leaseSetPrefix: string;
   /** A connection of its own for the two channels (a subscribed connection can send nothing else). */
   subscriber: Redis;
 }
@@ -305,6 +409,13 @@ export class RedisCombinedChecks implements CombinedChecks {
   /** Windows whose reclaim went unanswered: no more waiting for them until they reset. */
   private readonly reclaimGaveUp = new Map<string, number>();
   private nextSweepAt = 0;
+  /** In-flight slot blocks (see SlotBlocks), with leases on. */
+  private readonly slots: SlotBlocks | undefined;
+  /** Calls admitted on blocks: member -> the blocks' generation. */
+  private readonly onBlocks = new Map<string, number>();
+  /** Slots to hand back at the end of the tick, per set. */
+  private slotReturns = new Map<string, number>();
+  private readonly flushSlotReturns = () => void this.sendSlotReturns();
 
   constructor(
     redis: Redis,
@@ -315,11 +426,17 @@ export class RedisCombinedChecks implements CombinedChecks {
     redis.defineCommand('sbLimitsCheck', { lua: COMBINED_CHECK_SCRIPT });
     redis.defineCommand('sbLeaseReleaseBatch', { lua: RELEASE_BATCH_SCRIPT });
     redis.defineCommand('sbLimitsReturnBlocks', { lua: RETURN_BLOCKS_SCRIPT });
+    redis.defineCommand('sbLimitsSlotBlocks', { lua: SLOT_BLOCKS_SCRIPT });
     this.commands = redis as unknown as CombinedCheckCommands;
     if (leaseOptions) {
       const leases = (this.leases = new WindowLeases());
+      const slots = (this.slots = new SlotBlocks());
       // Lost connection: stop admitting from blocks, so the failure mode decides as before.
-      redis.on('close', () => leases.suspend());
+      redis.on('close', () => {
+        leases.suspend();
+        slots.suspend();
+        this.slotReturns.clear();
+      });
       const subscriber = leaseOptions.subscriber;
       subscriber.on('message', (channel: string, message: string) => this.heard(channel, message));
       subscriber.on('error', () => undefined);
@@ -359,7 +476,24 @@ export class RedisCombinedChecks implements CombinedChecks {
       local[i] = leases?.take(windowKeys[i], units, nowMs);
       if (!local[i]) allLocal = false;
     }
-    if (allLocal && sets.length === 0) return admittedReply(local as LocalAdmission[]);
+    // In-flight slots from this node's blocks (with leases): a call they and the windows cover costs no command.
+    const slots = this.slots;
+    const localSlot: boolean[] = [];
+    for (let j = 0; j < sets.length; j++) {
+      localSlot[j] = slots ? slots.take(sets[j], nowMs) : false;
+      if (!localSlot[j]) allLocal = false;
+    }
+    if (allLocal) {
+      if (sets.length > 0) this.onBlocks.set(member, slots!.generation);
+      return admittedReply(local as LocalAdmission[], sets.length > 0);
+    }
+    const generation = slots?.generation ?? 0;
+    const setArgs: number[] = [];
+    for (let j = 0; j < sets.length; j++) {
+      const wanted = localSlot[j] ? 0 : 1;
+      const maxExtra = slots && !localSlot[j] && slots.mayLease(sets[j], nowMs) ? Number.MAX_SAFE_INTEGER : 0;
+      setArgs.push(setLimits[j], wanted, maxExtra);
+    }
 
     const windows: ScriptWindow[] = [];
     for (let i = 0; i < windowKeys.length; i++) {
@@ -387,16 +521,36 @@ export class RedisCombinedChecks implements CombinedChecks {
     let reply: number[];
     const heardBefore = this.heardSeq;
     try {
-      reply = await this.send(windows, sets, setLimits, member);
+      reply = await this.send(windows, sets, setArgs, member, slots ? this.slotField(generation) : '');
     } catch (error) {
       this.untake(windowKeys, units, local);
+      this.untakeSlots(sets, localSlot);
       throw error;
     }
 
     const status = reply[0];
     if (status === CHECK_LEASE_FULL) {
       this.untake(windowKeys, units, local);
-      return reply;
+      this.untakeSlots(sets, localSlot);
+      const set = sets[reply[1] - 1];
+      // Blocks granted to this node's checks sent together with this one may have arrived first:
+      // a free slot of this node's own is taken from the block, without asking Redis again.
+      if (slots && sets.every((s, j) => localSlot[j] || slots.hasFree(s, nowMs))) {
+        return this.run(windowKeys, windowArgs, units, sets, setLimits, member, topUps, round);
+      }
+      const asked = reply[2] === 1;
+      const holders = (reply as unknown[]).slice(3) as unknown as string[];
+      const waiting = this.returnWaiters.get(set);
+      if (holders.length > 0 && (asked || waiting) && round < RECLAIM_ROUNDS && !this.gaveUp(set, nowMs)) {
+        // Other nodes hold blocks of this cap: asked (by this check, or one of this node's waiting
+        // for it) to hand their idle slots back; retry once each answered. A cap whose holders were
+        // asked before and answered holds no idle slots (they check per call since): refused at once.
+        const since = asked ? heardBefore : Math.min(...waiting!.map((w) => w.since));
+        const answered = await this.returns(set, holders, since);
+        if (!answered) this.reclaimGaveUp.set(set, nowMs + RECLAIMED_SLOTS_MS);
+        return this.run(windowKeys, windowArgs, units, sets, setLimits, member, topUps, answered ? round + 1 : RECLAIM_ROUNDS);
+      }
+      return [CHECK_LEASE_FULL, reply[1]];
     }
     if (status === CHECK_WINDOW_REFUSED) {
       this.untake(windowKeys, units, local);
@@ -421,7 +575,17 @@ export class RedisCombinedChecks implements CombinedChecks {
       return [CHECK_WINDOW_REFUSED, refused.index + 1, before, pttl];
     }
 
-    const admitted = [CHECK_ADMITTED, 0];
+    const admitted = [CHECK_ADMITTED, slots && sets.length > 0 ? ADMITTED_ON_BLOCKS : 0];
+    if (slots && sets.length > 0) {
+      for (let j = 0; j < sets.length; j++) {
+        if (localSlot[j]) continue;
+        slots.granted(sets[j], generation, 1, reply[2 + 4 * windows.length + 2 * j], reply[3 + 4 * windows.length + 2 * j], nowMs);
+        // Granted by a check that was on its way while the cap was reclaimed: the extra goes back at once.
+        const surplus = slots.surplusIfReclaimed(sets[j], nowMs);
+        if (surplus > 0) void this.slotBlocks([{ set: sets[j], slots: surplus }], true);
+      }
+      this.onBlocks.set(member, generation);
+    }
     for (let i = 0; i < windowKeys.length; i++) admitted.push(0, 0);
     for (let i = 0; i < windowKeys.length; i++) {
       if (local[i]) admitted.splice(2 + 2 * i, 2, local[i]!.used, local[i]!.resetMs);
@@ -443,20 +607,22 @@ export class RedisCombinedChecks implements CombinedChecks {
     return admitted;
   }
 
-  private async send(windows: ScriptWindow[], sets: string[], setLimits: number[], member: string): Promise<number[]> {
+  private async send(windows: ScriptWindow[], sets: string[], setArgs: number[], member: string, field: string): Promise<number[]> {
     const batch = this.pending;
     this.pending = undefined;
     const releases = batch ? batch.sets.length : 0;
-    const args: (string | number)[] = [2 * windows.length + 1 + sets.length + releases];
+    const args: (string | number)[] = [2 * windows.length + 1 + 3 * sets.length + releases];
     for (const w of windows) args.push(w.key);
     for (const w of windows) args.push(w.key + HOLDERS_SUFFIX);
     args.push(this.leaseOptions?.nodesKey ?? NO_NODES_KEY);
     for (const set of sets) args.push(set);
+    for (const set of sets) args.push(set + BLOCKS_SUFFIX);
+    for (const set of sets) args.push(set + RECLAIMED_SUFFIX);
     if (batch) for (const set of batch.sets) args.push(set);
     const lease = this.leaseOptions;
-    args.push(windows.length, sets.length, this.leaseTtlMs, member, lease?.nodeId ?? '', lease?.reclaimChannel ?? '', lease?.returnedChannel ?? '');
+    args.push(windows.length, sets.length, this.leaseTtlMs, member, lease?.nodeId ?? '', lease?.reclaimChannel ?? '', lease?.returnedChannel ?? '', field);
     for (const w of windows) args.push(w.limit, w.seconds, w.units, w.maxBlock, w.handover.ret, w.handover.settle, w.handover.epoch);
-    for (const limit of setLimits) args.push(limit);
+    for (const value of setArgs) args.push(value);
     if (batch) for (const m of batch.members) args.push(m);
     try {
       return await this.commands.sbLimitsCheck(args);
@@ -470,6 +636,57 @@ export class RedisCombinedChecks implements CombinedChecks {
 
   private untake(windowKeys: string[], units: number, local: (LocalAdmission | undefined)[]): void {
     for (let i = 0; i < windowKeys.length; i++) if (local[i]) this.leases!.untake(windowKeys[i], units);
+  }
+
+  private untakeSlots(sets: string[], localSlot: boolean[]): void {
+    for (let j = 0; j < sets.length; j++) if (localSlot[j]) this.slots!.untake(sets[j]);
+  }
+
+  /** This node's block in the sets' blocks hashes: its id and the generation of its blocks. */
+  private slotField(generation: number): string {
+    return `${this.leaseOptions!.nodeId}:${generation}`;
+  }
+
+  /** Renews, shrinks or hands back slot blocks (one command for all); `answer` tells the reclaim waiters. */
+  private async slotBlocks(returns: SlotReturn[], answer: boolean): Promise<void> {
+    if (returns.length === 0) return;
+    const lease = this.leaseOptions!;
+    const args: (string | number)[] = [2 * returns.length];
+    for (const r of returns) args.push(r.set);
+    for (const r of returns) args.push(r.set + BLOCKS_SUFFIX);
+    args.push(this.leaseTtlMs, lease.nodeId, this.slotField(this.slots!.generation), lease.returnedChannel, answer ? 1 : 0);
+    for (const r of returns) args.push(r.slots);
+    try {
+      await this.commands.sbLimitsSlotBlocks(args);
+    } catch (error) {
+      // Not fatal: slots not handed back stop counting when the block's lease expires.
+      this.onReleaseError(error as Error);
+    }
+  }
+
+  private queueSlotReturn(set: string, slots: number): void {
+    if (this.slotReturns.size === 0) setImmediate(this.flushSlotReturns);
+    this.slotReturns.set(set, (this.slotReturns.get(set) ?? 0) + slots);
+  }
+
+  private async sendSlotReturns(): Promise<void> {
+    const pending = this.slotReturns;
+    if (pending.size === 0) return;
+    this.slotReturns = new Map();
+    await this.slotBlocks([...pending].map(([set, slots]) => ({ set, slots })), false);
+  }
+
+  /** Another node was refused by a cap: this node's idle slots of it go back, and it answers (holding some or not). */
+  private async answerSlotReclaim(set: string): Promise<void> {
+    const slots = this.slots!.reclaim(set, Date.now());
+    await this.slotBlocks([{ set, slots }], true);
+  }
+
+  async renewBlocks(): Promise<void> {
+    const slots = this.slots;
+    if (!slots) return;
+    const { renew, returns } = slots.renewals(Date.now() - this.leaseTtlMs / SLOT_RENEWALS_PER_TTL);
+    await this.slotBlocks([...renew.map((set) => ({ set, slots: 0 })), ...returns], false);
   }
 
   private gaveUp(key: string, nowMs: number): boolean {
@@ -512,7 +729,8 @@ export class RedisCombinedChecks implements CombinedChecks {
   private heard(channel: string, message: string): void {
     const options = this.leaseOptions!;
     if (channel === options.reclaimChannel) {
-      void this.giveBack(message);
+      if (message.startsWith(options.leaseSetPrefix)) void this.answerSlotReclaim(message);
+      else void this.giveBack(message);
       return;
     }
     if (channel !== options.returnedChannel) return;
@@ -573,6 +791,17 @@ export class RedisCombinedChecks implements CombinedChecks {
 
   /** Queues the release of `member` from `sets`; resolves once it was sent and answered (never rejects). */
   release(sets: string[], member: string): Promise<void> {
+    const generation = this.onBlocks.get(member);
+    if (generation !== undefined) {
+      // Back to this node's blocks; to Redis only what a reclaimed cap gives up.
+      this.onBlocks.delete(member);
+      const nowMs = Date.now();
+      for (const set of sets) {
+        const slots = this.slots!.release(set, generation, nowMs);
+        if (slots > 0) this.queueSlotReturn(set, slots);
+      }
+      return RELEASED;
+    }
     let batch = this.pending;
     if (!batch) {
       let settle!: () => void;
@@ -604,6 +833,10 @@ export class RedisCombinedChecks implements CombinedChecks {
   /** Hands every block back (the other nodes may use the units), sends queued releases, unsubscribes. */
   async close(): Promise<void> {
     if (this.leases) await this.returnBlocks(this.leases.handOverAll());
+    if (this.slots) {
+      await this.sendSlotReturns();
+      await this.slotBlocks(this.slots.handBackAll(), false);
+    }
     await this.flush();
     for (const waiters of this.returnWaiters.values()) for (const w of waiters) w.resolve();
     this.returnWaiters.clear();
@@ -612,6 +845,11 @@ export class RedisCombinedChecks implements CombinedChecks {
 }
 
 const HOLDERS_SUFFIX = ':held';
+/** A lease set's blocks hash (block field -> slots) and its reclaimed flag. */
+const BLOCKS_SUFFIX = ':blocks';
+const RECLAIMED_SUFFIX = ':reclaimed';
+/** As the Limiter renews leases: a block untouched for one renewal period is handed back. */
+const SLOT_RENEWALS_PER_TTL = 3;
 /** Without leases the script never touches the nodes set; it still needs a key in its place. */
 const NO_NODES_KEY = 'sb:limits:no-leases';
 const NO_HANDOVER: BlockHandover = { ret: 0, settle: 0, epoch: 0 };
@@ -621,8 +859,8 @@ function maxBlock(windowSeconds: number): number {
   return windowSeconds > LONG_WINDOW_SECONDS ? MAX_LONG_WINDOW_BLOCK : Number.MAX_SAFE_INTEGER;
 }
 
-function admittedReply(local: LocalAdmission[]): number[] {
-  const reply = [CHECK_ADMITTED, 0];
+function admittedReply(local: LocalAdmission[], onBlocks: boolean): number[] {
+  const reply = [CHECK_ADMITTED, onBlocks ? ADMITTED_ON_BLOCKS : 0];
   for (const admission of local) reply.push(admission.used, admission.resetMs);
   return reply;
 }
@@ -657,6 +895,8 @@ export class MemoryCombinedChecks implements CombinedChecks {
   }
 
   async flush(): Promise<void> {}
+
+  async renewBlocks(): Promise<void> {}
 
   async close(): Promise<void> {}
 

@@ -26,24 +26,30 @@ export interface LeaseStore {
   renewMany(leases: { sets: string[]; member: string }[]): Promise<void>;
 }
 
-// KEYS: one set per slot. ARGV: ttlMs, member, then one limit per slot.
+// KEYS: one set per slot, then each set's blocks hash (a node's block of slots, leased by
+// RedisCombinedChecks, counts as its size). ARGV: ttlMs, member, then one limit per slot.
 // Returns {0, count1, count2, ...} when acquired, {slotIndex, count} when that slot is full.
 const ACQUIRE_SCRIPT = `
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local ttl = tonumber(ARGV[1])
 local member = ARGV[2]
+local n = #KEYS / 2
 local counts = {}
-for i = 1, #KEYS do
+for i = 1, n do
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
   local count = redis.call('ZCARD', KEYS[i])
+  local flat = redis.call('HGETALL', KEYS[n + i])
+  for k = 1, #flat, 2 do
+    if redis.call('ZSCORE', KEYS[i], 'b:' .. flat[k]) then count = count - 1 + tonumber(flat[k + 1]) end
+  end
   local held = redis.call('ZSCORE', KEYS[i], member)
   if not held and count >= tonumber(ARGV[i + 2]) then
     return { i, count }
   end
   counts[i] = held and count or count + 1
 end
-for i = 1, #KEYS do
+for i = 1, n do
   redis.call('ZADD', KEYS[i], now + ttl, member)
   redis.call('PEXPIRE', KEYS[i], ttl)
 end
@@ -89,8 +95,9 @@ export class RedisLeaseStore implements LeaseStore {
 
   async acquire(slots: LeaseSlot[], member: string): Promise<AcquireResult> {
     const reply = await this.commands.sbLeaseAcquire(
-      slots.length,
+      2 * slots.length,
       ...slots.map((s) => s.set),
+      ...slots.map((s) => `${s.set}:blocks`),
       this.ttlMs,
       member,
       ...slots.map((s) => s.limit),

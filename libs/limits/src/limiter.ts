@@ -6,7 +6,7 @@ import type { LimitDecision, LimitPrincipal, LimitRejection, LimitScope, LimitSt
 import { MemoryLeaseStore, RedisLeaseStore, type LeaseSlot, type LeaseStore } from './lease-store';
 import type { LimitName } from './limits.schema';
 import { QUOTA_KEY_TTL_SECONDS, monthBounds, utcMonth } from './monthly-quota';
-import { MemoryCombinedChecks, RedisCombinedChecks, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED, type CombinedChecks, type WindowLeaseOptions } from './combined-checks';
+import { MemoryCombinedChecks, RedisCombinedChecks, ADMITTED_ON_BLOCKS, CHECK_LEASE_FULL, CHECK_WINDOW_REFUSED, type CombinedChecks, type WindowLeaseOptions } from './combined-checks';
 
 export const DEFAULT_LIMITS_KEY_PREFIX = 'sb:limits:';
 const RATE_WINDOW_SECONDS = 60;
@@ -38,9 +38,9 @@ export interface LimiterOptions {
   failureMode?: LimiterFailureMode;
   leaseTtlMs?: number;
   /**
-   * With Redis: admit per-minute windows and the monthly quota from blocks of units this node
-   * leases (no command per check while far from the limit), exact across nodes (default on).
-   * Off: every check asks Redis. See docs/limits-and-metering.md.
+   * With Redis: admit per-minute windows, the monthly quota and the in-flight caps from blocks of
+   * units and slots this node leases (no command per tool call while far from the limits), exact
+   * across nodes (default on). Off: every check asks Redis. See docs/limits-and-metering.md.
    */
   leases?: boolean;
   /** Called on every failed store operation, e.g. to count it in a metric. */
@@ -144,6 +144,7 @@ export class Limiter {
       nodesKey: `${this.keyPrefix}lease-nodes`,
       reclaimChannel: `${this.keyPrefix}leases:reclaim`,
       returnedChannel: `${this.keyPrefix}leases:returned`,
+      leaseSetPrefix: `${this.keyPrefix}lease:`,
       // Subscribed connections queue their SUBSCRIBE until connected and re-subscribe by themselves.
       subscriber: redis.duplicate({
         enableOfflineQueue: true,
@@ -186,7 +187,8 @@ export class Limiter {
   /**
    * A tools/call about to run: tool calls per minute (key, tenant), the monthly quota and a slot of
    * the in-flight cap, all decided before any is consumed, so a call refused by one spends none of
-   * the others. With Redis all of it is one command, and releases are batched (see RedisCombinedChecks).
+   * the others. With Redis all of it is at most one command, none while leased blocks cover it
+   * (see RedisCombinedChecks and SlotBlocks).
    */
   admitToolCall(principal: LimitPrincipal): Promise<LimitDecision> {
     return this.check(principal, 'toolCall', 1);
@@ -235,7 +237,9 @@ export class Limiter {
     if (leaseScopes.length === 0) return { allowed: true, state: tightest };
 
     const sets = plan.sets;
-    this.held.set(member, { sets, member });
+    // On this node's slot blocks the call has no lease of its own: the blocks are renewed instead.
+    const own = reply[1] !== ADMITTED_ON_BLOCKS;
+    if (own) this.held.set(member, { sets, member });
     let released = false;
     return {
       allowed: true,
@@ -243,7 +247,7 @@ export class Limiter {
       release: () => {
         if (released) return RELEASED;
         released = true;
-        this.held.delete(member);
+        if (own) this.held.delete(member);
         return checks.release(sets, member);
       },
     };
@@ -379,7 +383,7 @@ export class Limiter {
   /** Extends every lease this node holds; runs on a timer, public so tests need not wait for it. */
   async renewLeases(): Promise<void> {
     try {
-      await this.leases.renewMany([...this.held.values()]);
+      await Promise.all([this.leases.renewMany([...this.held.values()]), this.checks.renewBlocks()]);
     } catch (error) {
       this.recordStoreError(error as Error, 'concurrentSessions');
     }

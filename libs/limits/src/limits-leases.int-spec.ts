@@ -206,6 +206,166 @@ describe('Limiter with leased window blocks, three nodes on one Redis', () => {
   });
 });
 
+describe('Limiter with leased in-flight slot blocks, three nodes on one Redis', () => {
+  const CAP = 10;
+  /** Only the in-flight cap: no windows, so what is measured is the slots alone. */
+  const capped = (cap = CAP) => tenant({ concurrentToolCalls: cap, toolCallsPerMinute: null, requestsPerMinute: null });
+  const call = (principal: LimitPrincipal) => (node: Limiter) => node.admitToolCall(principal);
+  const releaseAll = (decisions: LimitDecision[]) => Promise.all(decisions.map((d) => (d.allowed ? d.release?.() : undefined)));
+
+  /** Takes slots one at a time on the node `pick(i)` names, holding every admitted call. */
+  async function hold(count: number, pick: (i: number) => number, principal: LimitPrincipal): Promise<LimitDecision[]> {
+    const decisions: LimitDecision[] = [];
+    for (let i = 0; i < count; i++) decisions.push(await nodes[pick(i)].admitToolCall(principal));
+    return decisions;
+  }
+
+  it('holds exactly the cap when calls are taken round-robin, skewed, or all at once', async () => {
+    for (const spread of [(i: number) => i % NODES, (i: number) => (i % 20 < 16 ? 0 : i % 20 < 19 ? 1 : 2)]) {
+      const principal = capped();
+      const held = await hold(15, spread, principal);
+      expect(allowedCount(held)).toBe(CAP);
+      expect(held.slice(0, CAP).every((d) => d.allowed)).toBe(true);
+      expect(held[CAP]).toMatchObject({ allowed: false, limit: 'concurrentToolCalls', scope: 'tenant', limitValue: CAP });
+      await releaseAll(held);
+    }
+    const principal = capped();
+    await releaseAll(await oneByOne(3, (i) => i, call(principal))); // every node holds a block
+    const atOnce = await Promise.all(Array.from({ length: 60 }, (_, i) => nodes[i % NODES].admitToolCall(principal)));
+    expect(allowedCount(atOnce)).toBe(CAP);
+    await releaseAll(atOnce);
+  });
+
+  it('admits calls sent together on one node up to the cap, the blocks granted to some serving the others', async () => {
+    const principal = capped(20);
+    const together = await Promise.all(Array.from({ length: 16 }, () => nodes[0].admitToolCall(principal)));
+    expect(allowedCount(together)).toBe(16);
+    const more = await Promise.all(Array.from({ length: 8 }, (_, i) => nodes[i % NODES].admitToolCall(principal)));
+    expect(allowedCount(more)).toBe(4);
+    await releaseAll([...together, ...more]);
+  });
+
+  it('gives a node refused while another holds idle slots those slots, after the reclaim', async () => {
+    const principal = capped();
+    // Node 0 takes a block with its first call and then gets no more traffic.
+    await releaseAll(await oneByOne(1, () => 0, call(principal)));
+    const moved = await hold(CAP + 3, () => 1, principal);
+    expect(allowedCount(moved)).toBe(CAP);
+    expect(moved.slice(0, CAP).every((d) => d.allowed)).toBe(true);
+    // ...and moves again, with every slot held on node 1: nothing to give.
+    expect(allowedCount(await hold(3, () => 2, principal))).toBe(0);
+    await releaseAll(moved);
+    // Freed on node 1: node 2 gets them back, all of them.
+    const again = await hold(CAP + 1, () => 2, principal);
+    expect(allowedCount(again)).toBe(CAP);
+    await releaseAll(again);
+  });
+
+  it('never has more than the cap in flight while calls start and end concurrently on every node', async () => {
+    const principal = capped();
+    let inFlight = 0;
+    let most = 0;
+    let admitted = 0;
+    let refused = 0;
+    const worker = async (w: number) => {
+      for (let round = 0; round < 40; round++) {
+        const decision = await nodes[(w + round) % NODES].admitToolCall(principal);
+        if (!decision.allowed) {
+          refused++;
+          continue;
+        }
+        admitted++;
+        most = Math.max(most, ++inFlight);
+        // Held across a few turns, so calls of all nodes overlap.
+        for (let t = 0; t < (w % 4) + 1; t++) await new Promise((resolve) => setImmediate(resolve));
+        inFlight--;
+        void decision.release?.();
+      }
+    };
+    await Promise.all(Array.from({ length: 24 }, (_, w) => worker(w)));
+    expect(most).toBeLessThanOrEqual(CAP);
+    expect(admitted).toBeGreaterThan(0);
+    expect(admitted + refused).toBe(24 * 40);
+    // Afterwards every slot is free again: the cap is reachable in full from one node.
+    const after = await hold(CAP + 1, () => 0, principal);
+    expect(allowedCount(after)).toBe(CAP);
+    await releaseAll(after);
+  });
+
+  it('keeps a key to its own tighter cap and the tenant to its own, both exact', async () => {
+    const shared = tenant({ concurrentToolCalls: CAP, toolCallsPerMinute: null }, { concurrentToolCalls: 4 });
+    const other = { ...shared, keyId: randomUUID(), keyLimits: {} };
+    const tight = await hold(8, (i) => i % NODES, shared);
+    expect(allowedCount(tight)).toBe(4);
+    const rest = await hold(10, (i) => (i * 2) % NODES, other);
+    expect(allowedCount(rest)).toBe(CAP - 4);
+    await releaseAll([...tight, ...rest]);
+  });
+
+  it('starts and ends calls far from their caps without a Redis command', async () => {
+    const { limiter, redis } = await nodeWithConnection();
+    const principal = tenant({ concurrentToolCalls: 1_000, toolCallsPerMinute: 60_000 });
+    const first = await limiter.admitToolCall(principal); // loads the script, takes the blocks
+    if (first.allowed) await first.release?.();
+    const sent = countCommands(redis);
+    for (let i = 0; i < 100; i++) {
+      const decisions = await Promise.all([limiter.admitToolCall(principal), limiter.admitToolCall(principal)]);
+      expect(decisions.every((d) => d.allowed)).toBe(true);
+      await releaseAll(decisions);
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sent).toEqual([]);
+  });
+
+  it('counts blocks for a node with leases off: the cluster never holds more than the cap', async () => {
+    const { limiter: perCall } = await nodeWithConnection({ leases: false });
+    const principal = capped();
+    const onBlock = await hold(1, () => 0, principal);
+    const theRest = [];
+    for (let i = 0; i < CAP + 2; i++) theRest.push(await perCall.admitToolCall(principal));
+    expect(allowedCount(onBlock) + allowedCount(theRest)).toBeLessThanOrEqual(CAP);
+    expect(allowedCount(theRest)).toBeGreaterThan(0);
+    // The leasing node's idle slots come back when it is refused, up to the cap in all.
+    await releaseAll(theRest);
+    const all = await hold(CAP + 1, () => 1, principal);
+    expect(allowedCount(all) + allowedCount(onBlock)).toBe(CAP);
+    await releaseAll([...all, ...onBlock]);
+  });
+
+  it("stops counting a dead node's block once its lease expires", async () => {
+    const principal = capped();
+    const set = `${PREFIX}lease:{${principal.tenantId}}:concurrentToolCalls:tenant:${principal.tenantId}`;
+    // A node killed holding a block of 8 whose lease is about to lapse (Redis time).
+    const [seconds] = await admin.time();
+    await admin.zadd(set, (Number(seconds) + 2) * 1000, 'b:deadbeef:0');
+    await admin.hset(`${set}:blocks`, 'deadbeef:0', 8);
+    const before = await hold(CAP, (i) => i % NODES, principal);
+    expect(allowedCount(before)).toBe(2);
+    // Eventually (polled): the dead block stops counting and its slots can be taken.
+    const later: LimitDecision[] = [];
+    while (allowedCount(later) < CAP - 2) {
+      const decision = await nodes[later.length % NODES].admitToolCall(principal);
+      if (decision.allowed) later.push(decision);
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(allowedCount(await hold(3, (i) => i % NODES, principal))).toBe(0);
+    await releaseAll([...before, ...later]);
+  });
+
+  it('hands its idle slots back when it closes, so the others can use them', async () => {
+    const { limiter } = await nodeWithConnection();
+    const principal = capped();
+    const mine = await limiter.admitToolCall(principal);
+    if (mine.allowed) await mine.release?.();
+    await limiter.close();
+    const set = `${PREFIX}lease:{${principal.tenantId}}:concurrentToolCalls:tenant:${principal.tenantId}`;
+    expect(await admin.hlen(`${set}:blocks`)).toBe(0);
+    const all = await hold(CAP + 1, (i) => i % NODES, principal);
+    expect(allowedCount(all)).toBe(CAP);
+    await releaseAll(all);
+  });
+});
+
 describe('Limiter with leased blocks when Redis goes away', () => {
   let proxy: TcpProxy;
   beforeAll(async () => (proxy = await startTcpProxy(testRedisUrl())));

@@ -5,7 +5,7 @@ export type { AggregationResult } from './usage-aggregator';
 export { InProcessUsageSink } from './in-process-usage-sink';
 export type { InProcessUsageSinkOptions } from './in-process-usage-sink';
 export { SharedUsageSink } from './shared-usage-sink';
-export { BullMqUsageSink, USAGE_QUEUE_NAME, USAGE_JOB_OPTIONS, DEFAULT_USAGE_QUEUE_PREFIX } from './bullmq-usage-sink';
+export { BullMqUsageSink, USAGE_QUEUE_NAME, USAGE_JOB_OPTIONS, DEFAULT_USAGE_QUEUE_PREFIX, DEFAULT_USAGE_FLUSH_INTERVAL_MS } from './bullmq-usage-sink';
 export type { BullMqUsageSinkOptions } from './bullmq-usage-sink';
 export { createUsageWorker, failedUsageJobs, usageQueueStats } from './usage-worker';
 export type { UsageWorker, UsageWorkerOptions, FailedUsageJob, UsageQueueStats } from './usage-worker';

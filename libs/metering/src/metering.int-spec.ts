@@ -287,6 +287,81 @@ describe('BullMQ pipeline: gateway sink → queue → API worker', () => {
   });
 });
 
+describe('BullMqUsageSink batching', () => {
+  const queueName = `${USAGE_QUEUE_NAME}-${randomBytes(3).toString('hex')}`;
+  let admin: Redis;
+  let queue: Queue;
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+  const queuedBatches = async () =>
+    (await queue.getWaiting()).sort((a, b) => Number(a.id) - Number(b.id)).map((job) => (job.data as { events: UsageEvent[] }).events.length);
+  /** Eventually-style: polled until true, with no time limit of its own beyond the test's. */
+  const until = async (condition: () => boolean | Promise<boolean>) => {
+    while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
+
+  beforeAll(async () => {
+    admin = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+    queue = new Queue(queueName, { connection: admin, prefix: PREFIX });
+  });
+
+  afterEach(async () => queue.drain());
+
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    admin.disconnect();
+  });
+
+  it('gathers events recorded one per event-loop turn into one job while they linger', async () => {
+    // A linger no test run reaches: only the flush sends.
+    const sink = new BullMqUsageSink({ redisUrl: testRedisUrl(), queueName, prefix: PREFIX, flushIntervalMs: 600_000 });
+    try {
+      sink.record(event());
+      await until(() => sink.stats().delivered === 1); // the connection is up and sent what gathered before it
+      for (let i = 0; i < 20; i++) {
+        sink.record(event());
+        await turn();
+      }
+      expect(sink.stats()).toMatchObject({ buffered: 20, delivered: 1 });
+      await sink.flush();
+      expect(await queuedBatches()).toEqual([1, 20]);
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('hands over what lingers at once when it closes', async () => {
+    const sink = new BullMqUsageSink({ redisUrl: testRedisUrl(), queueName, prefix: PREFIX, flushIntervalMs: 600_000 });
+    sink.record(event());
+    await until(() => sink.stats().delivered === 1);
+    for (let i = 0; i < 7; i++) sink.record(event());
+    await sink.close();
+    expect(sink.stats()).toEqual({ buffered: 0, delivered: 8, dropped: 0 });
+    expect(await queuedBatches()).toEqual([1, 7]);
+  });
+
+  it('sends with the default linger without being flushed', async () => {
+    const sink = new BullMqUsageSink({ redisUrl: testRedisUrl(), queueName, prefix: PREFIX });
+    try {
+      sink.record(event());
+      await until(() => sink.stats().delivered === 1);
+      for (let i = 0; i < 5; i++) {
+        sink.record(event());
+        await turn();
+      }
+      await until(async () => (await queue.getWaitingCount()) === 2);
+      expect(await queuedBatches()).toEqual([1, 5]);
+      expect(sink.stats()).toMatchObject({ buffered: 0, delivered: 6 });
+    } finally {
+      await sink.close();
+    }
+  });
+
+  it('refuses a negative linger, naming the option', () => {
+    expect(() => new BullMqUsageSink({ redisUrl: testRedisUrl(), queueName, flushIntervalMs: -1 })).toThrow(/flushIntervalMs/);
+  });
+});
+
 describe('BullMqUsageSink when Redis is unreachable', () => {
   it('returns at once, buffers up to its bound, and counts what it drops', async () => {
     const server = createServer();

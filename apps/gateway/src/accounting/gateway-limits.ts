@@ -56,7 +56,7 @@ export class GatewayLimits {
 
   /**
    * A tools/call about to run: tool calls per minute and the monthly quota, then a slot of the
-   * in-flight cap, in one Redis command. Refusals throw the JSON-RPC limit error, which the SDK
+   * in-flight cap, in at most one Redis command (none far from the limits, from leased blocks). Refusals throw the JSON-RPC limit error, which the SDK
    * sends in the stream.
    */
   async acquireToolCall(principal: LimitPrincipal): Promise<LeaseRelease> {

@@ -116,7 +116,13 @@ interface OpenedUsageSink {
 
 function openUsageSink(config: GatewayConfig, db: Database, logger: Logger, options: LimitsAndMeteringOptions): OpenedUsageSink {
   if (options.redis) {
-    const sink = new BullMqUsageSink({ redisUrl: options.redis.url, prefix: options.usageQueuePrefix, connectionName: `${config.nodeId}:usage`, logger });
+    const sink = new BullMqUsageSink({
+      redisUrl: options.redis.url,
+      prefix: options.usageQueuePrefix,
+      connectionName: `${config.nodeId}:usage`,
+      flushIntervalMs: config.usage.flushIntervalMs,
+      logger,
+    });
     return { sink, redisWarning: () => sink.redisWarning() };
   }
   return { sink: options.embeddedUsage ?? new InProcessUsageSink(new UsageAggregator(db.prisma), { logger }) };

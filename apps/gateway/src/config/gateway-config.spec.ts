@@ -59,6 +59,12 @@ describe('loadGatewayConfig', () => {
     expect(traced).toEqual({ tracesUrl: 'https://vendor.example/otlp/traces', headers: { 'x-api-key': 'abc=', 'x-team': 'core' }, serviceName: 'edge', sampleRatio: 0.25 });
   });
 
+  it('lingers usage events 250 ms by default, takes 0 for no linger, and refuses a negative one naming the variable', () => {
+    expect(loadGatewayConfig({}).usage.flushIntervalMs).toBe(250);
+    expect(loadGatewayConfig({ USAGE_FLUSH_INTERVAL_MS: '0' }).usage.flushIntervalMs).toBe(0);
+    expect(() => loadGatewayConfig({ USAGE_FLUSH_INTERVAL_MS: '-5' })).toThrow(/USAGE_FLUSH_INTERVAL_MS/);
+  });
+
   it('refuses an OTLP protocol the exporter does not speak', () => {
     expect(() => loadGatewayConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
   });

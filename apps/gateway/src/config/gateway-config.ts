@@ -17,6 +17,7 @@ import type { ConfiguredSecrets } from '@switchboard/secrets';
 import { TENANT_TOKEN_MAX_TTL_SECONDS } from '@switchboard/api-keys';
 import { LIMITER_REDIS_OPTIONS, limitDefaultsEnvSchema, limitDefaultsFromEnv, type Limits, type LimiterFailureMode } from '@switchboard/limits';
 import { DEFAULT_GATEWAY_METRICS_PORT } from '@switchboard/metrics';
+import { DEFAULT_USAGE_FLUSH_INTERVAL_MS } from '@switchboard/metering';
 
 /** The MCP SDK's own default (sseKeepAlive.ts): proxies commonly drop streams idle for 30-60 s. */
 export const DEFAULT_SSE_KEEP_ALIVE_MS = 15_000;
@@ -110,6 +111,8 @@ const gatewayEnvSchema = platformEnvSchema.extend({
   LIMITS_LEASES: booleanFlag(true),
   /** A limits check Redis has not answered in this long fails (open or closed, by LIMITS_FAILURE_MODE). */
   LIMITS_COMMAND_TIMEOUT_MS: positiveMs(LIMITER_REDIS_OPTIONS.commandTimeout),
+  /** Cluster mode: how long a usage event waits for others to join its BullMQ job (0: no wait). */
+  USAGE_FLUSH_INTERVAL_MS: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_USAGE_FLUSH_INTERVAL_MS),
   GATEWAY_METRICS_PORT: metricsPort(DEFAULT_GATEWAY_METRICS_PORT),
   GATEWAY_METRICS_HOST: z.string().optional(),
   HOSTED_MAX_PER_NODE: z.coerce.number().int().positive().default(DEFAULT_HOSTED_MAX_PER_NODE),
@@ -163,6 +166,7 @@ export interface GatewayConfig {
     maxBufferedBytes: number;
   };
   limits: { defaults: Limits; failureMode: LimiterFailureMode; leases: boolean; commandTimeoutMs: number };
+  usage: { flushIntervalMs: number };
   /** Undefined with GATEWAY_METRICS_PORT=off. */
   metrics: { port: number; host: string } | undefined;
   hosted: { maxPerNode: number; maxPerTenant: number; idleTimeoutMs: number; startTimeoutMs: number; restartBackoff: { initialMs: number; maxMs: number } };
@@ -210,6 +214,7 @@ export function loadGatewayConfig(env: Env = process.env): GatewayConfig {
       maxBufferedBytes: vars.SESSION_MAX_BUFFERED_BYTES,
     },
     limits: { defaults: limitDefaultsFromEnv(vars), failureMode: vars.LIMITS_FAILURE_MODE, leases: vars.LIMITS_LEASES, commandTimeoutMs: vars.LIMITS_COMMAND_TIMEOUT_MS },
+    usage: { flushIntervalMs: vars.USAGE_FLUSH_INTERVAL_MS },
     metrics: vars.GATEWAY_METRICS_PORT === null ? undefined : { port: vars.GATEWAY_METRICS_PORT, host: vars.GATEWAY_METRICS_HOST ?? vars.HOST },
     hosted: {
       maxPerNode: vars.HOSTED_MAX_PER_NODE,
