@@ -8,7 +8,8 @@ const root = path.resolve(__dirname, '../..');
 // real gateway process and the bare-SDK baselines (v1 for the 2025 transports, v2's
 // createMcpHandler for 2026-07-28). It checks the run works, not how fast it is.
 describe('npm run bench -- --quick', () => {
-  jest.setTimeout(180_000);
+  // Every measurement briefly, child benches included (limits, Redis commands): minutes on a busy machine.
+  jest.setTimeout(600_000);
 
   it('measures the gateway beside the baseline and reports every ratio without errors', async () => {
     const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'dist/bench/src/run.js'), '--quick'], {

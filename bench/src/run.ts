@@ -16,6 +16,7 @@ import { openIdleSessions } from './idle-sessions';
 import { measureCluster } from './cluster';
 import { measureKeyVerification } from './key-verification';
 import type { LimitsBenchResults } from './limits-leases';
+import type { RedisCommandsResult } from './redis-commands';
 import { measurePlatform, type PlatformRow } from './platform';
 import { writeReport, type BenchResults, type LoadRow, type MemoryRow, type ModernRow } from './report';
 import { BENCH_TENANT, seedWorld } from './seed';
@@ -137,6 +138,9 @@ async function main(): Promise<void> {
     // scripts (npm run bench:limits, bench:tracing); run here so one run publishes every figure.
     const limits = await childBench<LimitsBenchResults>('limits-leases.js', QUICK ? ['--quick'] : []);
     log(`limits: ${limits.commandsPerCall.map((row) => `${row.leasesOn.toFixed(3)}`).join(', ')} Redis commands per call with leases; admitted ${limits.admitted.map((row) => row.leasesOn).join(', ')} of ${limits.limit}`);
+    // Every Redis command per tool call of a whole gateway, as issue 16 counts them (private Redis).
+    const redisCommands = await childBench<{ sessions: number; transport: string; results: RedisCommandsResult[] }>('redis-commands.js', QUICK ? ['--seconds=1'] : []);
+    log(`redis commands per call: ${redisCommands.results.map((row) => `${row.configuration} ${row.totalPerCall.toFixed(2)}`).join('; ')}`);
     // Tracing needs two more gateways for a minute; the quick run leaves it out.
     const tracing = QUICK ? undefined : await childBench<TracingBenchResults>('tracing.js', [], path.join(ROOT, 'bench/results/tracing.json'));
 
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
       platform,
       keyVerification,
       limits,
+      redisCommands,
       ...(tracing ? { tracing } : {}),
     };
     const printed = writeReport(results, { publish: !QUICK });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AdminPrincipal } from '../auth/admin-principal';
 import { LOGGER } from '../common/api-context';
 import { ApiError, ApiErrorCode } from '../common/api-error';
+import { decodeJsonCursor, encodeJsonCursor } from '../common/pagination';
 import { SessionsService, sessionView } from '../sessions/sessions.service';
 import { ClusterRegistryProvider, type ClusterSnapshot } from './cluster-registry.provider';
 import type { NodeList, NodeView, PlatformSessionPage, PlatformSessionsQuery } from './cluster.schemas';
@@ -80,18 +81,9 @@ function byOpened(a: Pick<SessionEntry, 'openedAt' | 'sessionId'>, b: Pick<Sessi
 }
 
 function encodeCursor(entry: SessionEntry): string {
-  return Buffer.from(JSON.stringify({ o: entry.openedAt, s: entry.sessionId })).toString('base64url');
+  return encodeJsonCursor({ o: entry.openedAt, s: entry.sessionId });
 }
 
 function decodeCursor(cursor: string | undefined): z.output<typeof cursorSchema> | undefined {
-  if (cursor === undefined) return undefined;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    raw = undefined;
-  }
-  const parsed = cursorSchema.safeParse(raw);
-  if (!parsed.success) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
-  return parsed.data;
+  return decodeJsonCursor(cursor, cursorSchema);
 }

@@ -46,10 +46,25 @@ export interface CursorPosition {
 const cursorSchema = z.object({ at: z.iso.datetime(), id: z.uuid() }).strict();
 
 export function encodeCursor(position: CursorPosition): string {
-  return Buffer.from(JSON.stringify({ at: position.at.toISOString(), id: position.id })).toString('base64url');
+  return encodeJsonCursor({ at: position.at.toISOString(), id: position.id });
 }
 
 export function decodeCursor(cursor: string | undefined): CursorPosition | undefined {
+  // A cursor comes back from the client: a forged position outside the storable range is refused, not sent to Postgres.
+  const position = decodeJsonCursor(cursor, cursorSchema, (value) => instantProblem(value.at, { allowDate: false }) === undefined);
+  return position && { at: new Date(position.at), id: position.id };
+}
+
+/** Any cursor's wire form: base64url of its JSON. Opaque to clients, and checked when it comes back. */
+export function encodeJsonCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/**
+ * A cursor the client sent back, read with `schema` (and `valid`, for rules a schema cannot say);
+ * anything else is a 400 naming `cursor`, never a 500.
+ */
+export function decodeJsonCursor<S extends z.ZodType>(cursor: string | undefined, schema: S, valid: (value: z.output<S>) => boolean = () => true): z.output<S> | undefined {
   if (cursor === undefined) return undefined;
   let raw: unknown;
   try {
@@ -57,10 +72,9 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | undef
   } catch {
     raw = undefined;
   }
-  const parsed = cursorSchema.safeParse(raw);
-  // A cursor comes back from the client: a forged position outside the storable range is refused, not sent to Postgres.
-  if (!parsed.success || instantProblem(parsed.data.at, { allowDate: false })) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
-  return { at: new Date(parsed.data.at), id: parsed.data.id };
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success || !valid(parsed.data)) throw ApiError.validation([{ path: 'cursor', message: 'not a cursor returned by this API' }]);
+  return parsed.data;
 }
 
 /** Fetches limit+1 rows to know whether another page exists. */
