@@ -10,8 +10,7 @@ import { Client as PgClient } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { USAGE_QUEUE_NAME } from '@switchboard/metering';
-import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, testRedisUrl, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, testRedisUrl, USAGE_QUEUE_NAME, waitForHttp, type TestDatabase } from '@switchboard/testing';
 
 // The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
 // test Postgres database: jest's global setup has built dist/ and dist/console. Everything the

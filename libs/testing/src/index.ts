@@ -8,3 +8,5 @@ export type { McpTransportName, WaitForHttpOptions } from './network';
 export { startTcpProxy } from './tcp-proxy';
 export type { TcpProxy } from './tcp-proxy';
 export { launchBrowser, accessibilityProblems, CHROMIUM_PATH } from './browser';
+// The usage queue's name, for browser tests that plant a failed job (the console may use only the test utilities).
+export { USAGE_QUEUE_NAME } from '@switchboard/metering';
