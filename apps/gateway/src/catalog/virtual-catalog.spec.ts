@@ -2,7 +2,7 @@ import { describePlugin } from '@switchboard/plugin-runtime';
 import { definePlugin, defineTool, type TenantStorage } from '@switchboard/plugin-sdk';
 import { z } from 'zod';
 import type { ActivePlugin } from './session-catalog';
-import { buildVirtualCatalog, virtualToolsOf } from './virtual-catalog';
+import { buildVirtualCatalog, sourceInstallationsOf, virtualToolsOf } from './virtual-catalog';
 
 const plugin = definePlugin({
   name: 'remote-like',
@@ -63,5 +63,17 @@ describe('virtualToolsOf', () => {
   it('reads the stored JSON defensively', () => {
     expect(virtualToolsOf(null)).toEqual([]);
     expect(virtualToolsOf([{ source: 'a__b', name: 'c', description: 'd' }, { source: 1 }, 'x', { source: 'a__b' }])).toEqual([{ source: 'a__b', name: 'c', description: 'd' }]);
+  });
+});
+
+describe('sourceInstallationsOf', () => {
+  it('names each installation a server draws tools from once, skipping sources that are not namespaced', () => {
+    const tools = [
+      { source: 'github__search', name: 'a' },
+      { source: 'github__issues', name: 'b' },
+      { source: 'linear__create', name: 'c' },
+      { source: 'plain', name: 'd' },
+    ];
+    expect([...sourceInstallationsOf(tools)]).toEqual(['github', 'linear']);
   });
 });

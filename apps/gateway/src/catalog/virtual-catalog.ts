@@ -1,4 +1,4 @@
-import { namespacedName, toolAllowed } from '@switchboard/plugin-runtime';
+import { namespacedName, splitNamespacedTool, toolAllowed } from '@switchboard/plugin-runtime';
 import type { ActivePlugin, SessionCatalog, ToolEntry } from './session-catalog';
 
 /** One tool of a virtual server as stored (apps/api/src/virtual-servers): the exposed name always written out. */
@@ -77,4 +77,9 @@ export function virtualToolsOf(stored: unknown): VirtualTool[] {
     if (typeof source !== 'string' || typeof name !== 'string') return [];
     return [{ source, name, ...(typeof description === 'string' ? { description } : {}) }];
   });
+}
+
+/** The installations a virtual server's tools come from (the `{installation}` of each source). */
+export function sourceInstallationsOf(tools: readonly VirtualTool[]): Set<string> {
+  return new Set(tools.map((tool) => splitNamespacedTool(tool.source)?.installation).filter((name): name is string => name !== undefined));
 }

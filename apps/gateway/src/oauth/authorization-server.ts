@@ -2,9 +2,9 @@ import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { hashSecret, verifySecret, type ResolveResult } from '@switchboard/api-keys';
 import { Prisma, type PrismaClient } from '@switchboard/db';
 import { readOAuthSettings, readSsoSettings } from '@switchboard/oauth-policy';
-import { splitNamespacedTool } from '@switchboard/plugin-runtime';
 import type { ControlEvent } from '@switchboard/coordination';
 import type { KeyRing } from '@switchboard/secrets';
+import { sourceInstallationsOf, virtualToolsOf } from '../catalog/virtual-catalog';
 import { accessTokenKid, signAccessToken, verifyAccessToken, MCP_SCOPE, type AccessTokenClaims } from '../auth/oauth-access-token';
 import { isClientMetadataDocumentId, type ClientMetadataDocumentResult, type ResolveOptions } from './client-metadata-document';
 import { checkRegistration } from './client-registration';
@@ -557,9 +557,7 @@ export class AuthorizationServer {
   /** The installations a tenant's virtual server draws its tools from, or undefined when it has no such server. */
   private async virtualServerSources(tenantId: string, name: string): Promise<Set<string> | undefined> {
     const server = await this.prisma.virtualServer.findUnique({ where: { tenantId_name: { tenantId, name } }, select: { tools: true } });
-    if (!server) return undefined;
-    const sources = Array.isArray(server.tools) ? (server.tools as { source?: unknown }[]) : [];
-    return new Set(sources.map((tool) => (typeof tool.source === 'string' ? splitNamespacedTool(tool.source)?.installation : undefined)).filter((name): name is string => name !== undefined));
+    return server ? sourceInstallationsOf(virtualToolsOf(server.tools)) : undefined;
   }
 
   private consentView(client: ClientRow, tenantName: string, request: PendingAuthorization, sealed: string): ConsentView {
