@@ -1,14 +1,13 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness } from './gateway-harness';
 import { npmBin, processExists } from './hosted-fixtures';
 import { modernAnswer, modernRequest } from './modern-request';
+import { firstText } from '@switchboard/testing';
 
 // Real MCP servers from the npm registry, run by the gateway as child processes of its own.
 const EVERYTHING = { command: process.execPath, args: [npmBin('@modelcontextprotocol/server-everything'), 'stdio'] };
 const MEMORY = { command: process.execPath, args: [npmBin('@modelcontextprotocol/server-memory')] };
 
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 async function createTemplate(h: GatewayHarness, name: string, server: { command: string; args: string[] }, env: object[], defaultMode: 'isolated' | 'shared') {
   await h.prisma.serverTemplate.create({ data: { name, description: name, ...server, env: env as never, defaultMode } });
@@ -79,7 +78,7 @@ describe('hosted stdio MCP servers', () => {
   });
 
   it('gives each tenant\'s server only its own declared variables and the platform\'s minimal base', async () => {
-    const envOf = async (slug: string, token: string) => JSON.parse(text(await (await connect(slug, token)).callTool({ name: 'everything__get-env', arguments: {} })));
+    const envOf = async (slug: string, token: string) => JSON.parse(firstText(await (await connect(slug, token)).callTool({ name: 'everything__get-env', arguments: {} })));
     const envA = await envOf('alpha', tokenA);
     const envB = await envOf('bravo', tokenB);
     expect(envA).toMatchObject({ API_TOKEN: 'token-of-alpha-123', REGION: 'eu', PATH: '/usr/local/bin:/usr/bin:/bin' });
@@ -94,9 +93,9 @@ describe('hosted stdio MCP servers', () => {
   it('keeps each tenant\'s memory server data apart, and a tenant\'s data across its sessions', async () => {
     const sessionA1 = await connect('alpha', tokenA);
     await sessionA1.callTool({ name: 'memory__create_entities', arguments: { entities: [{ name: 'alpha-plan', entityType: 'secret', observations: ['launch on friday'] }] } });
-    const fromB = text(await (await connect('bravo', tokenB)).callTool({ name: 'memory__read_graph', arguments: {} }));
+    const fromB = firstText(await (await connect('bravo', tokenB)).callTool({ name: 'memory__read_graph', arguments: {} }));
     expect(fromB).not.toContain('alpha-plan');
-    const fromA2 = text(await (await connect('alpha', tokenA)).callTool({ name: 'memory__read_graph', arguments: {} }));
+    const fromA2 = firstText(await (await connect('alpha', tokenA)).callTool({ name: 'memory__read_graph', arguments: {} }));
     expect(fromA2).toContain('launch on friday');
     // Isolated mode: the two sessions of alpha ran two memory servers.
     expect(h.gateway.hostedServers().filter((s) => s.tenantId === a.id && s.template === 'memory').length).toBeGreaterThanOrEqual(2);
@@ -108,7 +107,7 @@ describe('hosted stdio MCP servers', () => {
     const calls = sessions.flatMap((client, s) =>
       Array.from({ length: 15 }, (_, i) => {
         const message = `session-${s}-call-${i}`;
-        return client.callTool({ name: 'everything__echo', arguments: { message } }).then((result) => [message, text(result)]);
+        return client.callTool({ name: 'everything__echo', arguments: { message } }).then((result) => [message, firstText(result)]);
       }),
     );
     for (const [sent, received] of await Promise.all(calls)) expect(received).toBe(`Echo: ${sent}`);
@@ -135,7 +134,7 @@ describe('hosted stdio MCP servers', () => {
     });
     expect(result).toMatchObject({ isError: true, content: [{ type: 'text', text: expect.stringMatching(/stopped during the call/) }] });
     const again = await client.callTool({ name: 'everything__echo', arguments: { message: 'back' } });
-    expect(text(again)).toBe('Echo: back');
+    expect(firstText(again)).toBe('Echo: back');
     const restarted = h.gateway.hostedServers().find((s) => s.tenantId === a.id && s.template === 'everything')!;
     expect(restarted.pid).not.toBe(victim.pid);
     // The crash and the restart's start-up are on the metrics page.
@@ -143,7 +142,7 @@ describe('hosted stdio MCP servers', () => {
     expect(await metric(h, 'switchboard_gateway_hosted_server_starts_total', ['template="everything"'])).toBe(startsBefore + 1);
     expect(await metric(h, 'switchboard_gateway_hosted_server_start_duration_seconds_count', ['template="everything"'])).toBeGreaterThanOrEqual(startsBefore + 1);
     // The other tenant's shared server was not affected.
-    expect(text(await (await connect('bravo', tokenB)).callTool({ name: 'everything__echo', arguments: { message: 'unaffected' } }))).toBe('Echo: unaffected');
+    expect(firstText(await (await connect('bravo', tokenB)).callTool({ name: 'everything__echo', arguments: { message: 'unaffected' } }))).toBe('Echo: unaffected');
     record();
   });
 

@@ -1,10 +1,9 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, startHarness, type GatewayHarness, type TransportName } from './gateway-harness';
 import { npmBin } from './hosted-fixtures';
 import { modernAnswer, modernRequest } from './modern-request';
+import { firstText } from '@switchboard/testing';
 
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 // Named installations (issue 18): tenant "front" federates two upstreams with one plugin,
 // remote-mcp installed as `github` and as `linear` (each another tenant's plugin URL on this
@@ -53,22 +52,22 @@ describe('named installations: one plugin installed several times by one tenant'
     const listed = await names(c);
     expect(listed).toEqual(expect.arrayContaining(['github__echo', 'linear__whoami', 'testkit__whoami', 'kit-b__whoami']));
     expect(listed.some((name) => name.startsWith('remote-mcp__'))).toBe(false);
-    expect(text(await c.callTool({ name: 'github__echo', arguments: { text: 'to github' } }))).toBe('to github');
-    expect(text(await c.callTool({ name: 'linear__whoami', arguments: {} }))).toBe('lin from linear -');
+    expect(firstText(await c.callTool({ name: 'github__echo', arguments: { text: 'to github' } }))).toBe('to github');
+    expect(firstText(await c.callTool({ name: 'linear__whoami', arguments: {} }))).toBe('lin from linear -');
   });
 
   it('gives each installation its own config and secrets', async () => {
     const c = await client('/t/front', 'streamable-http');
-    expect(text(await c.callTool({ name: 'testkit__whoami', arguments: {} }))).toBe('front hello -');
-    expect(text(await c.callTool({ name: 'kit-b__whoami', arguments: {} }))).toBe('front hoi kit-b-secret');
+    expect(firstText(await c.callTool({ name: 'testkit__whoami', arguments: {} }))).toBe('front hello -');
+    expect(firstText(await c.callTool({ name: 'kit-b__whoami', arguments: {} }))).toBe('front hoi kit-b-secret');
   });
 
   it.each<TransportName>(['streamable-http', 'sse'])("serves each installation on its own URL with the plugin's own names (%s)", async (transport) => {
     const github = await client('/t/front/p/github', transport);
     expect(await names(github)).toEqual(['echo']);
-    expect(text(await github.callTool({ name: 'echo', arguments: { text: 'direct' } }))).toBe('direct');
+    expect(firstText(await github.callTool({ name: 'echo', arguments: { text: 'direct' } }))).toBe('direct');
     const kitB = await client('/t/front/p/kit-b', transport);
-    expect(text(await kitB.callTool({ name: 'whoami', arguments: {} }))).toBe('front hoi kit-b-secret');
+    expect(firstText(await kitB.callTool({ name: 'whoami', arguments: {} }))).toBe('front hoi kit-b-secret');
     // The plugin's name is not a URL of these installations: not found, as any URL the tenant lacks.
     await expect(client('/t/front/p/remote-mcp', transport)).rejects.toThrow(/404|Not Found/);
   });
@@ -97,10 +96,10 @@ describe('named installations: one plugin installed several times by one tenant'
     const work = await client('/t/front', 'streamable-http');
     await work.callTool({ name: 'memory-work__create_entities', arguments: { entities: [{ name: 'work-plan', entityType: 'plan', observations: ['ship it'] }] } });
     const home = await client('/t/front/p/memory-home', 'streamable-http');
-    expect(text(await home.callTool({ name: 'read_graph', arguments: {} }))).not.toContain('work-plan');
+    expect(firstText(await home.callTool({ name: 'read_graph', arguments: {} }))).not.toContain('work-plan');
     // The work installation's file outlives its session (isolated mode: a new child per session).
     const workAgain = await client('/t/front/p/memory-work', 'sse');
-    expect(text(await workAgain.callTool({ name: 'read_graph', arguments: {} }))).toContain('work-plan');
+    expect(firstText(await workAgain.callTool({ name: 'read_graph', arguments: {} }))).toContain('work-plan');
   });
 
   it('keeps one server per installation when a session uses a template installed twice', async () => {

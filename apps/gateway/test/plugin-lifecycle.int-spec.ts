@@ -1,11 +1,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import path from 'node:path';
 import { connectClient, disconnect, startHarness, TESTKIT_PLUGIN, type GatewayHarness } from './gateway-harness';
 import { lifecycle } from './fixtures/lifecycle-plugin';
+import { firstText } from '@switchboard/testing';
 
 const LIFECYCLE_PLUGIN = path.join(__dirname, 'fixtures', 'lifecycle-plugin');
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 // The gateway sets its plugins up once at start, with the platform's outbound policy on the
 // context, hands each call the state its plugin's setup made, and closes them at shutdown.
@@ -30,12 +29,12 @@ describe('plugin lifecycle through a real gateway', () => {
   });
 
   it('hands every call the state setup made, and no other plugin\'s storage', async () => {
-    expect(JSON.parse(text(await client.callTool({ name: 'lifecycle__state', arguments: {} })))).toEqual({ state: 'state-1', storage: null });
-    expect(JSON.parse(text(await client.callTool({ name: 'lifecycle__state', arguments: {} })))).toEqual({ state: 'state-1', storage: null });
+    expect(JSON.parse(firstText(await client.callTool({ name: 'lifecycle__state', arguments: {} })))).toEqual({ state: 'state-1', storage: null });
+    expect(JSON.parse(firstText(await client.callTool({ name: 'lifecycle__state', arguments: {} })))).toEqual({ state: 'state-1', storage: null });
   });
 
   it('gives listed tools the same state as the listing', async () => {
-    expect(text(await client.callTool({ name: 'lifecycle__listed', arguments: {} }))).toBe('true');
+    expect(firstText(await client.callTool({ name: 'lifecycle__listed', arguments: {} }))).toBe('true');
   });
 
   it('closes the plugin with its state when the gateway shuts down, once', async () => {

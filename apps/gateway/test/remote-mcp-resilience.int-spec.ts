@@ -3,8 +3,8 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness, type TransportName } from './gateway-harness';
 import { RestartableUpstream } from './restartable-upstream';
+import { firstText } from '@switchboard/testing';
 
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 const MODERN = '2026-07-28';
 type Era = TransportName | typeof MODERN;
 const ERAS: Era[] = ['streamable-http', 'sse', MODERN];
@@ -51,7 +51,7 @@ describe.each(['streamable-http', 'sse'] as const)('remote-mcp federating an ups
   async function whoami(era: Era, tag: string): Promise<{ isError: boolean; text: string }> {
     const args = { name: 'remote-mcp__whoami', arguments: { tag } };
     const result = (era === MODERN ? await modern.client.callTool(args) : await clients.get(era)!.callTool(args)) as CallToolResult;
-    return { isError: result.isError === true, text: text(result) };
+    return { isError: result.isError === true, text: firstText(result) };
   }
 
   it('sends the configured static headers to the upstream', async () => {
@@ -81,7 +81,7 @@ describe.each(['streamable-http', 'sse'] as const)('remote-mcp federating an ups
     // response began; over SSE the POST was accepted and its answer was to come on the stream
     // the restart broke, so the plugin closes the connection rather than wait for it.
     const cutOff = upstreamTransport === 'sse' ? 'MCP error -32000: Connection closed' : 'fetch failed';
-    expect({ isError: result.isError, text: text(result) }).toEqual({ isError: true, text: `Upstream MCP server error: ${cutOff}` });
+    expect({ isError: result.isError, text: firstText(result) }).toEqual({ isError: true, text: `Upstream MCP server error: ${cutOff}` });
     expect(upstream.executions.filter((run) => run.text === 'cut-off')).toHaveLength(1);
     expect(await whoami('sse', 'after-cut-off')).toEqual({ isError: false, text: `after-cut-off ran in generation ${upstream.generation}` });
   });

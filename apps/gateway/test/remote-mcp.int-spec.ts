@@ -1,8 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connectClient, disconnect, eventually, startHarness, type GatewayHarness } from './gateway-harness';
+import { firstText } from '@switchboard/testing';
 
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 // Tenant "front" federates tenant "back"'s tenant URL on the same gateway with back's API key.
 // Loopback is opened for plugins explicitly (OUTBOUND_ALLOW_CIDRS); it is refused by default.
@@ -33,7 +33,7 @@ describe('remote-mcp plugin federating another tenant\'s gateway endpoint', () =
     const { tools } = await front.listTools();
     const echo = tools.find((t) => t.name === 'remote-mcp__echo__echo');
     expect(echo?.inputSchema).toMatchObject({ type: 'object', properties: { text: { type: 'string' } }, required: ['text'] });
-    expect(text(await front.callTool({ name: 'remote-mcp__echo__echo', arguments: { text: 'over the bridge' } }))).toBe('over the bridge');
+    expect(firstText(await front.callTool({ name: 'remote-mcp__echo__echo', arguments: { text: 'over the bridge' } }))).toBe('over the bridge');
   });
 
   it('shows the upstream\'s own tool names on the plugin\'s endpoint', async () => {
@@ -41,7 +41,7 @@ describe('remote-mcp plugin federating another tenant\'s gateway endpoint', () =
     const own = await connectClient(h.gateway.url, '/t/front/p/remote-mcp', token, 'sse');
     try {
       expect(await names(own)).toEqual(['echo__echo']);
-      expect(text(await own.callTool({ name: 'echo__echo', arguments: { text: 'direct' } }))).toBe('direct');
+      expect(firstText(await own.callTool({ name: 'echo__echo', arguments: { text: 'direct' } }))).toBe('direct');
     } finally {
       await disconnect(own);
     }

@@ -1,12 +1,11 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { publicJwkOf, signAccessToken, type SigningKey } from '../src/auth/oauth-access-token';
 import { connectClient, disconnect, startHarness, type GatewayHarness, type TransportName } from './gateway-harness';
-import { eventually } from '@switchboard/testing';
+import { eventually, firstText } from '@switchboard/testing';
 import { modernAnswer, modernRequest } from './modern-request';
 
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } } };
 
@@ -63,8 +62,8 @@ describe('virtual servers', () => {
         ['whoami', 'Returns the tenant and the config it was given'],
       ]);
       expect(tools[0]!.inputSchema).toMatchObject({ properties: { text: expect.any(Object) } });
-      expect(text(await c.callTool({ name: 'say', arguments: { text: 'via the virtual server' } }))).toBe('via the virtual server');
-      expect(text(await c.callTool({ name: 'whoami', arguments: {} }))).toMatch(/^acme /);
+      expect(firstText(await c.callTool({ name: 'say', arguments: { text: 'via the virtual server' } }))).toBe('via the virtual server');
+      expect(firstText(await c.callTool({ name: 'whoami', arguments: {} }))).toMatch(/^acme /);
     });
 
     it('answers the old names, the neighbours and other installations exactly like a tool that does not exist', async () => {
@@ -158,7 +157,7 @@ describe('virtual servers', () => {
     await h.bus.publish({ type: 'plugins.changed', tenantId: acme.id });
     try {
       await eventually(async () => (await c.listTools()).tools.map((t) => t.name).join() === 'shout');
-      expect(text(await c.callTool({ name: 'shout', arguments: { text: 'b' } }))).toBe('b');
+      expect(firstText(await c.callTool({ name: 'shout', arguments: { text: 'b' } }))).toBe('b');
       expect(await refusal(c, 'say')).toEqual(await refusal(c, 'no-such-tool'));
       await h.prisma.virtualServer.delete({ where: { tenantId_name: { tenantId: acme.id, name: 'curated' } } });
       await h.bus.publish({ type: 'plugins.changed', tenantId: acme.id });
@@ -212,7 +211,7 @@ describe('virtual servers', () => {
       const [, as] = (await credentials('/t/acme/v/curated/mcp')).find(([label]) => label === which)!;
       const c = await client('/t/acme/v/curated', 'streamable-http', as);
       expect((await c.listTools()).tools.map((t) => t.name)).toEqual(['say']);
-      expect(text(await c.callTool({ name: 'say', arguments: { text: 'allowed' } }))).toBe('allowed');
+      expect(firstText(await c.callTool({ name: 'say', arguments: { text: 'allowed' } }))).toBe('allowed');
       expect(await refusal(c, 'whoami')).toEqual(await refusal(c, 'no-such-tool'));
       const modern = await modernAnswer(await modernRequest(h.gateway.url, '/t/acme/v/curated/mcp', as, 'tools/call', { name: 'say', arguments: { text: 'modern' } }));
       expect(modern.result?.['content'][0].text).toBe('modern');

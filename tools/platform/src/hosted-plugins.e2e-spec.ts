@@ -8,8 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { createTestDatabase, freePort, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { createTestDatabase, firstText, freePort, waitForHttp, type TestDatabase } from '@switchboard/testing';
 
 // The issue's "done when": through the admin API alone, a tenant hosts
 // @modelcontextprotocol/server-memory with its own settings and uses it from an MCP client via
@@ -22,7 +21,6 @@ const memoryBin = (() => {
   const { bin } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { bin: Record<string, string> };
   return path.join(dir, Object.values(bin)[0]);
 })();
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 
 
@@ -139,15 +137,15 @@ describe('a tenant hosts server-memory through the admin API and uses it with no
     expect(tools).toEqual(expect.arrayContaining(['memory__create_entities', 'memory__read_graph', 'notes__add', 'notes__search', 'http__fetch']));
 
     await client.callTool({ name: 'memory__create_entities', arguments: { entities: [{ name: 'Switchboard', entityType: 'project', observations: ['hosts MCP servers'] }] } });
-    expect(text(await client.callTool({ name: 'memory__read_graph', arguments: {} }))).toContain('hosts MCP servers');
+    expect(firstText(await client.callTool({ name: 'memory__read_graph', arguments: {} }))).toContain('hosts MCP servers');
 
     const fetched = await client.callTool({ name: 'http__fetch', arguments: { url: pageUrl } });
-    expect(text(fetched)).toBe('# Release notes\n\nVersion **2** ships hosted servers.');
-    await client.callTool({ name: 'notes__add', arguments: { title: 'Release', body: text(fetched) } });
+    expect(firstText(fetched)).toBe('# Release notes\n\nVersion **2** ships hosted servers.');
+    await client.callTool({ name: 'notes__add', arguments: { title: 'Release', body: firstText(fetched) } });
     const found = await client.callTool({ name: 'notes__search', arguments: { query: 'hosted servers' } });
-    expect(text(found)).toContain('Release');
+    expect(firstText(found)).toContain('Release');
     // The SSRF guard still refuses what the operator did not open.
-    expect(text(await client.callTool({ name: 'http__fetch', arguments: { url: 'http://[::1]:9/' } }))).toMatch(/Refusing to connect.*loopback/);
+    expect(firstText(await client.callTool({ name: 'http__fetch', arguments: { url: 'http://[::1]:9/' } }))).toMatch(/Refusing to connect.*loopback/);
 
     const hostedPids = descendants(platform.pid!);
     expect(hostedPids.length).toBeGreaterThan(0);

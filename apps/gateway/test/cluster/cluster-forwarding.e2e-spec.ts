@@ -1,7 +1,6 @@
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { testRedisUrl } from '@switchboard/testing';
+import { firstText, testRedisUrl } from '@switchboard/testing';
 import { Redis } from 'ioredis';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   connectClient,
   disconnect,
@@ -23,10 +22,6 @@ const INITIALIZE = {
   method: 'initialize',
   params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
 };
-
-function echoText(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as { type: string; text: string }[])[0]!.text;
-}
 
 describe('two gateway nodes behind a round-robin balancer (cluster mode)', () => {
   let cluster: Cluster;
@@ -58,7 +53,7 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
       const tools = await client.listTools();
       expect(tools.tools.map((t) => t.name)).toContain('echo__echo');
       for (let i = 0; i < 5; i++) {
-        expect(echoText(await client.callTool({ name: 'echo__echo', arguments: { text: `sse ${i}` } }))).toBe(`sse ${i}`);
+        expect(firstText(await client.callTool({ name: 'echo__echo', arguments: { text: `sse ${i}` } }))).toBe(`sse ${i}`);
       }
       const listed = await cluster.directory.listTenant(tenantId);
       expect(listed.some((entry) => entry.node === streamNode!.nodeId && entry.transport === 'sse')).toBe(true);
@@ -72,7 +67,7 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
     const client = await connectClient(proxy.url, '/t/acme', token, 'streamable-http');
     try {
       for (let i = 0; i < 6; i++) {
-        expect(echoText(await client.callTool({ name: 'echo__echo', arguments: { text: `http ${i}` } }))).toBe(`http ${i}`);
+        expect(firstText(await client.callTool({ name: 'echo__echo', arguments: { text: `http ${i}` } }))).toBe(`http ${i}`);
       }
     } finally {
       await disconnect(client);
@@ -117,7 +112,7 @@ describe('two gateway nodes behind a round-robin balancer (cluster mode)', () =>
         clients.map(async (client, i) => {
           for (let call = 0; call < 5; call++) {
             const text = `session ${i} call ${call}`;
-            const got = echoText(await client.callTool({ name: 'echo__echo', arguments: { text } }));
+            const got = firstText(await client.callTool({ name: 'echo__echo', arguments: { text } }));
             if (got !== text) mismatches.push(`${text} → ${got}`);
           }
         }),

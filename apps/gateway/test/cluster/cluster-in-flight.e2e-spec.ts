@@ -1,6 +1,6 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { startTcpProxy, testRedisUrl, type TcpProxy } from '@switchboard/testing';
+import { firstText, startTcpProxy, testRedisUrl, type TcpProxy } from '@switchboard/testing';
 import {
   connectClient,
   disconnect,
@@ -28,10 +28,6 @@ const STREAMS = 24;
 const ENV = { ...GENEROUS_LIMITS, FORWARD_TIMEOUT_MS: String(FORWARD_TIMEOUT_MS), PLUGINS: SLOW_PLUGIN_JS };
 
 const timedOut = (line: Record<string, unknown>) => line['msg'] === 'owner node did not answer a forwarded request in time';
-
-function text(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as { type: string; text: string }[])[0]!.text;
-}
 
 /** A call of slow__sleep that resolves `started` once its answer is streaming (first progress). */
 function slowCall(client: Client, ms: number): { started: Promise<void>; outcome: Promise<unknown> } {
@@ -90,7 +86,7 @@ describe('forwarded calls in flight (cluster mode)', () => {
               client.callTool({ name: 'slow__sleep', arguments: { ms: SLOW_CALL_MS } }, undefined, { timeout: CLIENT_TIMEOUT_MS }),
               client.callTool({ name: 'echo__echo', arguments: { text: `echo ${i} ${round}` } }),
             ]);
-            results.push(text(slow), text(quick));
+            results.push(firstText(slow), firstText(quick));
           }
         }),
       );

@@ -5,9 +5,9 @@ import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelco
 import { pluginSecretsAad, SecretBox } from '@switchboard/secrets';
 import { RestartableUpstream } from '../restartable-upstream';
 import { connectClient, eventually, GENEROUS_LIMITS, startCluster, type Cluster } from './cluster-harness';
+import { firstText } from '@switchboard/testing';
 
 const MODERN = '2026-07-28';
-const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 
 // Two gateway processes federate one upstream made with the official SDK; each node keeps its
 // own upstream connection. The upstream restarts (its sessions forgotten) and clients of every
@@ -53,7 +53,7 @@ describe('remote-mcp on two gateway nodes while the upstream restarts (cluster m
 
   const whoami = async (client: Client | ModernClient, tag: string) => {
     const result = (await client.callTool({ name: 'remote-mcp__whoami', arguments: { tag } })) as CallToolResult;
-    return { isError: result.isError === true, text: text(result) };
+    return { isError: result.isError === true, text: firstText(result) };
   };
 
   it('keeps calls working on both nodes after the upstream forgot every session, running each once', async () => {

@@ -1,4 +1,3 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import {
   connectClient,
   disconnect,
@@ -12,10 +11,7 @@ import {
   type Cluster,
   type RoundRobinProxy,
 } from './cluster-harness';
-
-function firstText(result: Awaited<ReturnType<Client['callTool']>>): string {
-  return (result.content as { type: string; text: string }[])[0]!.text;
-}
+import { firstText } from '@switchboard/testing';
 
 // A virtual server's sessions across two nodes: the view travels with the session (the owner node
 // answers), a session id opened on the virtual URL is refused on another URL even when the request
