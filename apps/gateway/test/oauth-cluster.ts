@@ -106,3 +106,22 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
   saveCodeVerifier = (verifier: string) => void (this.verifier = verifier);
   codeVerifier = () => this.verifier;
 }
+
+/**
+ * The person's part, without a browser: open the consent page the client sent them to, paste the
+ * API key, approve `plugins` (default: every installation offered). The redirect back to the
+ * client, and what the page offered.
+ */
+export async function approveWithKey(url: URL, apiKey: string, plugins?: string[]): Promise<{ callback: URL; offered: string[] }> {
+  const page = await fetch(url, { redirect: 'manual' });
+  if (page.status !== 200) throw new Error(`consent page answered ${page.status}`);
+  const html = await page.text();
+  const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+  const sealed = /name="request" value="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+  const offered = [...html.matchAll(/name="plugin" value="([^"]+)"/g)].map((m) => m[1]!);
+  const body = new URLSearchParams({ request: sealed, api_key: apiKey, decision: 'approve' });
+  for (const plugin of plugins ?? offered) body.append('plugin', plugin);
+  const answer = await fetch(new URL('/oauth/authorize', url), { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body });
+  if (answer.status !== 303) throw new Error(`approving answered ${answer.status}: ${await answer.text()}`);
+  return { callback: new URL(answer.headers.get('location')!), offered };
+}

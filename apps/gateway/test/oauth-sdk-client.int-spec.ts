@@ -4,7 +4,7 @@ import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import jwt from 'jsonwebtoken';
 import { startHarness, type GatewayHarness } from './gateway-harness';
-import { MemoryOAuthProvider } from './oauth-cluster';
+import { approveWithKey, MemoryOAuthProvider } from './oauth-cluster';
 
 /**
  * The whole sign-in with the official SDK v1 client's OAuth support (client/auth.js): discovery
@@ -38,21 +38,6 @@ describe('the official SDK client signs in through the platform authorization se
     await h.close();
   });
 
-  /** The person's part: open the page the client sent them to, paste the key, approve. */
-  async function approve(url: URL, apiKey: string, plugins?: string[]): Promise<URL> {
-    const page = await fetch(url, { redirect: 'manual' });
-    expect(page.status).toBe(200);
-    const html = await page.text();
-    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-    const sealed = /name="request" value="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-    const offered = [...html.matchAll(/name="plugin" value="([^"]+)"/g)].map((m) => m[1]!);
-    const body = new URLSearchParams({ request: sealed, api_key: apiKey, decision: 'approve' });
-    for (const plugin of plugins ?? offered) body.append('plugin', plugin);
-    const answer = await fetch(new URL('/oauth/authorize', url), { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body });
-    expect(answer.status).toBe(303);
-    return new URL(answer.headers.get('location')!);
-  }
-
   it('registers, authorizes with PKCE, exchanges the code and gets a token for the tenant resource', async () => {
     const provider = new MemoryProvider();
     const serverUrl = `${h.gateway.url}/t/acme/mcp`;
@@ -62,7 +47,7 @@ describe('the official SDK client signs in through the platform authorization se
     expect(authorizationUrl.searchParams.get('code_challenge_method')).toBe('S256');
     expect(authorizationUrl.searchParams.get('resource')).toBe(serverUrl);
 
-    const callback = await approve(authorizationUrl, key.token);
+    const { callback } = await approveWithKey(authorizationUrl, key.token);
     expect(callback.searchParams.get('state')).toBe('sdk-state');
     expect(callback.searchParams.get('iss')).toBe(h.gateway.url);
     expect(await auth(provider, { serverUrl, authorizationCode: callback.searchParams.get('code')! })).toBe('AUTHORIZED');
@@ -87,7 +72,7 @@ describe('the official SDK client signs in through the platform authorization se
     const client = new Client({ name: 'sdk-oauth', version: '1' });
     // First connect: the gateway answers 401, the SDK discovers the server and sends the person to sign in.
     await expect(client.connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: provider }))).rejects.toThrow();
-    const callback = await approve(provider.authorizationUrl!, key.token, ['echo']);
+    const { callback } = await approveWithKey(provider.authorizationUrl!, key.token, ['echo']);
     const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider });
     await transport.finishAuth(callback.searchParams.get('code')!);
     const signedIn = new Client({ name: 'sdk-oauth', version: '1' });

@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startHarness, type GatewayHarness } from './gateway-harness';
-import { MemoryOAuthProvider } from './oauth-cluster';
+import { approveWithKey, MemoryOAuthProvider } from './oauth-cluster';
 
 /**
  * OAuth sign-in for a virtual server's URL (`/t/{tenant}/v/{name}/mcp`, issue 18): the official
@@ -31,21 +31,6 @@ describe('OAuth sign-in on a virtual server URL', () => {
     await h.close();
   });
 
-  /** The person's part: open the consent page, paste the key, approve what is offered. */
-  async function approve(url: URL, apiKey: string): Promise<{ callback: URL; offered: string[] }> {
-    const page = await fetch(url, { redirect: 'manual' });
-    expect(page.status).toBe(200);
-    const html = await page.text();
-    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-    const sealed = /name="request" value="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-    const offered = [...html.matchAll(/name="plugin" value="([^"]+)"/g)].map((m) => m[1]!);
-    const body = new URLSearchParams({ request: sealed, api_key: apiKey, decision: 'approve' });
-    for (const plugin of offered) body.append('plugin', plugin);
-    const answer = await fetch(new URL('/oauth/authorize', url), { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body });
-    expect(answer.status).toBe(303);
-    return { callback: new URL(answer.headers.get('location')!), offered };
-  }
-
   it('publishes protected-resource metadata for the virtual URL', async () => {
     const res = await fetch(`${h.gateway.url}/.well-known/oauth-protected-resource/t/acme/v/curated/mcp`);
     expect(res.status).toBe(200);
@@ -57,7 +42,7 @@ describe('OAuth sign-in on a virtual server URL', () => {
     const serverUrl = new URL(`${h.gateway.url}/t/acme/v/curated/mcp`);
     await expect(new Client({ name: 'c', version: '1' }).connect(new StreamableHTTPClientTransport(serverUrl, { authProvider: provider }))).rejects.toThrow();
     expect(provider.authorizationUrl!.searchParams.get('resource')).toBe(serverUrl.href);
-    const { callback, offered } = await approve(provider.authorizationUrl!, key.token);
+    const { callback, offered } = await approveWithKey(provider.authorizationUrl!, key.token);
     // testkit is installed and the key may use it, but no tool of the server comes from it.
     expect(offered).toEqual(['echo']);
     const transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider });
