@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { LIMITER_REDIS_OPTIONS, Limiter, type LimitDecision, type LimitPrincipal } from '@switchboard/limits';
+import { driveToolCalls } from './limiter-calls';
 import { commandStats, startPrivateRedis } from './private-redis';
 
 const QUICK = process.argv.includes('--quick');
@@ -86,30 +87,13 @@ async function commandCalls(admin: Redis): Promise<{ scripts: number; all: numbe
   return { scripts, all };
 }
 
-async function oneCall(limiter: Limiter, principal: LimitPrincipal): Promise<void> {
-  const request = await limiter.consumeRequest(principal);
-  if (!request.allowed) throw new Error(`request refused: ${request.limit}`);
-  const call = await limiter.admitToolCall(principal);
-  if (!call.allowed) throw new Error(`tool call refused: ${call.limit}`);
-  // As the gateway does: the answer does not wait for the slot to be given back.
-  void call.release?.();
-}
-
-async function drive(limiter: Limiter, principal: LimitPrincipal, calls: number, callers: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < calls) await oneCall(limiter, principal);
-  };
-  await Promise.all(Array.from({ length: callers }, worker));
-}
-
 async function commandsPerCall(url: string, admin: Redis, leases: boolean, principal: LimitPrincipal, callers: number): Promise<{ scripts: number; all: number }> {
   const redis = await connect(url);
   const limiter = new Limiter({ redis, keyPrefix: `sb:bench:${randomUUID()}:limits:`, leases });
-  await drive(limiter, principal, WARM_UP_CALLS, callers);
+  await driveToolCalls(limiter, principal, WARM_UP_CALLS, callers);
   await new Promise((resolve) => setTimeout(resolve, 20));
   await admin.config('RESETSTAT');
-  await drive(limiter, principal, CALLS, callers);
+  await driveToolCalls(limiter, principal, CALLS, callers);
   // Releases may be sent just after the last call returns.
   await new Promise((resolve) => setTimeout(resolve, 20));
   const { scripts, all } = await commandCalls(admin);

@@ -1,13 +1,13 @@
 /**
  * CPU the limiter costs the gateway per tool call against a real Redis, as the gateway calls it:
  * the POST's request check, the tool call's checks (window, quota, in-flight lease), the release.
- * Run: `npx swc libs -d dist --quiet && node dist/libs/limits/src/limiter-cpu.bench.js [redis-url] [callers]`.
+ * Run: `npm run bench:limiter-cpu -- [redis-url] [callers]`.
  * Not a test: it prints µs of process CPU (user + system) and Redis commands per call.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { LimitPrincipal } from './limit-decision';
-import { LIMITER_REDIS_OPTIONS, Limiter } from './limiter';
+import { LIMITER_REDIS_OPTIONS, Limiter, type LimitPrincipal } from '@switchboard/limits';
+import { driveToolCalls } from './limiter-calls';
 
 const CALLS = 20_000;
 const ROUNDS = 5;
@@ -35,23 +35,6 @@ const cases: Case[] = [
   },
 ];
 
-async function oneCall(limiter: Limiter, principal: LimitPrincipal): Promise<void> {
-  const request = await limiter.consumeRequest(principal);
-  if (!request.allowed) throw new Error(`request refused: ${request.limit}`);
-  const call = await limiter.admitToolCall(principal);
-  if (!call.allowed) throw new Error(`tool call refused: ${call.limit}`);
-  // As the gateway does: the answer does not wait for the slot to be given back.
-  void call.release?.();
-}
-
-async function run(limiter: Limiter, principal: LimitPrincipal, calls: number, concurrency: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next++ < calls) await oneCall(limiter, principal);
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 async function main(): Promise<void> {
   const url = process.argv[2] ?? 'redis://127.0.0.1:6379';
   const concurrency = Number(process.argv[3] ?? 16);
@@ -67,14 +50,14 @@ async function main(): Promise<void> {
   }) as typeof redis.sendCommand;
 
   for (const { name, principal } of cases) {
-    await run(limiter, principal, 2_000, concurrency); // warm-up: scripts loaded, code optimised
+    await driveToolCalls(limiter, principal, 2_000, concurrency); // warm-up: scripts loaded, code optimised
     // Releases may be sent after the call returns: let them go out before counting.
     await new Promise((resolve) => setTimeout(resolve, 20));
     const micros: number[] = [];
     commands = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const cpu = process.cpuUsage();
-      await run(limiter, principal, CALLS, concurrency);
+      await driveToolCalls(limiter, principal, CALLS, concurrency);
       const used = process.cpuUsage(cpu);
       micros.push((used.user + used.system) / CALLS);
     }
