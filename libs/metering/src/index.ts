@@ -9,5 +9,5 @@ export { BullMqUsageSink, USAGE_QUEUE_NAME, USAGE_JOB_OPTIONS, DEFAULT_USAGE_QUE
 export type { BullMqUsageSinkOptions } from './bullmq-usage-sink';
 export { createUsageWorker, failedUsageJobs, usageQueueStats } from './usage-worker';
 export type { UsageWorker, UsageWorkerOptions, FailedUsageJob, UsageQueueStats } from './usage-worker';
-export { queryUsage, USAGE_GROUP_BY } from './query-usage';
-export type { UsageQuery, UsageTotals, UsageGroupBy } from './query-usage';
+export { queryUsage, queryUsageSeries, USAGE_GROUP_BY, USAGE_INTERVALS } from './query-usage';
+export type { UsageQuery, UsageSeriesQuery, UsageTotals, UsageGroupBy, UsageInterval } from './query-usage';

@@ -143,6 +143,32 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     expect(other.body.groups.map((g: Json) => [g.group, g.calls])).toEqual([[ALICE, 1]]);
   });
 
+  it('adds each group over time per hour or per day with interval, only buckets with calls, in time order', async () => {
+    const perHour = await usage(`${RANGE}&groupBy=plugin&interval=hour`);
+    expect(perHour.status).toBe(200);
+    const hourly = (perHour.body.series as Json[]).map((p) => [p.at, p.group, p.calls, p.errors, p.totalDurationMs]);
+    expect(hourly).toEqual([
+      ['2026-11-20T10:00:00Z', 'echo-lite', 1, 0, 1],
+      ['2026-11-20T10:00:00Z', 'weather', 2, 1, 40],
+      ['2026-11-20T11:00:00Z', 'echo-lite', 2, 1, 3],
+      ['2026-11-20T11:00:00Z', 'weather', 2, 0, 17],
+    ]);
+    // The groups are the same as without interval; the series adds up to them.
+    expect(perHour.body.groups).toEqual(expectedGroups(events, (e) => e.plugin));
+    const daily = (await usage(`${RANGE}&groupBy=tool&interval=day`)).body.series.map((p: Json) => [p.at, p.group, p.calls]);
+    expect(daily).toEqual([
+      ['2026-11-20T00:00:00Z', 'echo-lite/echo', 3],
+      ['2026-11-20T00:00:00Z', 'weather/alerts', 1],
+      ['2026-11-20T00:00:00Z', 'weather/forecast', 3],
+    ]);
+    expect((await usage(RANGE)).body.series).toBeUndefined();
+  });
+
+  it("never puts another tenant's calls in a series", async () => {
+    const res = await t.request('GET', `/v1/tenants/other/usage?${RANGE}&groupBy=subject&interval=hour`, { token: t.tenantAdminToken(ids.other.id) });
+    expect(res.body.series.map((p: Json) => [p.at, p.group, p.calls])).toEqual([['2026-11-20T10:00:00Z', ALICE, 1]]);
+  });
+
   it('counts only the hour buckets inside [from, to)', async () => {
     const res = await usage('from=2026-11-20T11:00:00Z&to=2026-11-20T12:00:00Z');
     expect(res.body.totals.calls).toBe(4);
@@ -166,6 +192,9 @@ describe('usage API in cluster mode: gateway events through BullMQ into Postgres
     ['a range over 93 days', 'from=2026-01-01&to=2026-06-01', ['to']],
     ['an unknown groupBy', `${RANGE}&groupBy=tenant`, ['groupBy']],
     ['an unknown parameter', `${RANGE}&tenantId=x`, ['tenantId']],
+    ['an unknown interval', `${RANGE}&interval=week`, ['interval']],
+    ['an interval with groupBy hour', `${RANGE}&groupBy=hour&interval=day`, ['interval']],
+    ['hourly series over more than 7 days', 'from=2026-11-01&to=2026-11-20&interval=hour', ['interval']],
   ])('refuses %s with 400, naming the field', async (_why, query, paths) => {
     const res = await usage(query);
     expect([res.status, res.body.error.code]).toEqual([400, 'VALIDATION_FAILED']);

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { USAGE_GROUP_BY } from '@switchboard/metering';
+import { USAGE_GROUP_BY, USAGE_INTERVALS } from '@switchboard/metering';
 import { instantSchema } from '../common/instant';
 import { countQuerySchema } from '../common/pagination';
 
 /** About a quarter: enough for quarterly reports, and a bound on the rows one query sums. */
 export const MAX_USAGE_RANGE_DAYS = 93;
 const DAY_MS = 86_400_000;
+/** An hourly series over more than this would be thousands of points per group: ask for days. */
+export const MAX_HOURLY_SERIES_DAYS = 7;
 export const DEFAULT_FAILED_JOBS_LIMIT = 50;
 export const MAX_FAILED_JOBS_LIMIT = 200;
 
@@ -19,14 +21,20 @@ export const usageQuerySchema = z
     /** … and before `to` are counted. */
     to: usageInstantSchema,
     groupBy: z.enum(USAGE_GROUP_BY).default('plugin'),
+    /** Also each group over time, per hour or day (UTC): the `series` of the answer. */
+    interval: z.enum(USAGE_INTERVALS).optional(),
   })
   .strict()
   .superRefine((query, ctx) => {
+    if (query.interval !== undefined && query.groupBy === 'hour') ctx.addIssue({ code: 'custom', path: ['interval'], message: 'groupBy hour is already over time: choose plugin, tool, key or subject' });
     // zod runs this check even when a date failed its own (which then names the field): skip it.
     if (!isDate(query.from) || !isDate(query.to)) return;
+    const spanMs = query.to.getTime() - query.from.getTime();
     if (query.from >= query.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (query.to.getTime() - query.from.getTime() > MAX_USAGE_RANGE_DAYS * DAY_MS) {
+    else if (spanMs > MAX_USAGE_RANGE_DAYS * DAY_MS) {
       ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_USAGE_RANGE_DAYS} days after from` });
+    } else if (query.interval === 'hour' && spanMs > MAX_HOURLY_SERIES_DAYS * DAY_MS) {
+      ctx.addIssue({ code: 'custom', path: ['interval'], message: `hour covers at most ${MAX_HOURLY_SERIES_DAYS} days: use day` });
     }
   });
 
@@ -51,6 +59,8 @@ export const usageViewSchema = z.object({
   totals: countsSchema,
   /** One entry per plugin, `plugin/tool`, API key id, subject (`key:<id>` for calls without one) or ISO hour, in that order. */
   groups: z.array(countsSchema.extend({ group: z.string() })),
+  /** With `interval`: each group's counts per bucket that had calls, in time order (`at`: the bucket's start). */
+  series: z.array(countsSchema.extend({ group: z.string(), at: z.iso.datetime() })).optional(),
 });
 
 /** Deepest page of failed jobs; past that, discard or retry the first ones. */
