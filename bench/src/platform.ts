@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { USAGE_QUEUE_NAME, DEFAULT_USAGE_QUEUE_PREFIX } from '@switchboard/metering';
+import { startApiProcess, type ApiProcess } from '@switchboard/testing';
 import { runLoad, type Endpoint } from './mcp-load';
 import type { BenchWorld } from './seed';
-import { delay, startServer, type ServerProcess } from './server-process';
+import { delay } from './server-process';
 
 export interface PlatformRow {
   target: 'gateway' | 'baseline';
@@ -63,7 +64,7 @@ export async function measurePlatform(
   } finally {
     await queue.close();
     redis.disconnect();
-    await api.stop();
+    await api.close();
   }
 }
 
@@ -79,31 +80,19 @@ async function drained(queue: Queue): Promise<void> {
 }
 
 /** The admin API as production runs it, in cluster mode: its usage worker consumes the gateway's queue. */
-function startApi(world: BenchWorld, redisUrl: string): Promise<ServerProcess> {
+function startApi(world: BenchWorld, redisUrl: string): Promise<ApiProcess> {
   const env = world.gatewayEnv;
-  return startServer(
-    'dist/apps/api/src/main.js',
-    [],
-    {
-      DATABASE_URL: env['DATABASE_URL']!,
-      SECRETS_KEY: env['SECRETS_KEY']!,
-      KEY_PEPPER: env['KEY_PEPPER']!,
-      CLUSTER_SECRET: env['CLUSTER_SECRET']!,
-      REDIS_URL: redisUrl,
-      ADMIN_JWT_SECRET: randomBytes(32).toString('base64'),
-      NODE_ID: `bench-api-${process.pid}`,
-      HOST: '127.0.0.1',
-      API_PORT: '0',
-      API_METRICS_PORT: 'off',
-      LOG_LEVEL: 'info',
-    },
-    (line) => {
-      try {
-        const entry = JSON.parse(line) as Record<string, unknown>;
-        return entry['msg'] === 'admin API listening' ? String(entry['url']) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-  );
+  return startApiProcess({
+    DATABASE_URL: env['DATABASE_URL']!,
+    SECRETS_KEY: env['SECRETS_KEY']!,
+    KEY_PEPPER: env['KEY_PEPPER']!,
+    CLUSTER_SECRET: env['CLUSTER_SECRET']!,
+    REDIS_URL: redisUrl,
+    ADMIN_JWT_SECRET: randomBytes(32).toString('base64'),
+    NODE_ID: `bench-api-${process.pid}`,
+    HOST: '127.0.0.1',
+    API_PORT: '0',
+    API_METRICS_PORT: 'off',
+    LOG_LEVEL: 'info',
+  });
 }

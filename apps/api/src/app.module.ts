@@ -5,6 +5,7 @@ import { AuthModule } from './auth/auth.module';
 import type { ApiContext } from './common/api-context';
 import { ClusterModule } from './cluster/cluster.module';
 import { CoreModule } from './common/core.module';
+import { ConsoleOidcModule } from './console/console-oidc.module';
 import { HealthModule } from './health/health.module';
 import { OAuthModule } from './oauth/oauth.module';
 import { PluginsModule } from './plugins/plugins.module';
@@ -37,6 +38,7 @@ export class AppModule {
         SessionsModule,
         ClusterModule,
         UsageModule,
+        ConsoleOidcModule,
       ],
     };
   }

@@ -50,7 +50,7 @@ import { ClientMetadataDocuments } from './oauth/client-metadata-document';
 import { PendingAuthorizations } from './oauth/pending-authorization';
 import { RegistrationLimiter } from './oauth/registration-limiter';
 import { SigningKeys } from './oauth/signing-keys';
-import { OidcProviders } from './oauth/sso-provider';
+import { OidcProviders } from '@switchboard/oidc-client';
 import { SsoSignIn } from './oauth/sso-sign-in';
 import { registerOAuthRoutes, registerUpstreamOAuthRoutes } from './transports/oauth-routes';
 import { UpstreamConnect } from './oauth/upstream-connect';

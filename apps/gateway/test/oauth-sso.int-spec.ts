@@ -5,8 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Browser } from 'playwright-core';
 import { ssoSecretAad } from '@switchboard/oauth-policy';
 import { SecretBox } from '@switchboard/secrets';
-import { launchBrowser } from '@switchboard/testing';
-import { startMiniOidcProvider, type MiniOidcProvider } from './mini-oidc-provider';
+import { launchBrowser, startMiniOidcProvider, type MiniOidcProvider } from '@switchboard/testing';
 import { MemoryOAuthProvider, startOAuthCluster, type OAuthCluster } from './oauth-cluster';
 import type { RoundRobinProxy } from './round-robin-proxy';
 

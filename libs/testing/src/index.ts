@@ -11,3 +11,7 @@ export type { TcpProxy } from './tcp-proxy';
 export { launchBrowser, accessibilityProblems, CHROMIUM_PATH } from './browser';
 // The usage queue's name, for browser tests that plant a failed job (the console may use only the test utilities).
 export { USAGE_QUEUE_NAME } from '@switchboard/metering';
+export { startApiProcess, API_MAIN } from './api-process';
+export type { ApiProcess } from './api-process';
+export { startMiniOidcProvider } from './mini-oidc-provider';
+export type { MiniOidcProvider, TestUser } from './mini-oidc-provider';

@@ -34,6 +34,7 @@ export class AuthModule {
   }
 }
 
-function adminSecret(config: ApiConfig, secrets: PlatformSecrets): string | undefined {
+/** The HS256 secret admin tokens are signed with; undefined with ADMIN_JWKS_URL. */
+export function adminSecret(config: ApiConfig, secrets: PlatformSecrets): string | undefined {
   return config.adminAuth.mode === 'secret' ? (config.adminAuth.secret ?? secrets.adminJwtSecret) : undefined;
 }

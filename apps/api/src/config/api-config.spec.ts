@@ -13,7 +13,7 @@ describe('loadApiConfig', () => {
     expect(config.plugins).toEqual({ dir: undefined, packages: [] });
     expect(config.redis).toBeUndefined();
     expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9092 });
-    expect(config.console).toEqual({ dir: path.resolve('dist/console') });
+    expect(config.console).toEqual({ dir: path.resolve('dist/console'), oidc: undefined });
   });
 
   it('requires CLUSTER_SECRET with REDIS_URL, and only then', () => {
@@ -60,5 +60,52 @@ describe('loadApiConfig', () => {
       expect(error).toBeInstanceOf(ConfigError);
       expect((error as ConfigError).problems.map((p) => p.variable).sort()).toEqual(['ADMIN_JWT_SECRET', 'API_PORT', 'PUBLIC_GATEWAY_URL', 'SECRETS_KEY']);
     }
+  });
+
+  describe('console sign-in through OpenID Connect', () => {
+    const oidc = {
+      CONSOLE_OIDC_ISSUER: 'https://login.example.com/',
+      CONSOLE_OIDC_CLIENT_ID: 'switchboard-console',
+      CONSOLE_OIDC_CLIENT_SECRET: 'shh',
+      CONSOLE_OIDC_REDIRECT_URI: 'https://admin.example.com/console/oidc/callback',
+      CONSOLE_OIDC_PLATFORM_ADMINS: 'Ada@Example.com, group:platform-ops',
+    };
+
+    it('is off unless configured, and reads the issuer exactly as given (trailing slash kept)', () => {
+      expect(loadApiConfig({}).console.oidc).toBeUndefined();
+      expect(loadApiConfig(oidc).console.oidc).toEqual({
+        issuer: 'https://login.example.com/',
+        clientId: 'switchboard-console',
+        clientSecret: 'shh',
+        redirectUri: 'https://admin.example.com/console/oidc/callback',
+        platformAdmins: { emails: ['ada@example.com'], groups: ['platform-ops'] },
+        providerName: 'login.example.com',
+        scopes: 'openid email profile',
+        groupsClaim: 'groups',
+        allowCidrs: [],
+      });
+    });
+
+    it('names each missing variable once one is set', () => {
+      try {
+        loadApiConfig({ CONSOLE_OIDC_ISSUER: oidc.CONSOLE_OIDC_ISSUER });
+        throw new Error('expected a ConfigError');
+      } catch (error) {
+        expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(['CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_CLIENT_SECRET', 'CONSOLE_OIDC_REDIRECT_URI', 'CONSOLE_OIDC_PLATFORM_ADMINS']);
+      }
+    });
+
+    it('refuses an http issuer off loopback, a callback elsewhere, bad admin entries, scopes without openid and bad ranges', () => {
+      expect(() => loadApiConfig({ ...oidc, CONSOLE_OIDC_ISSUER: 'http://login.example.com' })).toThrow(/CONSOLE_OIDC_ISSUER: must use https/);
+      expect(loadApiConfig({ ...oidc, CONSOLE_OIDC_ISSUER: 'http://127.0.0.1:9000' }).console.oidc?.issuer).toBe('http://127.0.0.1:9000');
+      expect(() => loadApiConfig({ ...oidc, CONSOLE_OIDC_REDIRECT_URI: 'https://evil.example.com/callback' })).toThrow(/CONSOLE_OIDC_REDIRECT_URI: must end with \/console\/oidc\/callback/);
+      expect(() => loadApiConfig({ ...oidc, CONSOLE_OIDC_PLATFORM_ADMINS: 'ada, group:' })).toThrow(/CONSOLE_OIDC_PLATFORM_ADMINS/);
+      expect(() => loadApiConfig({ ...oidc, CONSOLE_OIDC_SCOPES: 'email profile' })).toThrow(/CONSOLE_OIDC_SCOPES: must include openid/);
+      expect(() => loadApiConfig({ ...oidc, CONSOLE_OIDC_ALLOW_CIDRS: '10.0.0.0' })).toThrow(/CONSOLE_OIDC_ALLOW_CIDRS/);
+    });
+
+    it('is refused with ADMIN_JWKS_URL: the API could not mint the console session', () => {
+      expect(() => loadApiConfig({ ...oidc, ADMIN_JWKS_URL: 'https://idp/jwks', ADMIN_JWT_ISSUER: 'i', ADMIN_JWT_AUDIENCE: 'a' })).toThrow(/CONSOLE_OIDC_ISSUER: not available with ADMIN_JWKS_URL/);
+    });
   });
 });

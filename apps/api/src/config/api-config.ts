@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import {
   ConfigError,
   clusterRedis,
+  commaList,
   configuredKeys,
   httpUrl,
   logLevel,
@@ -14,6 +16,7 @@ import {
   type ClusterRedis,
   type Env,
 } from '@switchboard/config';
+import { ssoIssuerProblem } from '@switchboard/oauth-policy';
 import type { ConfiguredSecrets } from '@switchboard/secrets';
 import { DEFAULT_API_METRICS_PORT } from '@switchboard/metrics';
 
@@ -39,6 +42,30 @@ export const DEFAULT_ADMIN_TOKEN_MAX_TTL_SECONDS = 7 * 24 * 3600;
 const MAX_ADMIN_TOKEN_MAX_TTL_SECONDS = 90 * 24 * 3600;
 /** Shortest accepted ADMIN_JWT_SECRET: HS256 is only as strong as its secret. */
 export const MIN_ADMIN_JWT_SECRET_LENGTH = 32;
+/** The console's OIDC callback, under CONSOLE_PATH: CONSOLE_OIDC_REDIRECT_URI must end with it. */
+export const CONSOLE_OIDC_CALLBACK_SUFFIX = '/console/oidc/callback';
+export const DEFAULT_CONSOLE_OIDC_SCOPES = 'openid email profile';
+export const DEFAULT_CONSOLE_OIDC_GROUPS_CLAIM = 'groups';
+/** The prefix of a CONSOLE_OIDC_PLATFORM_ADMINS entry naming a group instead of an email. */
+export const PLATFORM_ADMIN_GROUP_PREFIX = 'group:';
+
+/** `10.0.0.0/8,127.0.0.1/32`, as the gateway's OUTBOUND_ALLOW_CIDRS. */
+const cidrList = commaList.refine(
+  (list) => list.every((cidr) => /^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr) && isIP(cidr.split('/')[0]!) !== 0),
+  'comma-separated CIDR ranges, e.g. 10.1.0.0/16',
+);
+
+/** Compared character for character with the discovery document's `issuer` (OIDC Discovery §4.3): never normalised. */
+const oidcIssuer = z.string().superRefine((issuer, ctx) => {
+  const problem = ssoIssuerProblem(issuer);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const platformAdminEntry = z.string().refine(
+  (entry) => (entry.startsWith(PLATFORM_ADMIN_GROUP_PREFIX) ? entry.length > PLATFORM_ADMIN_GROUP_PREFIX.length : /^[^@\s]+@[^@\s]+$/.test(entry)),
+  'each entry is an email address or group:<name>',
+);
+
 /** The platform's shared variables (libs/config) and the API's own. */
 const apiEnvSchema = platformEnvSchema.extend({
   API_PORT: port(DEFAULT_API_PORT),
@@ -57,7 +84,39 @@ const apiEnvSchema = platformEnvSchema.extend({
   API_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_REQUEST_TIMEOUT_MS),
   API_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_KEEP_ALIVE_TIMEOUT_MS),
   CONSOLE_DIR: z.string().min(1).default(DEFAULT_CONSOLE_DIR),
+  CONSOLE_OIDC_ISSUER: oidcIssuer.optional(),
+  CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  CONSOLE_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  CONSOLE_OIDC_REDIRECT_URI: httpUrl
+    .refine((uri) => new URL(uri).pathname.endsWith(CONSOLE_OIDC_CALLBACK_SUFFIX), `must end with ${CONSOLE_OIDC_CALLBACK_SUFFIX}`)
+    .optional(),
+  CONSOLE_OIDC_PLATFORM_ADMINS: commaList.pipe(z.array(platformAdminEntry)),
+  CONSOLE_OIDC_PROVIDER_NAME: z.string().min(1).max(100).optional(),
+  CONSOLE_OIDC_SCOPES: z
+    .string()
+    .default(DEFAULT_CONSOLE_OIDC_SCOPES)
+    .refine((scopes) => scopes.split(' ').includes('openid'), 'must include openid'),
+  CONSOLE_OIDC_GROUPS_CLAIM: z.string().min(1).default(DEFAULT_CONSOLE_OIDC_GROUPS_CLAIM),
+  CONSOLE_OIDC_ALLOW_CIDRS: cidrList,
 });
+
+/** Operator sign-in to the console through an OpenID Connect provider (docs/console.md). */
+export interface ConsoleOidcConfig {
+  /** Exactly as the provider's discovery document names it. */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** Registered at the provider; ends with CONSOLE_OIDC_CALLBACK_SUFFIX. */
+  redirectUri: string;
+  /** Who becomes a platform admin: lower-cased emails, and group names. */
+  platformAdmins: { emails: string[]; groups: string[] };
+  /** What the sign-in button says: "Sign in with <providerName>". */
+  providerName: string;
+  scopes: string;
+  groupsClaim: string;
+  /** Ranges the provider may be reached on despite the SSRF guard (a provider on a private network). */
+  allowCidrs: string[];
+}
 
 /** `maxTokenTtlSeconds`: tokens expiring further out (after `iat` or now) are refused. */
 export type AdminAuthConfig =
@@ -94,8 +153,8 @@ export interface ApiConfig {
   logLevel: z.output<typeof logLevel>;
   /** `dir` undefined = the workspace's plugins/ (dist/plugins when running compiled code). */
   plugins: { dir: string | undefined; packages: string[] };
-  /** The built web console served at /console; a missing directory serves none. */
-  console: { dir: string };
+  /** The built web console served at /console; a missing directory serves none. `oidc` undefined: token sign-in only. */
+  console: { dir: string; oidc: ConsoleOidcConfig | undefined };
 }
 
 /** The process environment; the only place the API reads it. */
@@ -117,7 +176,33 @@ export function loadApiConfig(env: Env): ApiConfig {
     secrets: { ...configuredKeys(vars), allowGenerate: !vars.DATABASE_URL },
     logLevel: vars.LOG_LEVEL,
     plugins: { dir: vars.PLUGINS_DIR ? path.resolve(vars.PLUGINS_DIR) : undefined, packages: vars.PLUGINS },
-    console: { dir: path.resolve(vars.CONSOLE_DIR) },
+    console: { dir: path.resolve(vars.CONSOLE_DIR), oidc: consoleOidcConfig(vars) },
+  };
+}
+
+const CONSOLE_OIDC_REQUIRED = ['CONSOLE_OIDC_ISSUER', 'CONSOLE_OIDC_CLIENT_ID', 'CONSOLE_OIDC_CLIENT_SECRET', 'CONSOLE_OIDC_REDIRECT_URI', 'CONSOLE_OIDC_PLATFORM_ADMINS'] as const;
+
+function consoleOidcConfig(vars: z.output<typeof apiEnvSchema>): ConsoleOidcConfig | undefined {
+  const given = CONSOLE_OIDC_REQUIRED.filter((name) => (name === 'CONSOLE_OIDC_PLATFORM_ADMINS' ? vars[name].length > 0 : vars[name] !== undefined));
+  if (given.length === 0) return undefined;
+  const problems: { variable: string; message: string }[] = CONSOLE_OIDC_REQUIRED.filter((name) => !given.includes(name)).map((variable) => ({ variable, message: `required with ${given[0]}` }));
+  // The console's session is an HS256 admin token the API mints; with ADMIN_JWKS_URL it has no key to mint one.
+  if (vars.ADMIN_JWKS_URL) problems.push({ variable: 'CONSOLE_OIDC_ISSUER', message: 'not available with ADMIN_JWKS_URL (the API mints the console session with ADMIN_JWT_SECRET)' });
+  if (problems.length > 0) throw new ConfigError(problems);
+  const admins = vars.CONSOLE_OIDC_PLATFORM_ADMINS;
+  return {
+    issuer: vars.CONSOLE_OIDC_ISSUER!,
+    clientId: vars.CONSOLE_OIDC_CLIENT_ID!,
+    clientSecret: vars.CONSOLE_OIDC_CLIENT_SECRET!,
+    redirectUri: vars.CONSOLE_OIDC_REDIRECT_URI!,
+    platformAdmins: {
+      emails: admins.filter((entry) => !entry.startsWith(PLATFORM_ADMIN_GROUP_PREFIX)).map((email) => email.toLowerCase()),
+      groups: admins.filter((entry) => entry.startsWith(PLATFORM_ADMIN_GROUP_PREFIX)).map((entry) => entry.slice(PLATFORM_ADMIN_GROUP_PREFIX.length)),
+    },
+    providerName: vars.CONSOLE_OIDC_PROVIDER_NAME ?? new URL(vars.CONSOLE_OIDC_ISSUER!).host,
+    scopes: vars.CONSOLE_OIDC_SCOPES,
+    groupsClaim: vars.CONSOLE_OIDC_GROUPS_CLAIM,
+    allowCidrs: vars.CONSOLE_OIDC_ALLOW_CIDRS,
   };
 }
 

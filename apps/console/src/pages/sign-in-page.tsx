@@ -1,13 +1,69 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, createApiClient } from '../api/client';
+import { fetchOidcSettings, handoverCodeOf, redeemHandover, type OidcSettings } from '../api/oidc';
 import { Field, PageHeading } from '../components/ui';
 import { tokenScope, type TokenScope } from '../lib/token-scope';
 
-/** Paste an admin token; the console checks it against the API before showing anything. */
+/**
+ * Removes `#/signed-in/<code>` from the address bar (and from this history entry, so Back cannot
+ * show it) and returns the code.
+ */
+function takeHandoverCode(): string | undefined {
+  const code = handoverCodeOf(window.location.hash);
+  if (code === undefined) return undefined;
+  window.history.replaceState(window.history.state, '', `${window.location.pathname}${window.location.search}`);
+  return code;
+}
+
+/**
+ * The hash router read `#/signed-in/…` at start-up and replaceState fires no event: this is the
+ * one `location.hash` would have fired. Sent once the redeem is answered, when the router (whose
+ * effect runs after this page's) is listening.
+ */
+function announceRouteChange(): void {
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
+/**
+ * Paste an admin token, or sign in through the operator's OpenID Connect provider when one is
+ * configured; the console checks a pasted token against the API before showing anything.
+ */
 export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn: (token: string, scope: TokenScope) => void }) {
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [oidc, setOidc] = useState<OidcSettings>({ enabled: false });
+  const [redeeming, setRedeeming] = useState(() => handoverCodeOf(window.location.hash) !== undefined);
+  const [oidcError, setOidcError] = useState<string | undefined>();
+  const signedIn = useRef(onSignedIn);
+  signedIn.current = onSignedIn;
+
+  useEffect(() => {
+    void fetchOidcSettings().then(setOidc);
+  }, []);
+
+  useEffect(() => {
+    // Out of the URL before anything else, whether or not the redeem succeeds.
+    // (StrictMode runs this twice in development; the second run finds no code.)
+    const code = takeHandoverCode();
+    if (code === undefined) return;
+    redeemHandover(code)
+      .then((minted) => {
+        const scope = tokenScope(minted);
+        if (!scope) throw new ApiFailure(0, 'NOT_A_TOKEN', 'The admin API answered without an admin token.');
+        return { minted, scope };
+      })
+      .then(
+        ({ minted, scope }) => {
+          announceRouteChange();
+          signedIn.current(minted, scope);
+        },
+        (failure: unknown) => {
+          setOidcError(`The sign-in could not be completed: ${failure instanceof ApiFailure ? failure.message : 'something went wrong.'}`);
+          setRedeeming(false);
+        },
+      );
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -44,6 +100,27 @@ export function SignInPage({ notice, onSignedIn }: { notice?: string; onSignedIn
         <p className="notice" role="status">
           {notice}
         </p>
+      )}
+      {redeeming && (
+        <p className="loading" role="status">
+          Signing you in…
+        </p>
+      )}
+      {oidcError && (
+        <p className="error" role="alert">
+          {oidcError}
+        </p>
+      )}
+      {oidc.enabled && (
+        <>
+          {/* A link, not a form: the console's CSP (form-action 'self') would stop a form redirected on to the provider. */}
+          <p>
+            <a className="button primary" href={oidc.startUrl}>
+              Sign in with {oidc.provider}
+            </a>
+          </p>
+          <p className="hint">Or paste an admin token:</p>
+        </>
       )}
       <form onSubmit={submit} noValidate>
         <Field label="Admin token" error={error} hint="Printed by `npm start`; more with `npm run admin -- token`. Kept in this tab's memory only: a reload asks again.">

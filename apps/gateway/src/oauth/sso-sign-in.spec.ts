@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { ssoSecretAad } from '@switchboard/oauth-policy';
 import { SecretBox } from '@switchboard/secrets';
 import type { PendingAuthorization } from './pending-authorization';
-import type { SsoProviderClient } from './sso-provider';
+import type { SsoProviderClient } from '@switchboard/oidc-client';
 import { SSO_ROUND_TRIP_TTL_MS, SsoSignIn } from './sso-sign-in';
 
 const IDP = 'https://login.acme.example';

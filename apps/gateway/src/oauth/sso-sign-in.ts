@@ -1,9 +1,8 @@
 import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { readSsoSettings, ssoSecretAad, type StoredSsoSettings } from '@switchboard/oauth-policy';
 import { SecretBox, SecretBoxError, type SecretBoxKeys } from '@switchboard/secrets';
-import { admitIdentity, verifyIdToken, type SsoIdentity } from './id-token';
+import { admitIdentity, verifyIdToken, type SsoIdentity, type SsoProviderClient } from '@switchboard/oidc-client';
 import type { PendingAuthorization } from './pending-authorization';
-import type { SsoProviderClient } from './sso-provider';
 
 /**
  * Single sign-on through a tenant's own OpenID Connect provider (docs/oauth.md "Single sign-on"):

@@ -1,9 +1,8 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Client, StreamableHTTPClientTransport, type McpSubscription } from '@modelcontextprotocol/client';
-import { createTempDataDir, node22Binary, testRedisUrl } from '@switchboard/testing';
+import { createTempDataDir, node22Binary, startApiProcess, testRedisUrl, type ApiProcess } from '@switchboard/testing';
 import jwt from 'jsonwebtoken';
 import { eventually, GENEROUS_LIMITS, startCluster, startRoundRobinProxy, type Cluster, type GatewayProcess, type RoundRobinProxy } from './cluster-harness';
 
@@ -13,9 +12,7 @@ import { eventually, GENEROUS_LIMITS, startCluster, startRoundRobinProxy, type C
 
 const MODERN = '2026-07-28';
 const ROOT = path.resolve(__dirname, '../../../..');
-const API_MAIN = path.join(ROOT, 'dist/apps/api/src/main.js');
 const INSPECTOR = path.join(ROOT, 'node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js');
-const API_START_TIMEOUT_MS = 20_000;
 /** A deadline for one Inspector CLI run (Node 22 start-up, discover, one request), not a measurement. */
 const INSPECTOR_TIMEOUT_MS = 30_000;
 /** Room for three processes to start, a tenant to be set up and the Node 22 binary to be installed on a first run. */
@@ -24,66 +21,24 @@ const SETUP_TIMEOUT_MS = 120_000;
 const MAX_INPUT_ROUNDS = 3;
 const MODERN_MESSAGES = /^switchboard_gateway_messages_total\{[^}]*era="2026-07-28"[^}]*\} (\d+)/;
 
-interface ApiProcess {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** The admin API as production runs it (`node dist/apps/api/src/main.js`), in cluster mode on the cluster's database, Redis prefix and secret. */
-async function startApiProcess(cluster: Cluster, adminSecret: string, dataDir: string): Promise<ApiProcess> {
-  const child: ChildProcess = spawn(process.execPath, [API_MAIN], {
-    cwd: ROOT,
-    env: {
-      DATABASE_URL: cluster.databaseUrl,
-      DATA_DIR: dataDir,
-      // Keys issued by the API must open on the gateways: the same pepper.
-      KEY_PEPPER: cluster.peppers.current.key.toString('base64'),
-      // The echo plugin has no secret fields, so nothing is sealed with this key.
-      SECRETS_KEY: randomBytes(32).toString('base64'),
-      REDIS_URL: testRedisUrl(),
-      REDIS_PREFIX: cluster.prefix,
-      CLUSTER_SECRET: cluster.secret.toString('base64'),
-      ADMIN_JWT_SECRET: adminSecret,
-      NODE_ID: `${cluster.prefix}-api`,
-      HOST: '127.0.0.1',
-      API_PORT: '0',
-      API_METRICS_PORT: 'off',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let timer: NodeJS.Timeout | undefined;
-  const url = await Promise.race([
-    new Promise<string>((resolve) =>
-      createInterface({ input: child.stdout! }).on('line', (text) => {
-        try {
-          const line = JSON.parse(text) as Record<string, unknown>;
-          if (line['msg'] === 'admin API listening') resolve(String(line['url']));
-        } catch {
-          // Not a log line.
-        }
-      }),
-    ),
-    exited.then(() => Promise.reject(new Error(`admin API exited before listening: ${stderr.slice(-2000)}`))),
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('admin API did not start in time')), API_START_TIMEOUT_MS))),
-  ])
-    .catch((error: unknown) => {
-      child.kill('SIGKILL');
-      throw error;
-    })
-    .finally(() => clearTimeout(timer));
+/** The admin API's environment as production runs it, in cluster mode on the cluster's database, Redis prefix and secret. */
+function apiEnv(cluster: Cluster, adminSecret: string, dataDir: string): Record<string, string> {
   return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await exited;
-    },
+    DATABASE_URL: cluster.databaseUrl,
+    DATA_DIR: dataDir,
+    // Keys issued by the API must open on the gateways: the same pepper.
+    KEY_PEPPER: cluster.peppers.current.key.toString('base64'),
+    // The echo plugin has no secret fields, so nothing is sealed with this key.
+    SECRETS_KEY: randomBytes(32).toString('base64'),
+    REDIS_URL: testRedisUrl(),
+    REDIS_PREFIX: cluster.prefix,
+    CLUSTER_SECRET: cluster.secret.toString('base64'),
+    ADMIN_JWT_SECRET: adminSecret,
+    NODE_ID: `${cluster.prefix}-api`,
+    HOST: '127.0.0.1',
+    API_PORT: '0',
+    API_METRICS_PORT: 'off',
+    LOG_LEVEL: 'info',
   };
 }
 
@@ -186,7 +141,7 @@ describe('real modern clients through a round-robin balancer over two gateway no
     adminToken = jwt.sign({ role: 'admin' }, adminSecret, { algorithm: 'HS256', issuer: 'switchboard', audience: 'switchboard-admin', subject: 'admin', expiresIn: 600 });
     const data = createTempDataDir('modern-clients-api');
     removeApiData = data.remove;
-    api = await startApiProcess(cluster, adminSecret, data.dir);
+    api = await startApiProcess(apiEnv(cluster, adminSecret, data.dir));
     expect((await admin('POST', '/v1/tenants', { slug: 'acme', name: 'Acme' })).status).toBe(201);
     expect((await admin('PUT', '/v1/tenants/acme/plugins/conformance', { config: {} })).status).toBe(200);
     const issued = await admin('POST', '/v1/tenants/acme/api-keys', { name: 'modern-clients' });
@@ -200,7 +155,7 @@ describe('real modern clients through a round-robin balancer over two gateway no
 
   afterAll(async () => {
     await proxy?.close();
-    await api?.stop();
+    await api?.close();
     removeApiData?.();
     await cluster?.close();
   });

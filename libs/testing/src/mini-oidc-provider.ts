@@ -8,6 +8,7 @@ import jwt from 'jsonwebtoken';
  * endpoint that signs in `nextUser` without asking, and a token endpoint issuing RS256 ID tokens.
  * It checks the client secret, the redirect URI and PKCE as a real provider would, and puts the
  * code's client into `aud`, so a code obtained for another client yields a token for that client.
+ * `nextIdTokenClaims` lets a test play a provider that misbehaves once (another `nonce`, `aud`…).
  */
 export interface TestUser {
   sub: string;
@@ -32,6 +33,8 @@ export interface MiniOidcProvider {
   clients: Map<string, string>;
   /** The authorization requests received (their query), newest last. */
   authorizations: URLSearchParams[];
+  /** Claims laid over the next ID token issued (then cleared): a provider that gets one token wrong. */
+  nextIdTokenClaims: Record<string, unknown> | undefined;
   close(): Promise<void>;
 }
 
@@ -39,7 +42,7 @@ export async function startMiniOidcProvider(): Promise<MiniOidcProvider> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = 'test-rsa-1';
   const codes = new Map<string, IssuedCode>();
-  const provider: MiniOidcProvider = { issuer: '', nextUser: { sub: 'user-1', email: 'ada@acme.test', email_verified: true }, clients: new Map(), authorizations: [], close: async () => undefined };
+  const provider: MiniOidcProvider = { issuer: '', nextUser: { sub: 'user-1', email: 'ada@acme.test', email_verified: true }, clients: new Map(), authorizations: [], nextIdTokenClaims: undefined, close: async () => undefined };
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -78,8 +81,10 @@ export async function startMiniOidcProvider(): Promise<MiniOidcProvider> {
         if (createHash('sha256').update(form.get('code_verifier') ?? '').digest('base64url') !== issued.challenge) return json(400, { error: 'invalid_grant', error_description: 'PKCE' });
         const now = Math.floor(Date.now() / 1000);
         const { user } = issued;
+        const overrides = provider.nextIdTokenClaims ?? {};
+        provider.nextIdTokenClaims = undefined;
         const idToken = jwt.sign(
-          { iss: provider.issuer, aud: issued.clientId, sub: user.sub, email: user.email, email_verified: user.email_verified ?? true, ...(user.groups ? { groups: user.groups } : {}), nonce: issued.nonce, iat: now, exp: now + 300 },
+          { iss: provider.issuer, aud: issued.clientId, sub: user.sub, email: user.email, email_verified: user.email_verified ?? true, ...(user.groups ? { groups: user.groups } : {}), nonce: issued.nonce, iat: now, exp: now + 300, ...overrides },
           privateKey,
           { algorithm: 'RS256', keyid: kid },
         );
