@@ -126,10 +126,48 @@ describe('remote-mcp plugin', () => {
       expect(issuesOf({ url, auth: 'oauth', headers: { authorization: 'Basic x' } })).toEqual([expect.stringMatching(/^headers: .*auth oauth/)]);
     });
 
-    it('refuses oauthMode without auth oauth, and per-user until it exists', () => {
+    it('refuses oauthMode without auth oauth, and an unknown auth', () => {
       expect(issuesOf({ url, oauthMode: 'shared' })).toEqual([expect.stringMatching(/^oauthMode: .*only with auth oauth/)]);
-      expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user' })).toEqual([expect.stringMatching(/^oauthMode: per-user/)]);
       expect(issuesOf({ url, auth: 'basic' })).toEqual([expect.stringMatching(/^auth: /)]);
+    });
+
+    describe('per-user', () => {
+      const declaredTools = [{ name: 'whoami', description: 'Who the upstream sees' }];
+
+      it('accepts oauthMode per-user with a declared tool list', () => {
+        expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user', declaredTools })).toEqual([]);
+      });
+
+      it('requires the declared tool list, and refuses one anywhere else (the upstream lists its own there)', () => {
+        expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user' })).toEqual([expect.stringMatching(/^declaredTools: required with oauthMode per-user/)]);
+        expect(issuesOf({ url, auth: 'oauth', declaredTools })).toEqual([expect.stringMatching(/^declaredTools: .*only with oauthMode per-user/)]);
+        expect(issuesOf({ url, declaredTools })).toEqual([expect.stringMatching(/^declaredTools: .*only with oauthMode per-user/)]);
+      });
+
+      it('refuses a declared tool named twice, or named outside the tool name pattern', () => {
+        expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user', declaredTools: [...declaredTools, ...declaredTools] })).toEqual([expect.stringMatching(/^declaredTools\.1\.name: .*twice/)]);
+        expect(issuesOf({ url, auth: 'oauth', oauthMode: 'per-user', declaredTools: [{ name: 'a b' }] })).toEqual([expect.stringMatching(/^declaredTools\.0\.name: /)]);
+      });
+
+      it('lists the declared tools without asking the upstream or any credential', async () => {
+        const before = hits;
+        const config = remote.config!.parse({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`, auth: 'oauth', oauthMode: 'per-user', declaredTools });
+        const upstreamCredentials = { accessToken: async () => { throw new Error('listing must not ask for a token'); } };
+        const listed = await remote.listTools!({ tenant: { id: 't1' }, config, state: upstreams, signal: AbortSignal.timeout(5_000), listChanged: () => undefined, upstreamCredentials });
+        expect(listed.map((tool) => [tool.name, tool.description, tool.inputSchema])).toEqual([['whoami', 'Who the upstream sees', { type: 'object' }]]);
+        expect(hits).toBe(before);
+      });
+
+      it('calls the upstream with the token of the accessor the platform bound, under that accessor\'s connection key', async () => {
+        const config = remote.config!.parse({ url, auth: 'oauth', oauthMode: 'per-user', declaredTools });
+        const [tool] = await remote.listTools!({ tenant: { id: 't1' }, config, state: upstreams, signal: AbortSignal.timeout(5_000), listChanged: () => undefined });
+        const targets: unknown[] = [];
+        const state = { call: async (_tenant: string, target: unknown) => (targets.push(target), { content: [{ type: 'text' as const, text: 'ok' }] }) };
+        const upstreamCredentials = { connectionKey: 'person:abc', accessToken: async () => 'token-of-a' };
+        const ctx = { tenant: { id: 't1', slug: 't1' }, config, state, signal: AbortSignal.timeout(5_000), progress: async () => undefined, upstreamCredentials };
+        expect(await tool!.handler({}, ctx as never)).toEqual({ content: [{ type: 'text', text: 'ok' }] });
+        expect(targets).toEqual([expect.objectContaining({ bearerToken: 'token-of-a', connectionKey: 'person:abc' })]);
+      });
     });
 
     it('says the installation is not connected when the platform offers no credential', async () => {

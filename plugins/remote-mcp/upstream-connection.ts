@@ -18,6 +18,11 @@ export interface UpstreamTarget {
   transport: 'streamable-http' | 'sse';
   bearerToken?: string | undefined;
   headers?: Record<string, string> | undefined;
+  /**
+   * Whose credential the token is (UpstreamCredentials.connectionKey): part of the connection's
+   * identity, never sent. A per-user installation's people each get their own connections.
+   */
+  connectionKey?: string | undefined;
 }
 
 export type UpstreamTool = {

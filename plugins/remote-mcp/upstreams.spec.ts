@@ -205,4 +205,18 @@ describe('Upstreams', () => {
     await upstreams.list('t1', target, signal(), () => told++);
     expect(told).toBe(1);
   });
+
+  it('keeps one connection per credential owner: two people with equal targets never share an upstream session', async () => {
+    const personA = { ...target, bearerToken: 'same', connectionKey: 'person:a' };
+    const personB = { ...target, bearerToken: 'same', connectionKey: 'person:b' };
+    await upstreams.call('t1', personA, 'echo', {}, signal(), () => undefined);
+    await upstreams.call('t1', personB, 'echo', {}, signal(), () => undefined);
+    await upstreams.call('t1', personA, 'echo', {}, signal(), () => undefined);
+    expect(fake.calls).toEqual([
+      { session: 1, name: 'echo' },
+      { session: 2, name: 'echo' },
+      { session: 1, name: 'echo' },
+    ]);
+    expect(upstreams.size).toBe(2);
+  });
 });

@@ -42,7 +42,8 @@ export interface UpstreamsOptions {
 
 /**
  * The plugin's state on one gateway, made by `setup` and released by `close`: one upstream
- * connection per tenant and configuration (a new token, URL or header connects anew), each
+ * connection per tenant, credential owner and configuration (a new token, URL or header connects
+ * anew; on a per-user installation each person has their own), each
  * replaced when the upstream forgets its session, with a backoff per upstream when connecting
  * fails.
  */
@@ -204,7 +205,8 @@ export class Upstreams {
   }
 
   private entryOf(tenantId: string, target: UpstreamTarget): Entry {
-    const key = createHash('sha256').update(JSON.stringify([tenantId, target])).digest('hex');
+    // Whose credential leads the key: two people's calls never share a connection, even with equal targets otherwise.
+    const key = createHash('sha256').update(JSON.stringify([tenantId, target.connectionKey ?? 'shared', target])).digest('hex');
     let entry = this.entries.get(key);
     if (!entry) {
       entry = { key, current: undefined, backoff: new Backoff(this.now, this.options.random), tools: undefined, reconnected: false, listChanged: undefined, listingFailed: false };

@@ -157,6 +157,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       hosted: hosted.templates,
       onListChanged: pluginsChanged,
       upstreamCredentials,
+      upstreamConnectBase: config.http.publicUrl,
     });
     const telemetry = accounting.telemetry;
     const requests = new RequestTracker({
@@ -272,7 +273,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce, sso: new SsoSignIn(ssoProviders, secretBox, secrets.secretsKeys) },
     );
     registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl });
-    const upstreamConnect = new UpstreamConnect(db.prisma, upstreamCredentials, upstreamSeals, sdkFetch(upstreamFetch.fetch as unknown as FetchLike), logger, pluginsChanged);
+    const upstreamConnect = new UpstreamConnect(db.prisma, upstreamCredentials, upstreamSeals, sdkFetch(upstreamFetch.fetch as unknown as FetchLike), logger, pluginsChanged, keys);
     registerUpstreamOAuthRoutes(app.getHttpAdapter().getInstance(), upstreamConnect, { publicUrl: config.http.publicUrl });
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();

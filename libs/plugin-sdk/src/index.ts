@@ -14,6 +14,7 @@ export type {
   ObjectSchema,
 } from './define-plugin';
 export type { PluginContext, PluginSetupContext, ToolContext, ToolListingContext, PluginLogger, ClientInput, InteractiveContext, UpstreamCredentials } from './plugin-context';
+export { UpstreamConnectRequiredError } from './plugin-context';
 export type { TenantStorage } from './tenant-storage';
 export type { OutboundNetwork, OutboundPolicy } from '@switchboard/plugin-net';
 export { ClientCapabilityError, PluginNotFoundError, UpstreamAuthorizationError } from './plugin-errors';

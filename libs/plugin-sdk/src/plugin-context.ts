@@ -1,5 +1,6 @@
 import type { OutboundNetwork } from '@switchboard/plugin-net';
 import type { TenantStorage } from './tenant-storage';
+import { UpstreamAuthorizationError } from './plugin-errors';
 import type { ElicitationRequest, ElicitationResult, InputRequest, InputResponses, LogLevel, RootsResult, SamplingRequest, SamplingResult } from './mcp-content';
 
 /** Structured logs to the gateway's own log (never sent to the MCP client; see `log`). */
@@ -27,15 +28,42 @@ export interface PluginSetupContext {
 /**
  * An OAuth credential the platform holds toward this installation's upstream (remote-mcp with
  * `auth: oauth`; docs/upstream-oauth.md). The plugin never sees the refresh token, the client or
- * the database: only a current access token, bound to the tenant and installation it was given for.
+ * the database: only a current access token, bound to the tenant and installation it was given for
+ * and, on a per-user installation, to the person of the call (the gateway binds it from the
+ * caller's authenticated principal, never from plugin input).
  */
 export interface UpstreamCredentials {
+  /**
+   * Whose credential this is, as an opaque key ("shared", or a hash of the person for a per-user
+   * installation). A connection opened with a token of this accessor must be kept apart from
+   * connections of other keys: one person's upstream session never carries another's calls.
+   */
+  readonly connectionKey?: string;
   /**
    * A current access token, refreshed first when it is near expiry. `rejected`: a token the
    * upstream just answered 401 to, refreshed even if not yet expired. Throws
    * UpstreamAuthorizationError (its message says how to reconnect) when there is no usable credential.
    */
   accessToken(options?: { rejected?: string; signal?: AbortSignal }): Promise<string>;
+}
+
+/**
+ * A per-user installation's person has no usable upstream account yet: they connect it in the
+ * browser at `connectUrl` (docs/upstream-oauth.md "Per-user mode"). A plugin lets it propagate
+ * from its tool handler: the gateway answers a client that declared URL-mode elicitation with
+ * MCP's URLElicitationRequiredError (-32042, 2025-11-25 client/elicitation), any other with this
+ * message, which carries the link, as the tool's error.
+ */
+export class UpstreamConnectRequiredError extends UpstreamAuthorizationError {
+  constructor(
+    message: string,
+    readonly connectUrl: string,
+    /** Unique per link (the elicitation's `elicitationId`). */
+    readonly elicitationId: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamConnectRequiredError';
+  }
 }
 
 /** What every handler (tool, resource, prompt, completion) is given about where it runs. */

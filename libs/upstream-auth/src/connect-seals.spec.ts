@@ -59,4 +59,28 @@ describe('ConnectSeals', () => {
     expect(ConnectSeals.nonceHash(nonce)).not.toContain(nonce);
     expect(ConnectSeals.nonceHash(nonce)).not.toBe(ConnectSeals.nonceHash(ConnectSeals.random()));
   });
+  describe('the per-user sign-in form', () => {
+    const person = { ...connect, subject: 'key:k-a' };
+
+    it('opens only with the cookie of the browser it was sealed for', () => {
+      const sealed = seals.sealSignIn(person, 'cookie-1');
+      expect(seals.openSignIn(sealed, 'cookie-1')).toEqual(person);
+      expect(seals.openSignIn(sealed, 'cookie-2')).toBeUndefined();
+      expect(seals.openSignIn(sealed, undefined)).toBeUndefined();
+    });
+
+    it('is never accepted as a ticket or a state, nor they as it', () => {
+      const sealed = seals.sealSignIn(person, 'cookie-1');
+      expect(seals.openTicket(sealed)).toBeUndefined();
+      expect(seals.openState(sealed, 'cookie-1')).toBeUndefined();
+      expect(seals.openSignIn(seals.sealState(person, 'cookie-1'), 'cookie-1')).toBeUndefined();
+      expect(seals.openSignIn(seals.sealTicket(person), 'cookie-1')).toBeUndefined();
+    });
+
+    it('expires with the connect', () => {
+      const sealed = seals.sealSignIn(person, 'cookie-1');
+      now += CONNECT_TTL_MS + 1;
+      expect(seals.openSignIn(sealed, 'cookie-1')).toBeUndefined();
+    });
+  });
 });

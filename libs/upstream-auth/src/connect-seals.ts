@@ -8,7 +8,8 @@ import { SecretBox, SecretBoxError, type SecretBoxKeys } from '@switchboard/secr
  * - the connect ticket, made by the admin API and opened by the gateway's `/oauth/upstream/connect`;
  * - the OAuth `state` the upstream's authorization server hands back to `/oauth/upstream/callback`,
  *   bound also to a random value the browser that started holds in a cookie (login CSRF: a callback
- *   opened in another browser does not complete).
+ *   opened in another browser does not complete);
+ * - for a per-user ticket, the sign-in form of the connect page, bound the same way.
  *
  * Both are sealed (AES-256-GCM under a key derived from SECRETS_KEY, a purpose of their own in the
  * AAD so one is never accepted as the other), expire, and name their tenant, installation and
@@ -31,7 +32,7 @@ export const CONNECT_TTL_MS = 10 * 60_000;
 const KEY_INFO = 'switchboard/upstream-oauth/v1';
 const MAX_SEALED_CHARS = 4 * 1024;
 
-type Purpose = 'ticket' | 'state';
+type Purpose = 'ticket' | 'state' | 'sign-in';
 
 export class ConnectSeals {
   private readonly box: SecretBox;
@@ -69,6 +70,20 @@ export class ConnectSeals {
   openState(sealed: string | undefined, browserBinding: string | undefined): SealedConnect | undefined {
     if (!browserBinding) return undefined;
     return this.open('state', sealed, browserBinding);
+  }
+
+  /**
+   * The per-user connect page's sign-in form (docs/upstream-oauth.md "Per-user mode"): the opened
+   * ticket, bound to a cookie of the browser that opened the link, so a form posted from another
+   * site (which carries no SameSite cookie) or with another browser's cookie does not open.
+   */
+  sealSignIn(connect: SealedConnect, browserBinding: string): string {
+    return this.seal('sign-in', connect, browserBinding);
+  }
+
+  openSignIn(sealed: string | undefined, browserBinding: string | undefined): SealedConnect | undefined {
+    if (!browserBinding) return undefined;
+    return this.open('sign-in', sealed, browserBinding);
   }
 
   private seal(purpose: Purpose, connect: SealedConnect, binding: string): string {

@@ -5,8 +5,10 @@ export { ConnectSeals, CONNECT_TTL_MS } from './connect-seals';
 export type { ConnectBinding, SealedConnect } from './connect-seals';
 export { decideToken, refreshFailureIsTerminal, REFRESH_MARGIN_MS } from './refresh-decision';
 export type { TokenDecision } from './refresh-decision';
-export { UpstreamCredentialStore, SHARED_SUBJECT, REFRESH_TIMEOUT_MS } from './upstream-credentials';
-export type { CredentialStatus, CredentialView, CredentialTarget, PendingConnect } from './upstream-credentials';
+export { UpstreamCredentialStore, SHARED_SUBJECT, REFRESH_TIMEOUT_MS, UPSTREAM_CONNECT_PATH, connectUrlOf } from './upstream-credentials';
+export type { CredentialStatus, CredentialView, CredentialTarget, PendingConnect, PersonalCredentialView } from './upstream-credentials';
+export { personOf, credentialModeOf, keySignInSubject, samePerson, connectionKeyOf, noPersonMessage, MAX_PERSON_SUBJECT_CHARS } from './person-subject';
+export type { CallerIdentity, PersonDecision, PersonRefusal } from './person-subject';
 export {
   discoverUpstream,
   chooseClientIdentity,

@@ -1,14 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import type { OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { PrismaClient } from '@switchboard/db';
-import { UpstreamAuthorizationError, type UpstreamCredentials } from '@switchboard/plugin-sdk';
+import { UpstreamAuthorizationError, UpstreamConnectRequiredError, type UpstreamCredentials } from '@switchboard/plugin-sdk';
 import type { SecretBox } from '@switchboard/secrets';
 import { CONNECT_TTL_MS, ConnectSeals, type ConnectBinding } from './connect-seals';
+import { connectionKeyOf, noPersonMessage, personOf, type CallerIdentity } from './person-subject';
 import { decideToken, refreshFailureIsTerminal } from './refresh-decision';
 import { oauthErrorCodeOf, refreshTokens, type UpstreamClientState } from './upstream-oauth-client';
 
 /** The shared credential's subject: one account a tenant admin connected for the whole installation. */
 export const SHARED_SUBJECT = '';
+/** The gateway route a connect URL names (apps/gateway/src/oauth/upstream-connect.ts). */
+export const UPSTREAM_CONNECT_PATH = '/oauth/upstream/connect';
 /** How long one refresh (the row lock held over the token request) may take. */
 export const REFRESH_TIMEOUT_MS = 15_000;
 
@@ -41,6 +45,23 @@ export interface CredentialTarget extends ConnectBinding {
   installation: string;
   /** The tenant as the admin API names it (id or slug), for the reconnect instructions. */
   tenantRef: string;
+  /**
+   * Per-user: the gateway's public origin (PUBLIC_GATEWAY_URL), under which the connect link a
+   * person gets in the tool error lives; unset, the error says a link cannot be made.
+   */
+  connectBase?: string | undefined;
+}
+
+/** One person's credential of a per-user installation, as the tenant admin sees it. */
+export interface PersonalCredentialView extends CredentialView {
+  subject: string;
+}
+
+/** The full connect URL for a ticket, under the gateway's public origin. */
+export function connectUrlOf(base: string, ticket: string): string {
+  const url = new URL(UPSTREAM_CONNECT_PATH, new URL(base).origin);
+  url.searchParams.set('ticket', ticket);
+  return url.href;
 }
 
 /** The AAD of a credential's envelopes: a sealed value copied onto another row does not open. */
@@ -88,10 +109,38 @@ export class UpstreamCredentialStore {
     return { ticket: this.seals.sealTicket({ ...binding, nonce }), expiresAt: new Date(this.now() + CONNECT_TTL_MS) };
   }
 
+  /**
+   * A person's connect for a per-user installation, made when their call finds no usable
+   * credential. A connect of theirs already at the upstream's consent page (the state is out,
+   * the verifier stored) is left to finish: a client retrying the call must not void the link
+   * the person is following. Undefined then.
+   */
+  async preparePersonalConnect(binding: ConnectBinding): Promise<{ ticket: string; expiresAt: Date } | undefined> {
+    const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(binding), select: { pendingSealed: true, updatedAt: true } });
+    if (row?.pendingSealed && this.now() - row.updatedAt.getTime() < CONNECT_TTL_MS) return undefined;
+    return this.prepareConnect(binding);
+  }
+
   async view(binding: ConnectBinding): Promise<CredentialView> {
     const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(binding) });
     if (!row) return { status: 'not_connected', connectedAt: null, expiresAt: null, lastError: null };
     return { status: row.status as CredentialStatus, connectedAt: row.connectedAt?.toISOString() ?? null, expiresAt: row.expiresAt?.toISOString() ?? null, lastError: row.lastError };
+  }
+
+  /** Every person's credential of a per-user installation (never token material), for its tenant admin. */
+  async listPersonal(tenantId: string, installationId: string): Promise<PersonalCredentialView[]> {
+    const rows = await this.prisma.upstreamCredential.findMany({
+      where: { tenantId, installationId, NOT: { subject: SHARED_SUBJECT } },
+      select: { subject: true, status: true, connectedAt: true, expiresAt: true, lastError: true },
+      orderBy: { subject: 'asc' },
+    });
+    return rows.map((row) => ({
+      subject: row.subject,
+      status: row.status as CredentialStatus,
+      connectedAt: row.connectedAt?.toISOString() ?? null,
+      expiresAt: row.expiresAt?.toISOString() ?? null,
+      lastError: row.lastError,
+    }));
   }
 
   /** Forgets the credential (the upstream's grant itself stays until it expires or its owner revokes it). */
@@ -112,6 +161,11 @@ export class UpstreamCredentialStore {
       data: { pendingNonce: ConnectSeals.nonceHash(stateNonce), pendingSealed: null },
     });
     return won.count === 1;
+  }
+
+  /** Whether a ticket could still be spent (not used, not replaced), without spending it: a person's link shows its sign-in form only then. */
+  async ticketLive(binding: ConnectBinding, ticketNonce: string): Promise<boolean> {
+    return (await this.prisma.upstreamCredential.count({ where: { ...keyOf(binding), pendingNonce: ConnectSeals.nonceHash(ticketNonce) } })) === 1;
   }
 
   /** Records the authorization request under way (PKCE verifier, client, server); false when a newer connect replaced it meanwhile. */
@@ -145,12 +199,27 @@ export class UpstreamCredentialStore {
 
   /** The accessor a plugin gets on its context, bound to one tenant, installation and subject. */
   accessorFor(target: CredentialTarget): UpstreamCredentials {
-    return { accessToken: (options) => this.accessToken(target, options?.rejected) };
+    return { connectionKey: connectionKeyOf(target.subject), accessToken: (options) => this.accessToken(target, options?.rejected) };
+  }
+
+  /**
+   * A per-user installation's accessor for one call, bound to the calling person: the gateway
+   * passes the principal it authenticated (`caller`), so neither the plugin nor the tool's
+   * arguments can choose whose account is used. A caller with no person (an API key, a tenant
+   * token) gets an accessor that only refuses: never another person's account, never the shared one.
+   */
+  personalAccessorFor(target: Omit<CredentialTarget, 'subject'>, caller: CallerIdentity): UpstreamCredentials {
+    const person = personOf(caller);
+    if (!person.ok) {
+      const refusal = new UpstreamAuthorizationError(noPersonMessage(target.installation, person.reason));
+      return { connectionKey: 'refused', accessToken: () => Promise.reject(refusal) };
+    }
+    return this.accessorFor({ ...target, subject: person.subject });
   }
 
   async accessToken(target: CredentialTarget, rejected?: string): Promise<string> {
     const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(target), select: { status: true, sealed: true, expiresAt: true, lastError: true } });
-    if (!row || row.status !== 'connected' || !row.sealed) throw this.reconnectError(target, row?.status === 'needs_reconnect' ? row.lastError : null);
+    if (!row || row.status !== 'connected' || !row.sealed) throw await this.unusable(target, row?.status === 'needs_reconnect' ? row.lastError : null);
     const stored = this.box.decrypt(row.sealed, aadOf(target, 'tokens')) as unknown as SealedTokens;
     if (decideToken({ accessToken: stored.accessToken, expiresAt: row.expiresAt?.getTime() }, this.now(), rejected) === 'use') return stored.accessToken;
     const key = JSON.stringify([target.tenantId, target.installationId, target.subject]);
@@ -191,7 +260,7 @@ export class UpstreamCredentialStore {
     );
     if (outcome.ok) return outcome.token;
     if ('transient' in outcome && outcome.transient) throw new Error(outcome.transient);
-    throw this.reconnectError(target, 'reason' in outcome ? (outcome.reason ?? null) : null);
+    throw await this.unusable(target, 'reason' in outcome ? (outcome.reason ?? null) : null);
   }
 
   /** Marks the credential unusable and records why, in the refresh's transaction. */
@@ -208,7 +277,8 @@ export class UpstreamCredentialStore {
         targetType: 'plugin',
         targetId: target.installationId,
         tenantId: target.tenantId,
-        details: { installation: target.installation, subject: target.subject === SHARED_SUBJECT ? 'shared' : 'user', reason },
+        // A per-user credential names its person, so the tenant admin knows who must reconnect.
+        details: { installation: target.installation, subject: target.subject === SHARED_SUBJECT ? 'shared' : 'user', ...(target.subject === SHARED_SUBJECT ? {} : { person: target.subject }), reason },
       },
     });
     return { ok: false, reason };
@@ -218,6 +288,31 @@ export class UpstreamCredentialStore {
     const sealed: SealedTokens = { server: state.server, client: state.client, accessToken: tokens.access_token, refreshToken: tokens.refresh_token };
     const expiresAt = tokens.expires_in !== undefined ? new Date(this.now() + tokens.expires_in * 1000) : null;
     return { sealed: this.box.encrypt({ ...sealed }, aadOf(binding, 'tokens')), expiresAt };
+  }
+
+  /** Why no token: the admin's reconnect instructions (shared), or the person's own connect link (per-user). */
+  private async unusable(target: CredentialTarget, reason: string | null): Promise<UpstreamAuthorizationError> {
+    return target.subject === SHARED_SUBJECT ? this.reconnectError(target, reason) : this.connectLinkError(target, reason);
+  }
+
+  /**
+   * The tool error a person gets while their account is not usable: a fresh single-use connect
+   * link, sealed for this tenant, installation and person (the connect page signs the opener in
+   * and refuses anyone else; it never carries a token).
+   */
+  private async connectLinkError(target: CredentialTarget, reason: string | null): Promise<UpstreamAuthorizationError> {
+    const why = reason ? `needs reconnecting (${reason})` : 'is not connected yet';
+    const lead = `Your upstream account for installation "${target.installation}" ${why}.`;
+    if (!target.connectBase) return new UpstreamAuthorizationError(`${lead} This gateway has no public URL (PUBLIC_GATEWAY_URL), so it cannot give you a connect link; ask the operator.`);
+    const prepared = await this.preparePersonalConnect(target);
+    if (!prepared) return new UpstreamAuthorizationError(`${lead} A connect you started is waiting at the upstream's sign-in page: finish it in that browser, then call the tool again.`);
+    const connectUrl = connectUrlOf(target.connectBase, prepared.ticket);
+    return new UpstreamConnectRequiredError(
+      `${lead} Open this link in your browser within ${Math.round(CONNECT_TTL_MS / 60_000)} minutes, sign in as yourself, and approve at the upstream: ` +
+        `${connectUrl} — then call the tool again. The link works once, only for you.`,
+      connectUrl,
+      randomUUID(),
+    );
   }
 
   private reconnectError(target: CredentialTarget, reason: string | null): UpstreamAuthorizationError {

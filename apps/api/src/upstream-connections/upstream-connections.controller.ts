@@ -2,8 +2,9 @@ import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Access, Authenticated, CurrentAdmin } from '../auth/access.decorator';
 import type { AdminPrincipal } from '../auth/admin-principal';
+import { ZodQuery } from '../common/zod-request.decorators';
 import { ApiZodResponse } from '../openapi/zod-openapi';
-import { startedConnectionSchema, upstreamConnectionViewSchema } from './upstream-connections.schemas';
+import { personalConnectionsSchema, personQuerySchema, startedConnectionSchema, upstreamConnectionViewSchema, type PersonQuery } from './upstream-connections.schemas';
 import { UpstreamConnectionsService } from './upstream-connections.service';
 
 @ApiTags('upstream-connections')
@@ -24,6 +25,22 @@ export class UpstreamConnectionsController {
   @ApiZodResponse(201, startedConnectionSchema, 'Created; 400 when the installation does not use auth oauth; 404 when the tenant has no such installation')
   start(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('name') name: string) {
     return this.connections.start(admin, tenant, name);
+  }
+
+  @Get('people')
+  @Authenticated(Access.TenantAdmin)
+  @ApiOperation({ summary: 'Per-user installations (oauthMode per-user): every person\'s upstream connection and its status' })
+  @ApiZodResponse(200, personalConnectionsSchema)
+  people(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('name') name: string) {
+    return this.connections.listPersonal(admin, tenant, name);
+  }
+
+  @Delete('people')
+  @HttpCode(204)
+  @Authenticated(Access.TenantAdmin)
+  @ApiOperation({ summary: 'Forgets one person\'s upstream connection (their next call answers a new connect link)' })
+  async removePerson(@CurrentAdmin() admin: AdminPrincipal, @Param('tenant') tenant: string, @Param('name') name: string, @ZodQuery(personQuerySchema) query: PersonQuery): Promise<void> {
+    await this.connections.disconnectPerson(admin, tenant, name, query.subject);
   }
 
   @Delete()

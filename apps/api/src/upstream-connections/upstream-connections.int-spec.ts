@@ -81,4 +81,49 @@ describe('upstream connections API', () => {
     expect((await asAcme('DELETE', '/v1/tenants/acme/plugins/crm/upstream-connection')).status).toBe(204);
     expect((await asAcme('GET', '/v1/tenants/acme/plugins/crm/upstream-connection')).body.status).toBe('not_connected');
   });
+  describe('per-user installations', () => {
+    let perUserId: string;
+    const people = '/v1/tenants/acme/plugins/personal/upstream-connection/people';
+    beforeAll(async () => {
+      perUserId = (
+        await db.prisma.pluginInstallation.create({
+          data: { tenantId: acmeId, plugin: 'remote-mcp', name: 'personal', config: { url: 'https://crm.example.com/mcp', auth: 'oauth', oauthMode: 'per-user', declaredTools: [{ name: 'search' }] } },
+        })
+      ).id;
+      for (const subject of ['', 'key:k-a', 'sso:https://idp.example#b'])
+        await db.prisma.upstreamCredential.create({ data: { tenantId: acmeId, installationId: perUserId, subject, status: 'connected', sealed: `sealed-tokens-of-${subject}` } });
+    });
+
+    it('refuses to start a shared connect there, naming config.oauthMode', async () => {
+      const res = await asAcme('POST', '/v1/tenants/acme/plugins/personal/upstream-connection');
+      expect(res.status).toBe(400);
+      expect(res.body.error.details.issues.map((i: { path: string }) => i.path)).toEqual(['config.oauthMode']);
+    });
+
+    it('lists every person\'s connection and status, never the shared row nor token material', async () => {
+      const res = await asAcme('GET', people);
+      expect(res.status).toBe(200);
+      expect(res.body.items.map((i: { subject: string; status: string }) => [i.subject, i.status])).toEqual([
+        ['key:k-a', 'connected'],
+        ['sso:https://idp.example#b', 'connected'],
+      ]);
+      expect(JSON.stringify(res.body)).not.toContain('sealed-tokens-of');
+    });
+
+    it('forgets exactly one person\'s connection, audited; the shared route\'s row stays', async () => {
+      expect((await t.request('DELETE', `${people}?subject=${encodeURIComponent('key:k-a')}`, { token: t.tenantAdminToken(acmeId) })).status).toBe(204);
+      expect((await asAcme('GET', people)).body.items.map((i: { subject: string }) => i.subject)).toEqual(['sso:https://idp.example#b']);
+      expect((await t.request('DELETE', `${people}?subject=`, { token: t.tenantAdminToken(acmeId) })).status).toBe(400);
+      expect(await db.prisma.upstreamCredential.count({ where: { installationId: perUserId, subject: '' } })).toBe(1);
+      const audit = await asAcme('GET', '/v1/tenants/acme/audit');
+      expect(audit.body.items).toContainEqual(expect.objectContaining({ action: 'upstream-connection.delete', details: { installation: 'personal', person: 'key:k-a' } }));
+    });
+
+    it("attacker: another tenant's admin can neither list nor forget acme's people (404 as for none)", async () => {
+      const asOther = (method: string, path: string) => t.request(method, path, { token: t.tenantAdminToken(otherId) });
+      expect((await asOther('GET', people)).status).toBe(404);
+      expect((await asOther('DELETE', `${people}?subject=${encodeURIComponent('sso:https://idp.example#b')}`)).status).toBe(404);
+      expect(await db.prisma.upstreamCredential.count({ where: { installationId: perUserId, subject: 'sso:https://idp.example#b' } })).toBe(1);
+    });
+  });
 });

@@ -15,3 +15,14 @@ export const startedConnectionSchema = z.object({
   expiresAt: z.string(),
 });
 export type StartedConnection = z.infer<typeof startedConnectionSchema>;
+
+/** One person's connection of a per-user installation (docs/upstream-oauth.md "Per-user mode"): never token material. */
+export const personalConnectionViewSchema = upstreamConnectionViewSchema.omit({ installation: true }).extend({
+  subject: z.string().describe('The person: their OAuth grant\'s subject (key:<key id> or sso:<issuer>#<sub>)'),
+});
+
+export const personalConnectionsSchema = z.object({ installation: z.string(), items: z.array(personalConnectionViewSchema) });
+export type PersonalConnections = z.infer<typeof personalConnectionsSchema>;
+
+export const personQuerySchema = z.object({ subject: z.string().min(1).max(200).describe('The person whose connection to forget') });
+export type PersonQuery = z.infer<typeof personQuerySchema>;

@@ -20,6 +20,11 @@ export interface ActivePlugin {
   state?: unknown;
   /** The installation's upstream OAuth credential (docs/upstream-oauth.md), bound to its tenant and installation. */
   upstreamCredentials?: UpstreamCredentials;
+  /**
+   * Per-user installations (docs/upstream-oauth.md "Per-user mode"): the credential of the call's
+   * own person, bound per call from the caller's authenticated binding; replaces `upstreamCredentials`.
+   */
+  upstreamCredentialsFor?: (caller: { subject?: string | undefined; grantId?: string | undefined }) => UpstreamCredentials;
 }
 
 export interface ToolEntry {

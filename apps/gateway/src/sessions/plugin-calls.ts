@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, UrlElicitationRequiredError, type CallToolResult, type GetPromptResult, type ReadResourceResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { PluginAnnouncement } from '@switchboard/coordination';
 import type { Logger } from '@switchboard/logger';
@@ -6,6 +6,7 @@ import {
   ClientCapabilityError,
   LOG_LEVELS,
   PluginNotFoundError,
+  UpstreamConnectRequiredError,
   type ClientCapability,
   type ClientInput,
   type InputRequest,
@@ -76,6 +77,8 @@ export interface ClientChannel {
    * MissingRequiredClientCapability error (2026-07-28 basic/index: the server MUST return -32021).
    */
   readonly undeclaredCapability: 'result' | 'json-rpc';
+  /** The client declared URL-mode elicitation (`elicitation.url`, 2025-11-25): a person's connect link goes as -32042 rather than a tool error. */
+  readonly urlElicitation?: boolean;
   progress(progress: number, total: number | undefined, message: string | undefined): Promise<void>;
   log(plugin: string, level: LogLevel, data: unknown): Promise<void>;
   /** Asks the client (its capabilities already checked); resolves with the answers by key. */
@@ -158,6 +161,10 @@ export async function callTool(
       return result;
     }
     if (error instanceof ClientCapabilityError && channel.undeclaredCapability === 'json-rpc') throw missingCapability(error);
+    // 2025-11-25 client/elicitation: URLElicitationRequiredError only when a URL-mode elicitation is required and the client supports it.
+    if (error instanceof UpstreamConnectRequiredError && channel.urlElicitation) {
+      throw new UrlElicitationRequiredError([{ mode: 'url', elicitationId: error.elicitationId, url: error.connectUrl, message: error.message }], error.message);
+    }
     deps.logger.debug({ sessionId: site.id, tool: params.name, err: error }, 'tool handler failed');
     result = errorResult(messageOf(error));
     return result;
@@ -304,6 +311,8 @@ async function runPluginCall<T>(
 }
 
 function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDeps, signal: AbortSignal): PluginContext<PluginConfig> {
+  // Per-user: bound here to the principal the call authenticated as, never to plugin input.
+  const upstreamCredentials = plugin.upstreamCredentialsFor?.(site.binding) ?? plugin.upstreamCredentials;
   return {
     tenant: { id: site.binding.tenantId, slug: site.tenantSlug },
     config: plugin.config,
@@ -312,7 +321,7 @@ function pluginContext(site: CallSite, plugin: ActivePlugin, deps: PluginCallDep
     session: site.pluginSession ?? { id: site.id, closed: site.signal },
     storage: plugin.storage,
     state: plugin.state,
-    ...(plugin.upstreamCredentials ? { upstreamCredentials: plugin.upstreamCredentials } : {}),
+    ...(upstreamCredentials ? { upstreamCredentials } : {}),
   };
 }
 

@@ -90,6 +90,7 @@ function sessionChannel(session: McpSession, server: Server, extra: Extra): Clie
   return {
     client: { sampling: Boolean(capabilities?.sampling), elicitation: Boolean(capabilities?.elicitation), roots: Boolean(capabilities?.roots) },
     undeclaredCapability: 'result',
+    urlElicitation: capabilities?.elicitation?.url !== undefined,
     async progress(progress, total, message) {
       if (progressToken === undefined) return;
       await extra.sendNotification({

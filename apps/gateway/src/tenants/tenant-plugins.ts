@@ -3,7 +3,7 @@ import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
 import { withListedTools, type PluginCatalog, type PluginDescriptor, type RunningPlugins } from '@switchboard/plugin-runtime';
 import type { TenantStorage, UpstreamCredentials } from '@switchboard/plugin-sdk';
-import { SHARED_SUBJECT, type UpstreamCredentialStore } from '@switchboard/upstream-auth';
+import { credentialModeOf, SHARED_SUBJECT, type UpstreamCredentialStore } from '@switchboard/upstream-auth';
 import { pluginSecretsAad, type SecretBox } from '@switchboard/secrets';
 import { GatewayError } from '../protocol/gateway-errors';
 import type { HostedTemplatesService } from '../hosted/hosted-templates';
@@ -56,6 +56,8 @@ export interface TenantPluginsOptions {
   onListChanged?: (tenantId: string) => void;
   /** Upstream OAuth credentials (docs/upstream-oauth.md); absent = installations get none. */
   upstreamCredentials?: UpstreamCredentialStore;
+  /** PUBLIC_GATEWAY_URL: per-user connect links in tool errors live under it; unset = none can be made. */
+  upstreamConnectBase?: string | undefined;
   now?: () => number;
 }
 
@@ -172,15 +174,14 @@ export class TenantPluginsService {
       }
       const state = this.options.plugins.stateOf(descriptor.name);
       // Storage is the plugin's, shared by its installations on the tenant (a plugin's store is chosen by plugin).
-      // Bound here to this tenant and installation (the shared credential): a plugin cannot ask for another's.
-      const upstreamCredentials = this.options.upstreamCredentials?.accessorFor({ tenantId, tenantRef: tenantId, installationId: row.id, installation: row.name, subject: SHARED_SUBJECT });
+      const credentials = this.credentialsOf(tenantId, row.id, row.name, config);
       active.push({
         name: row.name,
-        descriptor: await this.listedToolsOf(tenantId, descriptor, config, state, upstreamCredentials),
+        descriptor: await this.listedToolsOf(tenantId, descriptor, config, state, credentials.upstreamCredentials),
         config,
         storage: this.storageFor(row.plugin, tenantId),
         state,
-        ...(upstreamCredentials ? { upstreamCredentials } : {}),
+        ...credentials,
       });
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
@@ -190,6 +191,23 @@ export class TenantPluginsService {
   private async loadVirtualServers(tenantId: string): Promise<Map<string, VirtualServerDefinition>> {
     const rows = await this.prisma.virtualServer.findMany({ where: { tenantId }, select: { name: true, tools: true } });
     return new Map(rows.map((row) => [row.name, { name: row.name, tools: virtualToolsOf(row.tools) }]));
+  }
+
+  /**
+   * The installation's upstream OAuth accessor, bound here to this tenant and installation so a
+   * plugin cannot ask for another's. Shared: one accessor, for calls and listing. Per-user: one per
+   * call, bound to the caller's principal where the call runs (plugin-calls.ts); listing gets none,
+   * as the tool list is shared by every session and must not come from one person's account.
+   */
+  private credentialsOf(tenantId: string, installationId: string, installation: string, config: Record<string, unknown>): Pick<ActivePlugin, 'upstreamCredentials' | 'upstreamCredentialsFor'> {
+    const store = this.options.upstreamCredentials;
+    if (!store) return {};
+    const target = { tenantId, tenantRef: tenantId, installationId, installation };
+    if (credentialModeOf(config) === 'per-user') {
+      const connectBase = this.options.upstreamConnectBase;
+      return { upstreamCredentialsFor: (caller) => store.personalAccessorFor({ ...target, connectBase }, caller) };
+    }
+    return { upstreamCredentials: store.accessorFor({ ...target, subject: SHARED_SUBJECT }) };
   }
 
   /** Bound here, from the tenant this list is loaded for, and per plugin: plugins cannot choose a tenant or read another plugin's store. */

@@ -5,7 +5,16 @@ import { renderConsentPage, renderErrorPage } from '../oauth/consent-page';
 import { CONSENT_TTL_MS } from '../oauth/pending-authorization';
 import { SSO_CALLBACK_PATH, SSO_ROUND_TRIP_TTL_MS } from '../oauth/sso-sign-in';
 import { CONNECT_TTL_MS } from '@switchboard/upstream-auth';
-import { CLIENT_METADATA_PATH, renderUpstreamPage, UPSTREAM_CALLBACK_PATH, UPSTREAM_CONNECT_PATH, type UpstreamConnect, type UpstreamConnectOutcome } from '../oauth/upstream-connect';
+import {
+  CLIENT_METADATA_PATH,
+  renderUpstreamContinuePage,
+  renderUpstreamPage,
+  renderUpstreamSignInPage,
+  UPSTREAM_CALLBACK_PATH,
+  UPSTREAM_CONNECT_PATH,
+  type UpstreamConnect,
+  type UpstreamConnectOutcome,
+} from '../oauth/upstream-connect';
 
 /** Form bodies of the authorization and token endpoints; larger ones are refused unread. */
 export const MAX_FORM_BYTES = 64 * 1024;
@@ -181,11 +190,18 @@ const upstreamCookieName = (base: string) => (base.startsWith('https:') ? '__Sec
  */
 export function registerUpstreamOAuthRoutes(fastify: FastifyInstance, connect: UpstreamConnect, options: OAuthRoutesOptions): void {
   const baseOf = (request: FastifyRequest) => (options.publicUrl ? new URL(options.publicUrl).origin : `http://${request.headers.host ?? 'localhost'}`);
-  const answer = (reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, clearCookie: boolean): FastifyReply => {
+  const answer = (reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, clearCookie: boolean, afterForm = false): FastifyReply => {
     const secure = base.startsWith('https:') ? ['Secure'] : [];
+    if (outcome.kind === 'sign-in') {
+      // A per-user link's sign-in form (docs/upstream-oauth.md "Per-user mode"). SameSite=Strict: a form posted from another site carries no cookie, so it does not open.
+      const cookie = [`${signInCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CONNECT_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
+      return reply.code(outcome.status).headers({ ...pageHeaders(undefined), 'content-security-policy': UPSTREAM_SIGN_IN_CSP, 'set-cookie': cookie }).send(renderUpstreamSignInPage(outcome.view));
+    }
     if (outcome.kind === 'redirect') {
       // SameSite=Lax: the authorization server's redirect back is a cross-site top-level navigation.
       const cookie = [`${upstreamCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
+      // After the sign-in form: a page with a link on (form-action would block a redirect to the upstream).
+      if (afterForm) return reply.code(200).headers({ ...pageHeaders(undefined), 'set-cookie': cookie }).send(renderUpstreamContinuePage(outcome.location));
       return reply.code(302).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
     }
     if (clearCookie) reply.header('set-cookie', [`${upstreamCookieName(base)}=`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...secure].join('; '));
@@ -203,4 +219,17 @@ export function registerUpstreamOAuthRoutes(fastify: FastifyInstance, connect: U
     const base = baseOf(request);
     return answer(reply, base, await connect.callback(request.query as Record<string, unknown>, cookieOf(request.headers.cookie, upstreamCookieName(base))), true);
   });
+  // The per-user link's sign-in form posts here; its own scope, so the form parser applies to it only.
+  void fastify.register(async (scope) => {
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_req, body, done) => done(null, parseForm(body as string)));
+    scope.post(UPSTREAM_CONNECT_PATH, async (request, reply) => {
+      const base = baseOf(request);
+      return answer(reply, base, await connect.signIn(base, formOf(request.body), cookieOf(request.headers.cookie, signInCookieName(base))), false, true);
+    });
+  });
 }
+
+/** The per-user sign-in form's cookie, sent only to the connect URL; `__Secure-` on https. */
+const signInCookieName = (base: string) => (base.startsWith('https:') ? '__Secure-sb_upstream_signin' : 'sb_upstream_signin');
+/** The sign-in page posts to this origin only. */
+const UPSTREAM_SIGN_IN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
