@@ -527,21 +527,29 @@ describe('web console (Chromium, real platform)', () => {
       return (await totals.textContent()) === '3';
     }, 10_000, 200);
     await page.getByRole('row', { name: /^echo 3 0/ }).waitFor();
-    const chart = page.getByRole('img', { name: 'Calls per hour' });
+    const chart = page.getByRole('img', { name: 'Calls per hour', exact: true });
     expect(await chart.getAttribute('aria-describedby')).toBeTruthy();
     expect(await chart.locator('desc').textContent()).toMatch(/^24 bars from .*; highest 3 calls at /);
-    await page.getByText('Calls per hour as a table').click();
+    await page.getByText('Calls per hour as a table', { exact: true }).click();
     await page.getByRole('row', { name: /3 0$/ }).first().waitFor();
-    await page.getByText('Calls per hour as a table').click();
+    await page.getByText('Calls per hour as a table', { exact: true }).click();
+    // Each plugin over time: the breakdown's series, stacked.
+    const perPlugin = page.getByRole('img', { name: 'Calls per hour by plugin', exact: true });
+    expect(await perPlugin.locator('desc').textContent()).toMatch(/^24 bars from .*, stacked by 1 series; in all echo 3 calls\.$/);
+    await page.getByLabel('Show', { exact: true }).selectOption('errors');
+    await page.getByRole('img', { name: 'Errors per hour by plugin', exact: true }).waitFor();
+    await page.getByLabel('Show', { exact: true }).selectOption('calls');
     await page.getByLabel('Break down by').selectOption('tool');
     await page.getByRole('row', { name: /^echo\/echo 3 0/ }).waitFor();
+    await page.getByRole('list', { name: 'Series of Calls per hour by tool' }).getByText('echo/echo').waitFor();
     await page.getByLabel('Break down by').selectOption('key');
     await page.getByRole('row', { name: /^laptop 3 0/ }).waitFor();
     await page.getByLabel('Time range').selectOption({ label: 'Last 7 days' });
-    await page.getByRole('img', { name: 'Calls per day' }).waitFor();
+    await page.getByRole('img', { name: 'Calls per day', exact: true }).waitFor();
+    await page.getByRole('img', { name: 'Calls per day by API key', exact: true }).waitFor();
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.getByLabel('Time range').selectOption({ label: 'Last 24 hours' });
-    await page.getByRole('img', { name: 'Calls per hour' }).waitFor();
+    await page.getByRole('img', { name: 'Calls per hour', exact: true }).waitFor();
     await page.screenshot({ path: path.join(screenshots, 'usage.png'), fullPage: true });
 
     // The audit log: filtered by action, the ending is there with its session id; a bad range is refused beside its field.
@@ -551,7 +559,8 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByLabel('Action').selectOption('session.terminate');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('row', { name: new RegExp(`session\\.terminate session ${sessionId.replace(/[.]/g, '\\.')}`) }).waitFor();
-    expect(await page.getByRole('row', { name: /api-key\.issue/ }).count()).toBe(0);
+    // The filtered row is in the unfiltered list too: wait until the others are gone (the filtered page arrived).
+    await page.getByRole('row', { name: /api-key\.issue/ }).first().waitFor({ state: 'detached' });
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'audit.png'), fullPage: true });
     await page.getByLabel('From', { exact: true }).fill('2026-11-02T00:00');
@@ -567,14 +576,14 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByLabel('Target type').selectOption('session');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByRole('row', { name: new RegExp(`ops-co admin session\\.terminate session ${sessionId.replace(/[.]/g, '\\.')}`) }).waitFor();
-    expect(await page.getByRole('row', { name: /tenant\.create/ }).count()).toBe(0);
+    await page.getByRole('row', { name: /tenant\.create/ }).first().waitFor({ state: 'detached' });
     expect(await accessibilityProblems(page)).toEqual([]);
     await page.goBack();
     await page.getByRole('heading', { name: 'Audit log: Ops Co', level: 1 }).waitFor();
 
     // At a phone's width the tables scroll inside their frame, the page does not.
     await page.getByRole('link', { name: 'Usage', exact: true }).click();
-    await page.getByRole('img', { name: 'Calls per hour' }).waitFor();
+    await page.getByRole('img', { name: 'Calls per hour', exact: true }).waitFor();
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => {
       const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
@@ -627,6 +636,28 @@ describe('web console (Chromium, real platform)', () => {
     await form.getByText('OAuth settings saved.').waitFor();
     const stored = await (await fetch(`${api}/v1/tenants/ops-co/oauth/settings`, { headers: { authorization: `Bearer ${platformToken}` } })).json();
     expect(stored).toMatchObject({ dynamicRegistration: false, accessTokenTtlSeconds: 600, metadataDocumentHosts: ['notes.example.test'] });
+
+    // Registering a confidential client here: a bad redirect URI is named beside its field, then
+    // the secret is shown once and the client is listed; only the secret's hash is stored.
+    await page.getByRole('button', { name: 'Register a client' }).click();
+    const register = page.getByRole('form', { name: 'Register an OAuth client' });
+    await register.getByLabel('Client name').fill('Reports server');
+    await register.getByLabel('Redirect URIs').fill('http://reports.example.test/callback');
+    await register.getByLabel('Client type').selectOption('client_secret_basic');
+    await register.getByRole('button', { name: 'Register client' }).click();
+    await register.locator('.field-invalid', { has: page.getByLabel('Redirect URIs') }).locator('.field-error').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await register.getByLabel('Redirect URIs').fill('https://reports.example.test/callback');
+    await register.getByRole('button', { name: 'Register client' }).click();
+    const issued = page.getByRole('region', { name: 'Client Reports server registered: copy its secret now' });
+    const shownSecret = await issued.locator('.copy-row', { hasText: 'Client secret' }).locator('code').textContent();
+    expect(shownSecret).toMatch(/^\S{20,}$/);
+    await page.getByRole('list', { name: 'OAuth clients' }).locator('.card', { hasText: 'Reports server' }).waitFor();
+    await issued.getByRole('button', { name: 'I have saved it' }).click();
+    expect(await page.getByText(shownSecret!).count()).toBe(0);
+    const listed = JSON.stringify(await (await fetch(`${api}/v1/tenants/ops-co/oauth/clients`, { headers: { authorization: `Bearer ${platformToken}` } })).json());
+    expect(listed).toContain('Reports server');
+    expect(listed).not.toContain(shownSecret!);
 
     const clientCard = page.getByRole('list', { name: 'OAuth clients' }).locator('.card', { hasText: 'Notes app' });
     await clientCard.getByText('1 active grant').waitFor();
@@ -884,13 +915,204 @@ describe('web console (Chromium, real platform)', () => {
     await tenantPage.close();
   }, 90_000);
 
-  it("does not show a tenant admin another tenant's sessions, usage, audit log or OAuth", async () => {
+  it('lets a tenant admin curate a virtual server from two tools, rename one, see its URL, and an SDK client there lists exactly those tools', async () => {
+    const platformToken = await mintToken();
+    const admin = (method: string, route: string, body?: unknown, token = platformToken) =>
+      fetch(`${api}/v1${route}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    // ops-co has echo; notes adds a second plugin's tools.
+    expect((await admin('PUT', '/tenants/ops-co/plugins/notes', { config: {} })).status).toBe(200);
+    const ops = (await (await admin('GET', '/tenants/ops-co')).json()) as { id: string };
+    const tenantToken = await mintToken('--tenant', ops.id);
+    const page = await openPage();
+    await signIn(page, tenantToken);
+    await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'Virtual servers', exact: true }).click();
+    await page.getByRole('heading', { name: 'Virtual servers: Ops Co', level: 1 }).waitFor();
+    await page.getByText('No virtual servers yet').waitFor();
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    // The API's errors appear beside their fields: a malformed name, a typed tool that is no namespaced name.
+    await page.getByRole('button', { name: 'New virtual server' }).click();
+    const form = page.getByRole('form', { name: 'New virtual server' });
+    await form.getByLabel('Server name').fill('Support Desk');
+    await form.getByLabel('Description', { exact: true }).fill('What the support desk may use');
+    await form.getByRole('checkbox', { name: 'echo__echo' }).check();
+    await form.getByRole('checkbox', { name: 'notes__add' }).check();
+    await form.getByLabel('Name for clients (echo__echo)').fill('say');
+    await form.getByLabel('Description for clients (echo__echo)').fill('Says the text back');
+    await form.getByRole('button', { name: 'Add a tool by name' }).click();
+    await form.getByLabel('Tool (other tool 1)').fill('search');
+    await form.getByRole('button', { name: 'Create virtual server' }).click();
+    await form.locator('.field-invalid', { has: page.getByLabel('Server name') }).locator('.field-error').waitFor();
+    await form.locator('.field-invalid', { has: page.getByLabel('Tool (other tool 1)') }).getByText('not a namespaced tool name').waitFor();
+    expect(await form.getByLabel('Tool (other tool 1)').getAttribute('aria-invalid')).toBe('true');
+    expect(await form.getByLabel('Name for clients (echo__echo)').getAttribute('aria-invalid')).toBeNull();
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.locator('.editor').screenshot({ path: path.join(screenshots, 'virtual-server-form.png') });
+
+    await form.getByLabel('Server name').fill('support');
+    await form.getByRole('button', { name: 'Remove other tool 1' }).click();
+    await form.getByRole('button', { name: 'Create virtual server' }).click();
+    await page.getByText('Virtual server support created.').waitFor();
+    const row = page.getByRole('row', { name: /^support / });
+    await row.getByText('← echo__echo').waitFor();
+    expect(await row.locator('li').allTextContents()).toEqual(['say ← echo__echo (description overridden)', 'add ← notes__add']);
+    // Its URLs come from the API (PUBLIC_GATEWAY_URL), with a copy button.
+    await row.getByText(`${gateway}/t/ops-co/v/support/mcp`, { exact: true }).waitFor();
+    await row.getByText(`${gateway}/t/ops-co/v/support/sse`, { exact: true }).waitFor();
+    await row.getByRole('button', { name: 'Copy MCP URL' }).waitFor();
+
+    // Edit: rename the second tool; the whole server is replaced (PUT).
+    await row.getByRole('button', { name: 'Edit support' }).click();
+    const edit = page.getByRole('form', { name: 'Edit support' });
+    expect(await edit.getByLabel('Name for clients (echo__echo)').inputValue()).toBe('say');
+    expect(await edit.getByLabel('Name for clients (notes__add)').inputValue()).toBe('');
+    await edit.getByLabel('Name for clients (notes__add)').fill('say');
+    await edit.getByRole('button', { name: 'Save support' }).click();
+    // Two tools under one name: the API names the second entry, shown beside that tool's name.
+    await edit.locator('.field-invalid', { has: page.getByLabel('Name for clients (notes__add)') }).getByText('is already the name of tools.0').waitFor();
+    await edit.getByLabel('Name for clients (notes__add)').fill('add_note');
+    await edit.getByRole('button', { name: 'Save support' }).click();
+    await page.getByText('Virtual server support saved.').waitFor();
+    await row.getByText('add_note').waitFor();
+    expect(((await (await admin('GET', '/tenants/ops-co/virtual-servers/support')).json()) as { tools: unknown }).tools).toEqual([
+      { source: 'echo__echo', name: 'say', description: 'Says the text back' },
+      { source: 'notes__add', name: 'add_note' },
+    ]);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'virtual-servers.png'), fullPage: true });
+
+    // A key for this server: the issue shows the server's full URL and snippets, once.
+    await row.getByRole('button', { name: 'Issue key for support' }).click();
+    await page.getByRole('form', { name: 'Issue a key for support' }).getByRole('button', { name: 'Issue key for support' }).click();
+    const issued = page.locator('.issued');
+    const mcpUrl = (await issued.locator('.copy-row', { hasText: 'MCP URL (Streamable HTTP)' }).locator('code').textContent())!;
+    expect(mcpUrl).toBe(`${gateway}/t/ops-co/v/support/mcp`);
+    const secret = (await issued.locator('.copy-row', { hasText: 'Secret' }).locator('code').textContent())!;
+    expect(await issued.locator('pre').first().textContent()).toContain('/t/ops-co/v/support/mcp');
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    const client = new Client({ name: 'console-e2e-virtual', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${secret}` } } }));
+    try {
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['add_note', 'say']);
+      expect(tools.find((tool) => tool.name === 'say')?.description).toBe('Says the text back');
+      expect((await client.callTool({ name: 'say', arguments: { text: 'curated' } })).isError).toBeFalsy();
+      // The source name is not on the server, in any form.
+      const old = await client.callTool({ name: 'echo__echo', arguments: { text: 'sneak' } }).then(
+        (result) => (result.isError ? 'refused' : 'served'),
+        () => 'refused',
+      );
+      expect(old).toBe('refused');
+    } finally {
+      await client.close();
+    }
+    // A key restricted to the server is refused on the tenant-wide URL.
+    const wide = await fetch(`${gateway}/t/ops-co/mcp`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }),
+    });
+    expect(wide.status).toBe(403);
+    await page.getByRole('button', { name: 'I have saved it' }).click();
+    expect(await page.content()).not.toContain(secret);
+
+    // Delete asks once more; the other server stays.
+    expect((await admin('POST', '/tenants/ops-co/virtual-servers', { name: 'scratch', tools: [{ source: 'echo__echo' }] }, tenantToken)).status).toBe(201);
+    await page.getByRole('button', { name: 'Refresh virtual servers' }).click();
+    const scratch = page.getByRole('row', { name: /^scratch / });
+    await scratch.getByRole('button', { name: 'Delete' }).click();
+    await scratch.getByRole('group', { name: /Delete scratch\?/ }).waitFor();
+    await scratch.getByRole('button', { name: 'Delete scratch' }).click();
+    await page.getByText('Virtual server scratch deleted.').waitFor();
+    await scratch.waitFor({ state: 'detached' });
+    expect((await admin('GET', '/tenants/ops-co/virtual-servers/scratch')).status).toBe(404);
+    await row.waitFor();
+
+    await row.getByRole('button', { name: 'Edit support' }).click();
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'virtual-servers-phone.png'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.close();
+  }, 90_000);
+
+  it("shows an OAuth remote-mcp installation's upstream account as not connected, and Connect opens the gateway's connect page", async () => {
+    const platformToken = await mintToken();
+    const installed = await fetch(`${api}/v1/tenants/ops-co/plugins/crm`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' },
+      // Never reached: the connect page's discovery fails, which is as far as this test goes.
+      body: JSON.stringify({ plugin: 'remote-mcp', config: { url: 'http://127.0.0.1:9/crm/mcp', auth: 'oauth' } }),
+    });
+    expect(installed.status).toBe(200);
+    const ops = (await (await fetch(`${api}/v1/tenants/ops-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
+    const page = await openPage();
+    await signIn(page, await mintToken('--tenant', ops.id));
+    await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
+    const account = page.getByRole('group', { name: 'Upstream account of crm' });
+    await account.locator('.badge', { hasText: 'not connected' }).waitFor();
+    // Only OAuth installations have one: echo and notes show no upstream account.
+    expect(await page.getByRole('group', { name: /^Upstream account of / }).count()).toBe(1);
+    expect(await account.getByRole('button', { name: 'Disconnect' }).count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.getByRole('listitem', { name: 'Installation crm' }).screenshot({ path: path.join(screenshots, 'upstream-connection.png') });
+
+    const opened = context.waitForEvent('page');
+    await account.getByRole('button', { name: 'Connect upstream crm' }).click();
+    const connectPage = await opened;
+    await connectPage.waitForLoadState();
+    expect(connectPage.url()).toMatch(new RegExp(`^${gateway.replace(/[.]/g, '\\.')}/oauth/upstream/connect\\?ticket=[^&]+$`));
+    // The gateway took the ticket and tried the upstream's discovery: its own page says the upstream cannot be reached.
+    await connectPage.getByRole('heading', { name: 'The upstream cannot be connected', level: 1 }).waitFor();
+    await connectPage.close();
+    await account.getByRole('link', { name: 'open the connect page' }).waitFor();
+
+    // The connect is pending until the upstream's sign-in completes; Disconnect forgets it.
+    await account.getByRole('button', { name: 'Check again crm' }).click();
+    await account.locator('.badge', { hasText: 'connect pending' }).waitFor();
+    await account.getByRole('button', { name: 'Disconnect' }).click();
+    await account.getByRole('button', { name: 'Disconnect crm' }).click();
+    await account.locator('.badge', { hasText: 'not connected' }).waitFor();
+    const view = (await (await fetch(`${api}/v1/tenants/ops-co/plugins/crm/upstream-connection`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { status: string };
+    expect(view.status).toBe('not_connected');
+    const audit = (await (await fetch(`${api}/v1/tenants/ops-co/audit?action=upstream-connection.start`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { items: unknown[] };
+    expect(audit.items).toHaveLength(1);
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => {
+      const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+      return document.documentElement.scrollWidth <= innerWidth;
+    })).toBe(true);
+    expect(await accessibilityProblems(page)).toEqual([]);
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.close();
+  }, 90_000);
+
+  it("does not show a tenant admin another tenant's sessions, usage, audit log, OAuth, virtual servers or upstream accounts", async () => {
     const platformToken = await mintToken();
     const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
     const token = await mintToken('--tenant', own.id);
-    for (const route of ['sessions', 'usage?from=2026-11-01&to=2026-11-02', 'audit', 'oauth/grants', 'oauth/clients', 'oauth/settings']) {
+    for (const route of ['sessions', 'usage?from=2026-11-01&to=2026-11-02', 'audit', 'oauth/grants', 'oauth/clients', 'oauth/settings', 'virtual-servers', 'virtual-servers/support', 'plugins/crm/upstream-connection']) {
       expect((await fetch(`${api}/v1/tenants/ops-co/${route}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
     }
+    // Nor change them: another tenant's server and upstream account are the same 404 as none.
+    const write = (method: string, route: string, body?: unknown) =>
+      fetch(`${api}/v1/tenants/ops-co/${route}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await write('PUT', 'virtual-servers/support', { tools: [] })).status).toBe(404);
+    expect((await write('DELETE', 'virtual-servers/support')).status).toBe(404);
+    expect((await write('POST', 'virtual-servers', { name: 'mine', tools: [{ source: 'echo__echo' }] })).status).toBe(404);
+    expect((await write('POST', 'plugins/crm/upstream-connection')).status).toBe(404);
+    expect((await (await fetch(`${api}/v1/tenants/ops-co/virtual-servers/support`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { tools: unknown[] }).toMatchObject({ tools: [{ name: 'say' }, { name: 'add_note' }] });
     const page = await openPage();
     await signIn(page, token);
     await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
@@ -903,7 +1125,7 @@ describe('web console (Chromium, real platform)', () => {
     expect((await fetch(`${api}/v1/audit`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
     await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/${own.id}`);
     await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
-    for (const view of ['sessions', 'usage', 'audit', 'oauth']) {
+    for (const view of ['sessions', 'usage', 'audit', 'oauth', 'virtual-servers']) {
       await page.evaluate((hash) => ((globalThis as unknown as BrowserGlobals).location.hash = hash), `#/tenants/ops-co/${view}`);
       await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
       await page.getByText('Not found.').waitFor();

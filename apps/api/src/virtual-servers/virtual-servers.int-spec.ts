@@ -31,6 +31,7 @@ describe('virtual servers API', () => {
     const created = await admin('POST', '/v1/tenants/acme/virtual-servers', { name: 'support', ...CURATED });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ name: 'support', description: 'Support tools', tools: CURATED.tools });
+    expect(created.body.urls).toEqual({ streamableHttp: 'https://mcp.example.test/t/acme/v/support/mcp', sse: 'https://mcp.example.test/t/acme/v/support/sse' });
     expect(events).toContainEqual({ type: 'plugins.changed', tenantId: acmeId });
     expect((await admin('GET', '/v1/tenants/acme/virtual-servers')).body.items.map((s: { name: string }) => s.name)).toEqual(['support']);
     expect((await admin('GET', '/v1/tenants/acme/virtual-servers/support')).body).toMatchObject({ tools: CURATED.tools });

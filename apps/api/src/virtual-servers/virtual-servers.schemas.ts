@@ -69,6 +69,8 @@ export const virtualServerViewSchema = z.object({
   name: z.string(),
   description: z.string(),
   tools: z.array(z.object({ source: z.string(), name: z.string(), description: z.string().optional() })),
+  /** Its URLs on the gateway (PUBLIC_GATEWAY_URL): Streamable HTTP and the older SSE. */
+  urls: z.object({ sse: z.string(), streamableHttp: z.string() }),
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });

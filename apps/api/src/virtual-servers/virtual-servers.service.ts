@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, PrismaClient, type Tenant, type VirtualServer } from '@switchboard/db';
 import { PLUGIN_NAME_PATTERN, splitNamespacedTool } from '@switchboard/plugin-runtime';
 import type { AdminPrincipal } from '../auth/admin-principal';
+import { gatewayUrls } from '../api-keys/client-snippets';
 import { AuditService, type AuditAction } from '../audit/audit.service';
+import { API_CONFIG } from '../common/api-context';
 import { ApiError, ApiErrorCode } from '../common/api-error';
 import { ControlEventsPublisher } from '../common/control-events.publisher';
+import type { ApiConfig } from '../config/api-config';
 import { TenantsService } from '../tenants/tenants.service';
 import {
   exposedNameOf,
@@ -34,17 +37,18 @@ export class VirtualServersService {
     private readonly tenants: TenantsService,
     private readonly audit: AuditService,
     private readonly events: ControlEventsPublisher,
+    @Inject(API_CONFIG) private readonly config: ApiConfig,
   ) {}
 
   async list(admin: AdminPrincipal, tenantRef: string): Promise<{ items: VirtualServerView[] }> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
     const rows = await this.prisma.virtualServer.findMany({ where: { tenantId: tenant.id }, orderBy: { name: 'asc' } });
-    return { items: rows.map(view) };
+    return { items: rows.map((row) => this.view(tenant, row)) };
   }
 
   async get(admin: AdminPrincipal, tenantRef: string, name: string): Promise<VirtualServerView> {
     const tenant = await this.tenants.findForAdmin(admin, tenantRef);
-    return view(await this.find(tenant, name));
+    return this.view(tenant, await this.find(tenant, name));
   }
 
   async create(admin: AdminPrincipal, tenantRef: string, input: CreateVirtualServerInput): Promise<VirtualServerView> {
@@ -103,7 +107,7 @@ export class VirtualServersService {
       return saved;
     });
     await this.events.publish({ type: 'plugins.changed', tenantId: tenant.id });
-    return view(row);
+    return this.view(tenant, row);
   }
 
   /** Every source names an installation of this tenant; 400 at `tools.{i}.source` otherwise. */
@@ -121,6 +125,18 @@ export class VirtualServersService {
     return tools.map((tool) => ({ source: tool.source, name: exposedNameOf(tool), ...(tool.description !== undefined ? { description: tool.description } : {}) }));
   }
 
+  private view(tenant: Tenant, row: VirtualServer): VirtualServerView {
+    return {
+      name: row.name,
+      description: row.description,
+      tools: row.tools as unknown as StoredTool[],
+      // What a client is given: the same URLs an API key restricted to this server is issued with.
+      urls: gatewayUrls(this.config.publicGatewayUrl, tenant.slug, row.name),
+      createdAt: row.createdAt.toISOString(),
+      updatedAt: row.updatedAt.toISOString(),
+    };
+  }
+
   private async find(tenant: Tenant, name: string): Promise<VirtualServer> {
     // A name no server can have (a NUL, a slash) is not looked up: Postgres would refuse it with an error.
     const row =
@@ -130,14 +146,4 @@ export class VirtualServersService {
     if (!row) throw new ApiError(ApiErrorCode.VIRTUAL_SERVER_NOT_FOUND);
     return row;
   }
-}
-
-function view(row: VirtualServer): VirtualServerView {
-  return {
-    name: row.name,
-    description: row.description,
-    tools: row.tools as unknown as StoredTool[],
-    createdAt: row.createdAt.toISOString(),
-    updatedAt: row.updatedAt.toISOString(),
-  };
 }

@@ -23,6 +23,8 @@ export interface ApiKey {
   plugins: string[];
   /** Namespaced tools (`installation__tool`) the key may see and call; empty = every tool of its plugins. */
   tools: string[];
+  /** Virtual servers the key is restricted to (admitted on their URLs only); empty = every URL of the tenant. */
+  virtualServers?: string[];
   limits: LimitOverrides;
   expiresAt: string | null;
   revokedAt: string | null;
@@ -102,6 +104,8 @@ export interface UsageReport {
   groupBy: UsageGroupBy;
   totals: UsageCounts;
   groups: (UsageCounts & { group: string })[];
+  /** With `interval`: each group's counts per hour or day that had calls (`at`: the bucket's start). */
+  series?: (UsageCounts & { group: string; at: string })[];
 }
 
 export interface OAuthSettings {
@@ -122,6 +126,12 @@ export interface OAuthClient {
   tokenEndpointAuth: string;
   activeGrants: number;
   createdAt: string;
+}
+
+/** The answer to registering a client: a confidential client's secret, shown once (null for public clients). */
+export interface RegisteredOAuthClient {
+  client: OAuthClient & { tokenEndpointAuth: 'none' | 'client_secret_basic' | 'client_secret_post' };
+  clientSecret: string | null;
 }
 
 export interface OAuthGrant {
@@ -198,4 +208,40 @@ export interface ServerTemplate {
   installations: number;
   createdAt: string;
   updatedAt: string;
+}
+
+/** One tool of a virtual server: `source` as the tenant-wide URL names it (`installation__tool`), `name` what its clients call it. */
+export interface VirtualTool {
+  source: string;
+  name: string;
+  /** Shown to clients instead of the source tool's own description. */
+  description?: string;
+}
+
+/** A curated endpoint of a tenant: `/t/{tenant}/v/{name}/mcp` (and `/sse`) on the gateway. */
+export interface VirtualServer {
+  name: string;
+  description: string;
+  tools: VirtualTool[];
+  /** On the gateway (PUBLIC_GATEWAY_URL). */
+  urls: { streamableHttp: string; sse: string };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A remote-mcp installation's upstream OAuth account (shared mode); never token material. */
+export interface UpstreamConnection {
+  installation: string;
+  status: 'not_connected' | 'pending' | 'connected' | 'needs_reconnect';
+  connectedAt: string | null;
+  /** When the current access token expires; the platform refreshes it before. */
+  expiresAt: string | null;
+  /** Why the credential needs reconnecting. */
+  lastError: string | null;
+}
+
+/** A connect under way: the browser opens `connectUrl` on the gateway (single use) before `expiresAt`. */
+export interface StartedConnection {
+  connectUrl: string;
+  expiresAt: string;
 }

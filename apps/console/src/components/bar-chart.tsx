@@ -22,6 +22,39 @@ const WIDTH = 640;
 const HEIGHT = 180;
 const PAD = { top: 12, right: 8, bottom: 24, left: 44 };
 
+export interface ChartFrame {
+  width: number;
+  height: number;
+  pad: { top: number; right: number; bottom: number; left: number };
+}
+
+/** What every chart here draws around its bars: the base line, the top of the scale, and the first and last bar's labels. */
+export function ChartAxes({ frame, max, y, first, last }: { frame: ChartFrame; max: number; y: (value: number) => number; first?: string; last?: string }) {
+  const { width, height, pad } = frame;
+  return (
+    <>
+      <line x1={pad.left} x2={width - pad.right} y1={y(0)} y2={y(0)} className="chart-axis" />
+      <line x1={pad.left} x2={width - pad.right} y1={y(max)} y2={y(max)} className="chart-grid" />
+      <text x={pad.left - 6} y={y(max) + 4} textAnchor="end" className="chart-label">
+        {max}
+      </text>
+      <text x={pad.left - 6} y={y(0) + 4} textAnchor="end" className="chart-label">
+        0
+      </text>
+      {first !== undefined && (
+        <text x={pad.left} y={height - 6} className="chart-label">
+          {first}
+        </text>
+      )}
+      {last !== undefined && (
+        <text x={width - pad.right} y={height - 6} textAnchor="end" className="chart-label">
+          {last}
+        </text>
+      )}
+    </>
+  );
+}
+
 /**
  * A bar chart drawn as plain SVG (no chart library: one kind of chart, a few dozen lines). The
  * SVG is an image with a one-sentence description; the same numbers follow as a table.
@@ -46,14 +79,7 @@ export function BarChart({ title, unit, points, partName }: BarChartProps) {
       <figcaption id={`${id}-title`}>{title}</figcaption>
       <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-desc`} className="chart-svg">
         <desc id={`${id}-desc`}>{description}</desc>
-        <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(0)} y2={y(0)} className="chart-axis" />
-        <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(max)} y2={y(max)} className="chart-grid" />
-        <text x={PAD.left - 6} y={y(max) + 4} textAnchor="end" className="chart-label">
-          {max}
-        </text>
-        <text x={PAD.left - 6} y={y(0) + 4} textAnchor="end" className="chart-label">
-          0
-        </text>
+        <ChartAxes frame={{ width: WIDTH, height: HEIGHT, pad: PAD }} max={max} y={y} first={points[0]?.label} last={points.at(-1)?.label} />
         {points.map((point, index) => {
           const x = PAD.left + index * slot + (slot - barWidth) / 2;
           return (
@@ -63,16 +89,6 @@ export function BarChart({ title, unit, points, partName }: BarChartProps) {
             </g>
           );
         })}
-        {points.length > 0 && (
-          <>
-            <text x={PAD.left} y={HEIGHT - 6} className="chart-label">
-              {points[0]!.label}
-            </text>
-            <text x={WIDTH - PAD.right} y={HEIGHT - 6} textAnchor="end" className="chart-label">
-              {points.at(-1)!.label}
-            </text>
-          </>
-        )}
       </svg>
       {partName && (
         <p className="chart-legend" aria-hidden="true">

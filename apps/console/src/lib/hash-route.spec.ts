@@ -8,6 +8,7 @@ describe('hash routes', () => {
     expect(parseRoute('#/usage-jobs')).toEqual({ name: 'platform', page: 'usage-jobs' });
     expect(parseRoute('#/sessions/node/gw%20a')).toEqual({ name: 'platform', page: 'sessions', node: 'gw a' });
     expect(parseRoute('#/tenants/acme/limits')).toEqual({ name: 'tenant', tenant: 'acme', view: 'limits' });
+    expect(parseRoute('#/tenants/acme/virtual-servers')).toEqual({ name: 'tenant', tenant: 'acme', view: 'virtual-servers' });
     expect(parseRoute('#/tenants/acme/nonsense')).toEqual({ name: 'tenant', tenant: 'acme', view: 'overview' });
   });
 
@@ -19,5 +20,6 @@ describe('hash routes', () => {
 
   it('encodes a tenant reference in its link', () => {
     expect(tenantHref('a/b', 'usage')).toBe('#/tenants/a%2Fb/usage');
+    expect(tenantHref('acme', 'virtual-servers')).toBe('#/tenants/acme/virtual-servers');
   });
 });

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 
 // Routes live in the fragment (#/tenants/acme/usage): the API serves one index.html and never
 // sees the route, and nothing secret is ever part of it.
-export const TENANT_VIEWS = ['overview', 'limits', 'sessions', 'usage', 'audit', 'oauth'] as const;
+export const TENANT_VIEWS = ['overview', 'virtual-servers', 'limits', 'sessions', 'usage', 'audit', 'oauth'] as const;
 export type TenantView = (typeof TENANT_VIEWS)[number];
 
 /** Pages of the whole platform: platform admins only (a tenant admin gets "not found"). */
@@ -21,7 +21,7 @@ export function parseRoute(hash: string): Route {
   if (byNode) return { name: 'platform', page: 'sessions', node: decodeURIComponent(byNode[1]) };
   const page = /^#\/([a-z-]+)$/.exec(hash)?.[1];
   if (page && (PLATFORM_PAGES as readonly string[]).includes(page)) return { name: 'platform', page: page as PlatformPage };
-  const match = /^#\/tenants\/([^/]+)(?:\/([a-z]+))?$/.exec(hash);
+  const match = /^#\/tenants\/([^/]+)(?:\/([a-z-]+))?$/.exec(hash);
   if (match) {
     const view = (TENANT_VIEWS as readonly string[]).includes(match[2] ?? '') ? (match[2] as TenantView) : 'overview';
     return { name: 'tenant', tenant: decodeURIComponent(match[1]), view };

@@ -79,6 +79,7 @@ export function ApiKeysSection({ api, tenant }: { api: ApiClient; tenant: Tenant
                 {key.rotatedFromId && <span className="hint">replaces a rotated key</span>}
                 {describeLimits(key.limits) && <span className="hint">limits: {describeLimits(key.limits)}</span>}
                 {key.tools?.length ? <span className="hint mono-list">tools: {key.tools.join(', ')}</span> : null}
+                {key.virtualServers?.length ? <span className="hint mono-list">virtual servers only: {key.virtualServers.join(', ')}</span> : null}
               </div>
               {key.status === 'active' && (
                 <div className="actions">
@@ -292,7 +293,7 @@ function describeLimits(limits: ApiKey['limits'] | undefined): string {
 }
 
 /** The secret exists only in this panel: dismissing it (or leaving the page) forgets it. */
-function IssuedKeyPanel({ issued, rotated, onDone }: { issued: IssuedApiKey; rotated: boolean; onDone: () => void }) {
+export function IssuedKeyPanel({ issued, rotated, onDone }: { issued: IssuedApiKey; rotated: boolean; onDone: () => void }) {
   return (
     <section className="issued" aria-labelledby="issued-key">
       <h3 id="issued-key">
@@ -321,7 +322,7 @@ function IssuedKeyPanel({ issued, rotated, onDone }: { issued: IssuedApiKey; rot
   );
 }
 
-function CopyRow({ label, copy, value, block }: { label: string; copy: string; value: string; block?: boolean }) {
+export function CopyRow({ label, copy, value, block }: { label: string; copy: string; value: string; block?: boolean }) {
   return (
     <div className="copy-row">
       <span className="copy-label">{label}</span>

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { ApiClient } from '../api/client';
 import type { ClusterMode, ClusterNode } from '../api/types';
-import { Empty, ErrorNotice, Loading, PageHeading } from '../components/ui';
+import { ListPanel } from '../components/list-panel';
+import { PageHeading } from '../components/ui';
 
 /**
  * The gateway nodes in the session registry: a node is up while its heartbeat renews its
@@ -31,20 +32,20 @@ export function NodesPage({ api }: { api: ApiClient }) {
       ) : (
         <p className="hint">Gateway nodes registered in Redis. A node renews its heartbeat every few seconds; a silent one is dropped with its sessions when the heartbeat expires.</p>
       )}
-      <div className="toolbar">
-        <button type="button" onClick={() => void load()}>
-          Refresh nodes
-        </button>
-      </div>
-      <ErrorNotice error={error} />
-      {!nodes ? (
-        !error && <Loading what="nodes" />
-      ) : nodes.items.length === 0 ? (
-        <Empty>{nodes.mode === 'embedded' ? 'No sessions yet, so no node to show.' : 'No gateway node is registered.'}</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <caption className="visually-hidden">Gateway nodes</caption>
+      <ListPanel
+        items={nodes?.items ?? null}
+        error={error}
+        toolbar={
+          <button type="button" onClick={() => void load()}>
+            Refresh nodes
+          </button>
+        }
+        loading="nodes"
+        empty={nodes?.mode === 'embedded' ? 'No sessions yet, so no node to show.' : 'No gateway node is registered.'}
+        caption="Gateway nodes"
+      >
+        {(items) => (
+          <>
             <thead>
               <tr>
                 <th scope="col">Node</th>
@@ -57,7 +58,7 @@ export function NodesPage({ api }: { api: ApiClient }) {
               </tr>
             </thead>
             <tbody>
-              {nodes.items.map((node) => (
+              {items.map((node) => (
                 <tr key={node.node}>
                   <th scope="row" className="mono">
                     {node.node}
@@ -84,9 +85,9 @@ export function NodesPage({ api }: { api: ApiClient }) {
                 </tr>
               ))}
             </tbody>
-          </table>
-        </div>
-      )}
+          </>
+        )}
+      </ListPanel>
     </>
   );
 }

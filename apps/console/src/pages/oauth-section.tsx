@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
-import type { OAuthClient, OAuthGrant, OAuthSettings, Page, Tenant } from '../api/types';
+import type { OAuthClient, OAuthGrant, OAuthSettings, Page, RegisteredOAuthClient, Tenant } from '../api/types';
 import { ConfirmButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
+import { CopyRow } from './api-keys-section';
 
 const PAGE_SIZE = 25;
 
@@ -26,6 +27,7 @@ export function OAuthSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
       <SettingsForm api={api} tenant={tenant} />
       <section aria-labelledby="oauth-clients">
         <h2 id="oauth-clients">OAuth clients</h2>
+        <RegisterClientForm api={api} tenant={tenant} onRegistered={() => void loadClients()} />
         <ErrorNotice error={clientsError} />
         {!clients ? (
           !clientsError && <Loading what="OAuth clients" />
@@ -60,6 +62,103 @@ export function OAuthSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
       </section>
       <GrantsList api={api} tenant={tenant} onChange={() => void loadClients()} />
     </>
+  );
+}
+
+const CLIENT_TYPES: { value: RegisteredOAuthClient['client']['tokenEndpointAuth']; label: string }[] = [
+  { value: 'none', label: 'Public: an app on a device or in a browser (PKCE, no secret)' },
+  { value: 'client_secret_basic', label: 'Confidential: a server with a client secret (HTTP Basic)' },
+  { value: 'client_secret_post', label: 'Confidential: a server with a client secret (in the form body)' },
+];
+
+/**
+ * Registers a client for this tenant ahead of time (for clients that cannot register themselves).
+ * A confidential client's secret exists only in the panel shown after: dismissing it forgets it.
+ */
+function RegisterClientForm({ api, tenant, onRegistered }: { api: ApiClient; tenant: Tenant; onRegistered: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  const [redirectUris, setRedirectUris] = useState('');
+  const [clientUri, setClientUri] = useState('');
+  const [tokenEndpointAuth, setTokenEndpointAuth] = useState<(typeof CLIENT_TYPES)[number]['value']>('none');
+  const [failure, setFailure] = useState<unknown>();
+  const [registered, setRegistered] = useState<RegisteredOAuthClient | null>(null);
+  const fieldErrors = failure instanceof ApiFailure ? failure.fieldErrors() : {};
+  // `redirectUris.1` names one line of the list: shown beside the whole list.
+  const redirectError = Object.entries(fieldErrors).find(([path]) => path === 'redirectUris' || path.startsWith('redirectUris.'));
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    try {
+      const body = {
+        name,
+        redirectUris: redirectUris.split('\n').map((uri) => uri.trim()).filter(Boolean),
+        ...(clientUri.trim() ? { clientUri: clientUri.trim() } : {}),
+        tokenEndpointAuth,
+      };
+      setRegistered(await api.send<RegisteredOAuthClient>('POST', apiPath('tenants', tenant.id, 'oauth', 'clients'), body));
+      setFailure(undefined);
+      setOpen(false);
+      setName('');
+      setRedirectUris('');
+      setClientUri('');
+      onRegistered();
+    } catch (error) {
+      setFailure(error);
+    }
+  }
+
+  if (registered) {
+    return (
+      <section className="issued" aria-labelledby="registered-client">
+        <h3 id="registered-client">Client {registered.client.name} registered{registered.clientSecret ? ': copy its secret now' : ''}</h3>
+        {registered.clientSecret && <p>The secret is shown this once; only its hash is stored.</p>}
+        <CopyRow label="Client ID" copy="Copy client ID" value={registered.client.id} />
+        {registered.clientSecret && <CopyRow label="Client secret" copy="Copy client secret" value={registered.clientSecret} />}
+        <button type="button" className="primary" onClick={() => setRegistered(null)}>
+          {registered.clientSecret ? 'I have saved it' : 'Done'}
+        </button>
+      </section>
+    );
+  }
+  if (!open) {
+    return (
+      <button type="button" onClick={() => setOpen(true)}>
+        Register a client
+      </button>
+    );
+  }
+  return (
+    <form onSubmit={submit} noValidate aria-label="Register an OAuth client" className="settings-form">
+      <Field label="Client name" error={fieldErrors['name']} hint="Shown to people on the consent page.">
+        {(props) => <input {...props} value={name} onChange={(event) => setName(event.target.value)} />}
+      </Field>
+      <Field label="Redirect URIs" error={redirectError?.[1]} hint="One per line, exact: https, http on a loopback address, or an app's own scheme.">
+        {(props) => <textarea {...props} rows={3} value={redirectUris} onChange={(event) => setRedirectUris(event.target.value)} />}
+      </Field>
+      <Field label="Client web page (optional)" error={fieldErrors['clientUri']}>
+        {(props) => <input {...props} type="url" value={clientUri} onChange={(event) => setClientUri(event.target.value)} />}
+      </Field>
+      <Field label="Client type" error={fieldErrors['tokenEndpointAuth']}>
+        {(props) => (
+          <select {...props} value={tokenEndpointAuth} onChange={(event) => setTokenEndpointAuth(event.target.value as typeof tokenEndpointAuth)}>
+            {CLIENT_TYPES.map((type) => (
+              <option key={type.value} value={type.value}>
+                {type.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <button type="submit" className="primary">
+        Register client
+      </button>{' '}
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      {failure instanceof ApiFailure && Object.keys(fieldErrors).length === 0 ? <ErrorNotice error={failure} /> : null}
+      {failure !== undefined && !(failure instanceof ApiFailure) ? <ErrorNotice error={failure} /> : null}
+    </form>
   );
 }
 

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
 import type { PlatformSession, PlatformSessionPage } from '../api/types';
-import { ConfirmButton, Empty, ErrorNotice, Field, Loading, PageHeading } from '../components/ui';
+import { ListPanel } from '../components/list-panel';
+import { ConfirmButton, Field, PageHeading } from '../components/ui';
 import { navigate, tenantHref } from '../lib/hash-route';
 
 const PAGE_SIZE = 25;
@@ -63,71 +64,61 @@ export function PlatformSessionsPage({ api, node }: { api: ApiClient; node?: str
           Refresh sessions
         </button>
       </form>
-      <p role="status" className="copy-state">
-        {notice}
-      </p>
-      {!fieldErrors['node'] && <ErrorNotice error={error} />}
-      {!page ? (
-        !error && <Loading what="sessions" />
-      ) : page.items.length === 0 ? (
-        <Empty>{node ? `No live sessions on ${node}.` : 'No live sessions on any node.'}</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">Live sessions</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Tenant</th>
-                  <th scope="col">Session</th>
-                  <th scope="col">Node</th>
-                  <th scope="col">Transport</th>
-                  <th scope="col">Key or user</th>
-                  <th scope="col">Opened</th>
-                  <th scope="col">Last activity</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+      <ListPanel
+        items={page?.items ?? null}
+        error={error}
+        showError={!fieldErrors['node']}
+        notice={notice}
+        loading="sessions"
+        empty={node ? `No live sessions on ${node}.` : 'No live sessions on any node.'}
+        caption="Live sessions"
+        paging={{ kind: 'server', total: page?.total ?? 0, moreLabel: 'Load more sessions', onMore: page?.nextCursor ? () => void load(page.nextCursor!) : undefined }}
+      >
+        {(sessions) => (
+          <>
+            <thead>
+              <tr>
+                <th scope="col">Tenant</th>
+                <th scope="col">Session</th>
+                <th scope="col">Node</th>
+                <th scope="col">Transport</th>
+                <th scope="col">Key or user</th>
+                <th scope="col">Opened</th>
+                <th scope="col">Last activity</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {sessions.map((session) => (
+                <tr key={session.sessionId}>
+                  <td>
+                    <a href={tenantHref(session.tenantSlug, 'sessions')}>{session.tenantSlug}</a>
+                  </td>
+                  <td className="mono">
+                    {session.sessionId}
+                    {session.plugin && <span className="hint"> via {session.plugin}</span>}
+                  </td>
+                  <td className="mono">{session.node}</td>
+                  <td>{session.transport}</td>
+                  <td className="mono">{session.subject ?? `key ${session.keyId.slice(0, 8)}`}</td>
+                  <td>{new Date(session.openedAt).toLocaleString()}</td>
+                  <td>{new Date(session.lastActivityAt).toLocaleString()}</td>
+                  <td>
+                    <ConfirmButton
+                      label="End"
+                      question={`End this session of ${session.tenantSlug}? The client must reconnect.`}
+                      confirmLabel={`End session ${session.sessionId}`}
+                      onConfirm={() => void end(session)}
+                    />
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {page.items.map((session) => (
-                  <tr key={session.sessionId}>
-                    <td>
-                      <a href={tenantHref(session.tenantSlug, 'sessions')}>{session.tenantSlug}</a>
-                    </td>
-                    <td className="mono">
-                      {session.sessionId}
-                      {session.plugin && <span className="hint"> via {session.plugin}</span>}
-                    </td>
-                    <td className="mono">{session.node}</td>
-                    <td>{session.transport}</td>
-                    <td className="mono">{session.subject ?? `key ${session.keyId.slice(0, 8)}`}</td>
-                    <td>{new Date(session.openedAt).toLocaleString()}</td>
-                    <td>{new Date(session.lastActivityAt).toLocaleString()}</td>
-                    <td>
-                      <ConfirmButton
-                        label="End"
-                        question={`End this session of ${session.tenantSlug}? The client must reconnect.`}
-                        confirmLabel={`End session ${session.sessionId}`}
-                        onConfirm={() => void end(session)}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <p className="hint">
-            Showing {page.items.length} of {page.total}.
-          </p>
-          {page.nextCursor && (
-            <button type="button" onClick={() => void load(page.nextCursor!)}>
-              Load more sessions
-            </button>
-          )}
-        </>
-      )}
+              ))}
+            </tbody>
+          </>
+        )}
+      </ListPanel>
     </>
   );
 }

@@ -11,8 +11,12 @@ import { OAuthSection } from './oauth-section';
 import { PluginsSection } from './plugins-section';
 import { SessionsSection } from './sessions-section';
 import { UsageSection } from './usage-section';
+import { VirtualServersSection } from './virtual-servers-section';
 
-const VIEW_LABELS: Record<TenantView, string> = { overview: 'Keys and plugins', limits: 'Limits', sessions: 'Sessions', usage: 'Usage', audit: 'Audit log', oauth: 'OAuth' };
+const VIEW_LABELS: Record<TenantView, string> = {
+  overview: 'Keys and plugins',
+  'virtual-servers': 'Virtual servers',
+  limits: 'Limits', sessions: 'Sessions', usage: 'Usage', audit: 'Audit log', oauth: 'OAuth' };
 
 /** One tenant, one view at a time. Another tenant's page answers 404 for a tenant admin: "not found". */
 export function TenantPage({ api, tenantRef, view, scope }: { api: ApiClient; tenantRef: string; view: TenantView; scope: TokenScope }) {
@@ -59,6 +63,7 @@ export function TenantPage({ api, tenantRef, view, scope }: { api: ApiClient; te
           <PluginsSection api={api} tenant={tenant} />
         </>
       )}
+      {view === 'virtual-servers' && <VirtualServersSection api={api} tenant={tenant} />}
       {view === 'limits' && <LimitsSection api={api} tenant={tenant} scope={scope} onSaved={setTenant} />}
       {view === 'sessions' && <SessionsSection api={api} tenant={tenant} />}
       {view === 'usage' && <UsageSection api={api} tenant={tenant} />}

@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import { apiPath, type ApiClient } from '../api/client';
 import type { FailedUsageJob, FailedUsageJobs } from '../api/types';
-import { ConfirmButton, Empty, ErrorNotice, Loading, PageHeading } from '../components/ui';
+import { ListPanel } from '../components/list-panel';
+import { ConfirmButton, PageHeading } from '../components/ui';
 
 const PAGE_SIZE = 25;
 
@@ -49,74 +50,62 @@ export function UsageJobsPage({ api }: { api: ApiClient }) {
       <p className="hint">
         Batches of tool-call usage the worker could not write to Postgres after every retry. Their calls are missing from usage until one is retried.
       </p>
-      <div className="toolbar">
-        <button type="button" onClick={() => void load()}>
-          Refresh jobs
-        </button>
-        <span role="status" className="copy-state">
-          {notice}
-        </span>
-      </div>
-      <ErrorNotice error={error} />
-      {!jobs ? (
-        !error && <Loading what="failed jobs" />
-      ) : jobs.mode === 'embedded' ? (
-        <Empty>Embedded mode (npm start): usage is written in process, with no queue, so no job can fail here.</Empty>
-      ) : jobs.items.length === 0 ? (
-        <Empty>No failed usage jobs.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">Failed usage jobs</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Job</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Queued</th>
-                  <th scope="col">Failed</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
+      <ListPanel
+        // Embedded mode has no queue: its empty list says why.
+        items={jobs && (jobs.mode === 'embedded' ? [] : jobs.items)}
+        error={error}
+        toolbar={
+          <button type="button" onClick={() => void load()}>
+            Refresh jobs
+          </button>
+        }
+        notice={notice}
+        loading="failed jobs"
+        empty={jobs?.mode === 'embedded' ? 'Embedded mode (npm start): usage is written in process, with no queue, so no job can fail here.' : 'No failed usage jobs.'}
+        caption="Failed usage jobs"
+        paging={{ kind: 'server', total: jobs?.total ?? 0, moreLabel: 'Load more jobs', onMore: jobs?.nextOffset != null ? () => void load(jobs.nextOffset!) : undefined }}
+      >
+        {(items) => (
+          <>
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Attempts</th>
+                <th scope="col">Queued</th>
+                <th scope="col">Failed</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((job) => (
+                <tr key={job.id}>
+                  <td className="mono">{job.id}</td>
+                  <td className="details">{job.failedReason}</td>
+                  <td>{job.attemptsMade}</td>
+                  <td>{new Date(job.queuedAt).toLocaleString()}</td>
+                  <td>{job.failedAt ? new Date(job.failedAt).toLocaleString() : ''}</td>
+                  <td>
+                    <span className="actions">
+                      <button type="button" onClick={() => void act(job, 'retry')}>
+                        Retry<span className="visually-hidden"> job {job.id}</span>
+                      </button>
+                      <ConfirmButton
+                        label="Discard"
+                        question="Discard this job? Its calls are never counted."
+                        confirmLabel={`Discard job ${job.id}`}
+                        onConfirm={() => void act(job, 'discard')}
+                      />
+                    </span>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {jobs.items.map((job) => (
-                  <tr key={job.id}>
-                    <td className="mono">{job.id}</td>
-                    <td className="details">{job.failedReason}</td>
-                    <td>{job.attemptsMade}</td>
-                    <td>{new Date(job.queuedAt).toLocaleString()}</td>
-                    <td>{job.failedAt ? new Date(job.failedAt).toLocaleString() : ''}</td>
-                    <td>
-                      <span className="actions">
-                        <button type="button" onClick={() => void act(job, 'retry')}>
-                          Retry<span className="visually-hidden"> job {job.id}</span>
-                        </button>
-                        <ConfirmButton
-                          label="Discard"
-                          question="Discard this job? Its calls are never counted."
-                          confirmLabel={`Discard job ${job.id}`}
-                          onConfirm={() => void act(job, 'discard')}
-                        />
-                      </span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-          <p className="hint">
-            Showing {jobs.items.length} of {jobs.total}.
-          </p>
-          {jobs.nextOffset !== null && (
-            <button type="button" onClick={() => void load(jobs.nextOffset!)}>
-              Load more jobs
-            </button>
-          )}
-        </>
-      )}
+              ))}
+            </tbody>
+          </>
+        )}
+      </ListPanel>
     </>
   );
 }

@@ -2,9 +2,11 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { apiPath, type ApiClient } from '../api/client';
 import type { Tenant, UsageGroupBy, UsageReport } from '../api/types';
 import { BarChart, type BarPoint } from '../components/bar-chart';
+import { StackedBarChart } from '../components/stacked-bar-chart';
 import { Empty, ErrorNotice, Field, Loading } from '../components/ui';
 import { useKeyNames } from './use-key-names';
 import { averageDurationMs, DAY_MS, HOURLY_UP_TO_MS, rangeEndingNow, toBuckets, type Bucket, type UsageRange } from '../lib/usage-buckets';
+import { seriesInterval, toStackedBuckets, type SeriesMetric } from '../lib/usage-series';
 
 /** The API sums at most 93 days per query. */
 const RANGES: { label: string; spanMs: number }[] = [
@@ -20,6 +22,12 @@ const BREAKDOWNS: { groupBy: Exclude<UsageGroupBy, 'hour'>; label: string }[] = 
   { groupBy: 'subject', label: 'End user' },
 ];
 
+const METRICS: { metric: SeriesMetric; label: string; unit: string }[] = [
+  { metric: 'calls', label: 'Calls', unit: 'calls' },
+  { metric: 'errors', label: 'Errors', unit: 'errors' },
+  { metric: 'totalDurationMs', label: 'Total duration', unit: 'ms' },
+];
+
 interface Reports {
   range: UsageRange;
   hours: UsageReport;
@@ -30,6 +38,7 @@ interface Reports {
 export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }) {
   const [spanMs, setSpanMs] = useState(DAY_MS);
   const [groupBy, setGroupBy] = useState<Exclude<UsageGroupBy, 'hour'>>('plugin');
+  const [metric, setMetric] = useState<SeriesMetric>('calls');
   const [reports, setReports] = useState<Reports | null>(null);
   const keyNames = useKeyNames(api, tenant.id);
   const [error, setError] = useState<unknown>();
@@ -38,7 +47,8 @@ export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
     const range = rangeEndingNow(spanMs, new Date());
     const path = (by: UsageGroupBy) => `${apiPath('tenants', tenant.id, 'usage')}?from=${range.from.toISOString()}&to=${range.to.toISOString()}&groupBy=${by}`;
     try {
-      const [hours, breakdown] = await Promise.all([api.get<UsageReport>(path('hour')), api.get<UsageReport>(path(groupBy))]);
+      // The breakdown comes with each group over time (its series), per hour or per day like the chart above it.
+      const [hours, breakdown] = await Promise.all([api.get<UsageReport>(path('hour')), api.get<UsageReport>(`${path(groupBy)}&interval=${seriesInterval(range)}`)]);
       setReports({ range, hours, breakdown });
       setError(undefined);
     } catch (failure) {
@@ -50,6 +60,11 @@ export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
   }, [load]);
   const buckets = useMemo(() => (reports ? toBuckets(reports.range, reports.hours.groups) : []), [reports]);
   const daily = reports ? reports.range.to.getTime() - reports.range.from.getTime() > HOURLY_UP_TO_MS : false;
+  const stacked = useMemo(() => (reports ? toStackedBuckets(reports.range, reports.breakdown.series ?? [], metric) : undefined), [reports, metric]);
+  const breakdown = BREAKDOWNS.find((candidate) => candidate.groupBy === groupBy)!;
+  const breakdownName = breakdown.label.replace(/^[A-Z][a-z]/, (start) => start.toLowerCase());
+  const shown = METRICS.find((candidate) => candidate.metric === metric)!;
+  const groupName = (group: string) => (groupBy === 'key' ? (keyNames.get(group) ?? group) : group);
 
   return (
     <section aria-labelledby="usage">
@@ -105,37 +120,60 @@ export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
             <BarChart title={`Calls per ${daily ? 'day' : 'hour'}`} unit="calls" partName="errors" points={buckets.map((bucket) => point(bucket, daily, bucket.calls, bucket.errors))} />
             <BarChart title={`Average duration per ${daily ? 'day' : 'hour'}`} unit="ms" points={buckets.map((bucket) => point(bucket, daily, averageDurationMs(bucket)))} />
           </div>
-          <h3 className="breakdown-heading">By {BREAKDOWNS.find((breakdown) => breakdown.groupBy === groupBy)!.label.replace(/^[A-Z][a-z]/, (start) => start.toLowerCase())}</h3>
+          <h3 className="breakdown-heading">By {breakdownName}</h3>
           {reports.breakdown.groups.length === 0 ? (
             <Empty>No tool calls in this range.</Empty>
           ) : (
-            <div className="table-wrap">
-              <table>
-                <caption className="visually-hidden">Usage by {groupBy}</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">{BREAKDOWNS.find((breakdown) => breakdown.groupBy === groupBy)!.label}</th>
-                    <th scope="col">Calls</th>
-                    <th scope="col">Errors</th>
-                    <th scope="col">Average duration</th>
-                    <th scope="col">Total duration</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {reports.breakdown.groups.map((group) => (
-                    <tr key={group.group}>
-                      <th scope="row" className="mono">
-                        {groupBy === 'key' ? (keyNames.get(group.group) ?? group.group) : group.group}
-                      </th>
-                      <td>{group.calls}</td>
-                      <td>{group.errors}</td>
-                      <td>{averageDurationMs(group)} ms</td>
-                      <td>{group.totalDurationMs} ms</td>
+            <>
+              <div className="inline-form">
+                <Field label="Show">
+                  {(props) => (
+                    <select {...props} value={metric} onChange={(event) => setMetric(event.target.value as SeriesMetric)}>
+                      {METRICS.map((candidate) => (
+                        <option key={candidate.metric} value={candidate.metric}>
+                          {candidate.label}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+              </div>
+              {stacked && (
+                <StackedBarChart
+                  title={`${shown.label} per ${daily ? 'day' : 'hour'} by ${breakdownName}`}
+                  unit={shown.unit}
+                  series={stacked.series.map(groupName)}
+                  bars={stacked.buckets.map((bucket) => ({ label: bucketLabel(bucket.at, daily), values: bucket.values }))}
+                />
+              )}
+              <div className="table-wrap">
+                <table>
+                  <caption className="visually-hidden">Usage by {groupBy}</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">{breakdown.label}</th>
+                      <th scope="col">Calls</th>
+                      <th scope="col">Errors</th>
+                      <th scope="col">Average duration</th>
+                      <th scope="col">Total duration</th>
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+                  </thead>
+                  <tbody>
+                    {reports.breakdown.groups.map((group) => (
+                      <tr key={group.group}>
+                        <th scope="row" className="mono">
+                          {groupName(group.group)}
+                        </th>
+                        <td>{group.calls}</td>
+                        <td>{group.errors}</td>
+                        <td>{averageDurationMs(group)} ms</td>
+                        <td>{group.totalDurationMs} ms</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
           )}
         </>
       )}
@@ -144,8 +182,11 @@ export function UsageSection({ api, tenant }: { api: ApiClient; tenant: Tenant }
 }
 
 function point(bucket: Bucket, daily: boolean, value: number, part?: number): BarPoint {
-  const label = daily
-    ? bucket.at.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' })
-    : bucket.at.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hour12: false });
-  return { label, value, ...(part !== undefined ? { part } : {}) };
+  return { label: bucketLabel(bucket.at, daily), value, ...(part !== undefined ? { part } : {}) };
+}
+
+function bucketLabel(at: Date, daily: boolean): string {
+  return daily
+    ? at.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' })
+    : at.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: 'UTC', hour12: false });
 }
