@@ -10,7 +10,7 @@ import { Client as PgClient } from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, testRedisUrl, USAGE_QUEUE_NAME, waitForHttp, type TestDatabase } from '@switchboard/testing';
+import { accessibilityProblems, createTestDatabase, eventually, freePort, launchBrowser, startApiProcess, testRedisUrl, USAGE_QUEUE_NAME, waitForHttp, type ApiProcess, type TestDatabase } from '@switchboard/testing';
 
 // The web console in Debian's Chromium against the real `npm start` process (API + gateway) on a
 // test Postgres database: jest's global setup has built dist/ and dist/console. Everything the
@@ -443,7 +443,7 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByLabel('Admin token').fill(await mintToken('--tenant', own.id));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'own-co', level: 1 }).waitFor();
-    expect(await page.getByText('Tenant admin').count()).toBe(1);
+    expect(await page.getByText('Tenant admin', { exact: true }).count()).toBe(1);
 
     await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/other-co'));
     await page.getByRole('heading', { name: 'Tenant not found' }).waitFor();
@@ -1170,9 +1170,8 @@ describe('web console platform pages on a cluster (API and a gateway node on Red
   let database: TestDatabase;
   let dataDir: string;
   let env: Record<string, string>;
-  let apiProcess: ChildProcess;
+  let apiProcess: ApiProcess | undefined;
   let gatewayProcess: ChildProcess;
-  let output = '';
   let api: string;
   let gateway: string;
   let browser: Browser;
@@ -1236,15 +1235,9 @@ describe('web console platform pages on a cluster (API and a gateway node on Red
       LOG_LEVEL: 'warn',
     };
     await run(process.execPath, ['dist/apps/api/src/cli.js', 'migrate'], { cwd: root, env });
-    const start = (script: string, extra: Record<string, string>) => {
-      const child = spawn(process.execPath, [script], { cwd: root, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-      child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      return child;
-    };
-    apiProcess = start('dist/apps/api/src/main.js', { NODE_ID: `${prefix}-api` });
-    gatewayProcess = start('dist/apps/gateway/src/main.js', { NODE_ID: nodeId });
-    await Promise.all([waitForHttp(`${api}/readyz`, { process: apiProcess }), waitForHttp(`${gateway}/readyz`, { process: gatewayProcess })]);
+    // The gateway's warnings and errors go to the test's output; the API's are kept by startApiProcess.
+    gatewayProcess = spawn(process.execPath, ['dist/apps/gateway/src/main.js'], { cwd: root, env: { ...env, NODE_ID: nodeId }, stdio: ['ignore', 'ignore', 'inherit'] });
+    [apiProcess] = await Promise.all([startApiProcess({ ...env, NODE_ID: `${prefix}-api`, LOG_LEVEL: 'info' }), waitForHttp(`${gateway}/readyz`, { process: gatewayProcess })]);
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(20_000);
@@ -1253,12 +1246,11 @@ describe('web console platform pages on a cluster (API and a gateway node on Red
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     await browser?.close();
-    for (const child of [gatewayProcess, apiProcess]) {
-      if (child && child.exitCode === null) {
-        child.kill('SIGTERM');
-        await new Promise((resolve) => child.once('exit', resolve));
-      }
+    if (gatewayProcess && gatewayProcess.exitCode === null) {
+      gatewayProcess.kill('SIGTERM');
+      await new Promise((resolve) => gatewayProcess.once('exit', resolve));
     }
+    await apiProcess?.close();
     await database?.drop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
     const redis = new Redis(testRedisUrl());
