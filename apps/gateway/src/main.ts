@@ -263,6 +263,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     const ssoProviders = OidcProviders.over(outboundNetwork({ allow: config.outbound.allowCidrs }));
     unsubscribers.push(() => void ssoProviders.close());
     const secretBox = new SecretBox(secrets.secretsKeys);
+    // One single sign-on for both of its uses: the consent page and a per-user connect link's sign-in (one callback).
+    const sso = new SsoSignIn(ssoProviders, secretBox, secrets.secretsKeys);
     const authorizationServer = new AuthorizationServer(
       db.prisma,
       keys,
@@ -270,10 +272,10 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       new SigningKeys(db.prisma, secretBox),
       new PendingAuthorizations(secrets.secretsKeys),
       new RegistrationLimiter(config.oauth.registrationsPerHour),
-      { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce, sso: new SsoSignIn(ssoProviders, secretBox, secrets.secretsKeys) },
+      { accessTokenTtlSeconds: config.oauth.accessTokenTtlSeconds, refreshTokenTtlSeconds: config.oauth.refreshTokenTtlSeconds, metadataDocuments, announce, sso },
     );
-    registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl });
-    const upstreamConnect = new UpstreamConnect(db.prisma, upstreamCredentials, upstreamSeals, sdkFetch(upstreamFetch.fetch as unknown as FetchLike), logger, pluginsChanged, keys);
+    const upstreamConnect = new UpstreamConnect(db.prisma, upstreamCredentials, upstreamSeals, sdkFetch(upstreamFetch.fetch as unknown as FetchLike), logger, pluginsChanged, keys, sso);
+    registerOAuthRoutes(app.getHttpAdapter().getInstance(), authorizationServer, { publicUrl: config.http.publicUrl, upstreamConnect });
     registerUpstreamOAuthRoutes(app.getHttpAdapter().getInstance(), upstreamConnect, { publicUrl: config.http.publicUrl });
     await app.listen(config.http.port, config.http.host);
     sessions.startSweeper();

@@ -262,10 +262,11 @@ describe('remote-mcp with auth oauth, per-user: each person\'s calls reach the u
       });
       expect(posted.status).toBe(400);
     }
-    // A single sign-on person's link: this page cannot confirm them yet, and says so instead of a key form they could never pass.
+    // A single sign-on person's link on a tenant without single sign-on: no sign-in could match, and the page says so instead of a key form they could never pass
+    // (the SSO sign-in itself: upstream-oauth-per-user-sso.int-spec.ts).
     const ssoTicket = (await store.prepareConnect({ tenantId: front, installationId, subject: 'sso:https://idp.example#someone' })).ticket;
     const sso = await fetch(connectUrlOf(cluster.url, ssoTicket), { redirect: 'manual' });
-    expect([sso.status, (await sso.text()).includes('Single sign-on cannot confirm you here yet')]).toEqual([409, true]);
+    expect([sso.status, (await sso.text()).includes('You cannot be confirmed here')]).toEqual([409, true]);
     // A is still connected to uA throughout.
     const still = await seenByUpstream(() => clientA.callTool({ name: 'up__echo__echo', arguments: { text: 'A still' } }));
     expect(still.subs).toEqual(new Map([['A still', `key:${keys.uA.id}`]]));

@@ -69,6 +69,56 @@ describe('SsoSignIn', () => {
     expect(await sso.complete(PLATFORM, { code: 'c', state }, binding, async () => ({ id: 'tenant-1', oauth: {} }))).toMatchObject({ ok: false });
   });
 
+  describe('a per-user connect link\'s round trip', () => {
+    const connect = { tenantId: 'tenant-1', installationId: 'inst-1', subject: `sso:${IDP}#u1`, nonce: 'n-1' };
+    async function begunConnect(sso: SsoSignIn, seen: { nonce?: string }) {
+      const started = await sso.beginConnect(PLATFORM, tenant(), connect);
+      if (!started.ok) throw new Error(started.reason);
+      const location = new URL(started.location);
+      seen.nonce = location.searchParams.get('nonce')!;
+      return { state: location.searchParams.get('state')!, binding: started.binding, location };
+    }
+
+    it('comes back to the same callback and hands back the sealed connect and the person the provider vouched for', async () => {
+      const { provider, seen } = fakeProvider();
+      const sso = new SsoSignIn(provider, box, { current: secretsKey });
+      const { state, binding, location } = await begunConnect(sso, seen);
+      expect(location.searchParams.get('redirect_uri')).toBe(`${PLATFORM}/oauth/sso/callback`);
+      expect(sso.purposeOf(state, binding)).toBe('connect');
+      expect(await sso.completeConnect(PLATFORM, { code: 'c', state }, binding, async () => tenant())).toEqual({ ok: true, connect, identity: { subject: `sso:${IDP}#u1`, email: 'ada@acme.example' } });
+    });
+
+    it('attacker: a consent\'s state does not finish a connect, nor a connect\'s state a consent, each with its own browser\'s cookie', async () => {
+      const { provider, seen } = fakeProvider();
+      const sso = new SsoSignIn(provider, box, { current: secretsKey });
+      const forConsent = await begun(sso, seen);
+      const forConnect = await begunConnect(sso, seen);
+      expect(sso.purposeOf(forConsent.state, forConsent.binding)).toBe('consent');
+      expect(await sso.completeConnect(PLATFORM, { code: 'c', state: forConsent.state }, forConsent.binding, async () => tenant())).toMatchObject({ ok: false, reason: expect.stringMatching(/not started in this browser/) });
+      expect(await sso.complete(PLATFORM, { code: 'c', state: forConnect.state }, forConnect.binding, async () => tenant())).toMatchObject({ ok: false, reason: expect.stringMatching(/not started in this browser/) });
+    });
+
+    it('attacker: an altered connect state, one without its browser\'s cookie, and an expired one have no purpose and do not complete', async () => {
+      const { provider, seen } = fakeProvider();
+      let now = Date.now();
+      const sso = new SsoSignIn(provider, box, { current: secretsKey }, { now: () => now });
+      const { state, binding } = await begunConnect(sso, seen);
+      const altered = `${state.slice(0, -2)}${state.endsWith('AA') ? 'BB' : 'AA'}`;
+      for (const [s, b] of [[altered, binding], [state, 'another-browser'], [state, undefined]] as const) {
+        expect(sso.purposeOf(s, b)).toBeUndefined();
+        expect(await sso.completeConnect(PLATFORM, { code: 'c', state: s }, b, async () => tenant())).toMatchObject({ ok: false });
+      }
+      now += SSO_ROUND_TRIP_TTL_MS + 1;
+      expect(sso.purposeOf(state, binding)).toBeUndefined();
+      expect(await sso.completeConnect(PLATFORM, { code: 'c', state }, binding, async () => tenant())).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
+    });
+
+    it('does not start a round trip for a link of another tenant', async () => {
+      const sso = new SsoSignIn(fakeProvider().provider, box, { current: secretsKey });
+      expect(await sso.beginConnect(PLATFORM, tenant(), { ...connect, tenantId: 'tenant-2' })).toMatchObject({ ok: false });
+    });
+  });
+
   it('refuses a client secret sealed for another tenant', async () => {
     const { provider, seen } = fakeProvider();
     const sso = new SsoSignIn(provider, box, { current: secretsKey });

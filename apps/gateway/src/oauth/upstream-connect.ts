@@ -2,6 +2,7 @@ import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ResolveResult } from '@switchboard/api-keys';
 import type { PrismaClient } from '@switchboard/db';
 import type { Logger } from '@switchboard/logger';
+import { readSsoSettings } from '@switchboard/oauth-policy';
 import {
   authorizationRequest,
   chooseClientIdentity,
@@ -18,7 +19,8 @@ import {
   type UpstreamCredentialStore,
 } from '@switchboard/upstream-auth';
 import { escapeHtml } from './consent-page';
-import { decideSignIn } from './upstream-sign-in';
+import type { SsoSignIn } from './sso-sign-in';
+import { decideSignIn, decideSsoSignIn, signInMethodFor, type SignInMethod } from './upstream-sign-in';
 
 /** The browser's first stop: the admin API's connect URL (or a person's link), which redirects on to the upstream's authorization server. */
 export { UPSTREAM_CONNECT_PATH };
@@ -32,8 +34,10 @@ export const OAUTH_UPSTREAM_PLUGINS = new Set(['remote-mcp']);
 export type UpstreamConnectOutcome =
   | { kind: 'redirect'; location: string; browserBinding: string }
   | { kind: 'page'; status: number; title: string; message: string }
-  /** A per-user link: the person signs in first; `browserBinding` goes into the sign-in form's cookie. */
-  | { kind: 'sign-in'; status: number; view: UpstreamSignInView; browserBinding: string };
+  /** A per-user link: the person signs in first; `browserBinding` goes into the sign-in form's cookie; `ssoFormTarget`, the provider's origin, when the form goes on to it. */
+  | { kind: 'sign-in'; status: number; view: UpstreamSignInView; browserBinding: string; ssoFormTarget?: string }
+  /** To the tenant's identity provider for the sign-in; `binding` goes into the cookie SSO_CALLBACK_PATH needs. */
+  | { kind: 'sso'; location: string; binding: string };
 
 /** The per-user connect page's sign-in form. */
 export interface UpstreamSignInView {
@@ -42,7 +46,12 @@ export interface UpstreamSignInView {
   /** The opened ticket, sealed to this browser's sign-in cookie (ConnectSeals.sealSignIn). */
   sealed: string;
   error?: string;
+  /** The tenant's identity provider (its host): the page offers "Sign in with …" instead of a key field. */
+  ssoProvider?: string;
 }
+
+/** The single sign-on side of the connect page's sign-in. */
+export type ConnectSso = Pick<SsoSignIn, 'offer' | 'beginConnect' | 'completeConnect' | 'purposeOf'>;
 
 /** The API-key side of the connect page's sign-in: the gateway's resolver. */
 export interface ConnectKeyCheck {
@@ -51,13 +60,12 @@ export interface ConnectKeyCheck {
 
 const page = (status: number, title: string, message: string): UpstreamConnectOutcome => ({ kind: 'page', status, title, message });
 const INVALID_LINK = page(400, 'This connect link cannot be used', 'It is invalid, expired, already used, or a newer connect replaced it. Ask for a new connect URL and open it in this browser.');
-/** Subjects of grants made through the tenant's identity provider (authorization-server.ts: `sso:<issuer>#<sub>`). */
-const SSO_SUBJECT_PREFIX = 'sso:';
-const SSO_NOT_YET = page(
+const NO_SIGN_IN = page(
   409,
-  'Single sign-on cannot confirm you here yet',
-  'You signed in to your MCP client through your identity provider, and this page can confirm a person only by an API key sign-in so far. Ask a tenant admin; nothing was connected.',
+  'You cannot be confirmed here',
+  'This link was made for a person who signed in to their MCP client through single sign-on, and this tenant no longer signs people in through that identity provider. Sign your MCP client in again, then call the tool; nothing was connected.',
 );
+const SSO_UNREACHABLE = page(502, 'Your identity provider cannot be reached', 'This link signs you in through your identity provider, which did not answer. Nothing was connected; open the link again in a moment.');
 const OTHER_PERSON = page(
   403,
   'This link is for someone else',
@@ -68,9 +76,11 @@ const OTHER_PERSON = page(
  * The platform as OAuth client of an upstream MCP server, the browser half (docs/upstream-oauth.md):
  * `begin` turns the admin API's ticket into an authorization request at the upstream's
  * authorization server (discovery, client identity, PKCE, resource); `callback` exchanges the code
- * and stores the tokens. A person's link (per-user mode) first shows a sign-in form, and `signIn`
- * goes on only when the person signed in is the one the link was sealed for. Every state lives in
- * Postgres or in seals, so any node serves any step.
+ * and stores the tokens. A person's link (per-user mode) first shows a sign-in form: an API key
+ * for a person who signed their MCP client in with one (`signIn` checks it), the tenant's single
+ * sign-on for one who signed in through it (`signIn` sends them to the provider, `ssoCallback`
+ * checks whom it vouched for). Either goes on only when the person signed in is the one the link
+ * was sealed for. Every state lives in Postgres or in seals, so any node serves any step.
  */
 export class UpstreamConnect {
   constructor(
@@ -83,6 +93,8 @@ export class UpstreamConnect {
     private readonly onConnected: (tenantId: string) => void,
     /** Signs a person in on a per-user link (API key, as on the consent page). */
     private readonly keys: ConnectKeyCheck,
+    /** Signs a person in on a per-user link made for a single sign-on subject; without it such links cannot be confirmed. */
+    private readonly sso?: ConnectSso,
   ) {}
 
   /** The document served at CLIENT_METADATA_PATH (draft-ietf-oauth-client-id-metadata-document §4: client_id is its own URL). */
@@ -99,8 +111,6 @@ export class UpstreamConnect {
     if (connect.subject !== SHARED_SUBJECT) {
       // Used or replaced: said at once, not after the person typed a key.
       if (!(await this.store.ticketLive(connect, connect.nonce))) return INVALID_LINK;
-      // This page signs people in with an API key only; a single sign-on person could never match (docs: what is left).
-      if (connect.subject.startsWith(SSO_SUBJECT_PREFIX)) return SSO_NOT_YET;
       return this.signInForm(connect, installation.name, 200, undefined, ConnectSeals.random());
     }
     return this.authorize(base, connect, installation.name, installation.url);
@@ -114,6 +124,17 @@ export class UpstreamConnect {
     if (!connect || !browserBinding || connect.subject === SHARED_SUBJECT) return INVALID_LINK;
     const installation = await this.oauthInstallation(connect);
     if (!installation.ok) return installation.outcome;
+    const tenant = await this.tenantOf(connect.tenantId);
+    if (!tenant) return INVALID_LINK;
+    const method = this.signInMethod(connect, tenant);
+    if (method === 'none') return NO_SIGN_IN;
+    if (method === 'sso' && this.sso) {
+      // Nothing spent before the provider's answer: the same-person check happens at the callback.
+      if (!(await this.store.ticketLive(connect, connect.nonce))) return INVALID_LINK;
+      const begun = await this.sso.beginConnect(base, tenant, connect);
+      if (!begun.ok) return page(502, 'Single sign-on is not available', `${begun.reason}. Nothing was connected; try again later.`);
+      return { kind: 'sso', location: begun.location, binding: begun.binding };
+    }
     const apiKey = typeof form['api_key'] === 'string' ? form['api_key'].trim() : '';
     const decision = decideSignIn(connect, apiKey ? await this.keys.resolve(apiKey) : undefined);
     if (!decision.ok && decision.reason === 'not_signed_in') {
@@ -126,10 +147,51 @@ export class UpstreamConnect {
     return this.authorize(base, connect, installation.name, installation.url);
   }
 
+  /** Whether the single sign-on callback is a connect link's (SsoSignIn.purposeOf): the transport hands it here rather than to the consent. */
+  ownsSsoCallback(state: unknown, ssoBinding: string | undefined): boolean {
+    return this.sso?.purposeOf(typeof state === 'string' ? state : undefined, ssoBinding) === 'connect';
+  }
+
+  /** SSO_CALLBACK_PATH for a connect link: the provider's person must be the link's, then on to the upstream as after a key sign-in. */
+  async ssoCallback(base: string, query: Record<string, unknown>, ssoBinding: string | undefined): Promise<UpstreamConnectOutcome> {
+    if (!this.sso) return INVALID_LINK;
+    // A repeated parameter reads as none (an array is not a string): refused like a missing one.
+    const field = (name: string) => (typeof query[name] === 'string' ? query[name] : undefined);
+    const completed = await this.sso.completeConnect(base, { code: field('code'), state: field('state'), error: field('error') }, ssoBinding, (id) => this.tenantOf(id));
+    if (!completed.ok) return page(400, 'The sign-in did not complete', `${completed.reason}. Nothing was connected.`);
+    const connect = completed.connect;
+    const installation = await this.oauthInstallation(connect);
+    if (!installation.ok) return installation.outcome;
+    if (!decideSsoSignIn(connect, completed.identity).ok) {
+      this.logger.warn({ tenantId: connect.tenantId, installation: installation.name }, 'per-user upstream connect link opened by another person (single sign-on); refused');
+      return OTHER_PERSON;
+    }
+    return this.authorize(base, connect, installation.name, installation.url);
+  }
+
+  private signInMethod(connect: SealedConnect, tenant: { oauth: unknown }): SignInMethod {
+    const method = signInMethodFor(connect.subject, readSsoSettings(tenant.oauth)?.issuer);
+    return method === 'sso' && !this.sso ? 'none' : method;
+  }
+
+  private async tenantOf(tenantId: string): Promise<{ id: string; name: string; oauth: unknown } | undefined> {
+    return (await this.prisma.tenant.findUnique({ where: { id: tenantId }, select: { id: true, name: true, oauth: true } })) ?? undefined;
+  }
+
   private async signInForm(connect: SealedConnect, installation: string, status: number, error: string | undefined, browserBinding: string): Promise<UpstreamConnectOutcome> {
-    const tenant = await this.prisma.tenant.findUnique({ where: { id: connect.tenantId }, select: { name: true } });
+    const tenant = await this.tenantOf(connect.tenantId);
     if (!tenant) return INVALID_LINK;
-    return { kind: 'sign-in', status, browserBinding, view: { installation, tenantName: tenant.name, sealed: this.seals.sealSignIn(connect, browserBinding), ...(error ? { error } : {}) } };
+    const method = this.signInMethod(connect, tenant);
+    if (method === 'none') return NO_SIGN_IN;
+    const offer = method === 'sso' ? await this.sso?.offer(tenant) : undefined;
+    if (method === 'sso' && !offer) return SSO_UNREACHABLE;
+    return {
+      kind: 'sign-in',
+      status,
+      browserBinding,
+      ...(offer ? { ssoFormTarget: offer.formTarget } : {}),
+      view: { installation, tenantName: tenant.name, sealed: this.seals.sealSignIn(connect, browserBinding), ...(error ? { error } : {}), ...(offer ? { ssoProvider: offer.provider } : {}) },
+    };
   }
 
   /** The ticket's installation, still an OAuth one of the right mode (a shared ticket for a shared installation, a person's for a per-user one). */
@@ -228,9 +290,13 @@ ${view.error ? `<p class="error" role="alert">${e(view.error)}</p>` : ''}
 <p>Sign in to ${e(view.tenantName)} as yourself first: this link was made for one person, and only that person can use it. You then go on to the upstream's own sign-in page.</p>
 <form method="post" action="${UPSTREAM_CONNECT_PATH}">
 <input type="hidden" name="signin" value="${e(view.sealed)}">
-<label for="api_key">API key of ${e(view.tenantName)}</label>
+${
+  view.ssoProvider
+    ? `<p><button type="submit" class="primary">Sign in with ${e(view.ssoProvider)}</button></p>`
+    : `<label for="api_key">API key of ${e(view.tenantName)}</label>
 <input type="password" id="api_key" name="api_key" autocomplete="off" spellcheck="false" required>
-<p><button type="submit" class="primary">Sign in and continue</button></p>
+<p><button type="submit" class="primary">Sign in and continue</button></p>`
+}
 </form>
 </main></body></html>`;
 }

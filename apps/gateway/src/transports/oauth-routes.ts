@@ -56,6 +56,11 @@ export interface OAuthRoutesOptions {
   publicUrl: string | undefined;
 }
 
+export interface PlatformOAuthRoutesOptions extends OAuthRoutesOptions {
+  /** Per-user connect links signed in through single sign-on come back to the same callback as consents; their states go here. */
+  upstreamConnect?: Pick<UpstreamConnect, 'ownsSsoCallback' | 'ssoCallback'>;
+}
+
 /** `__Host-` on https (RFC 6265bis: Secure, Path=/, no Domain); a plain name on http loopback. */
 const cookieName = (issuer: string) => (issuer.startsWith('https:') ? '__Host-sb_oauth_consent' : 'sb_oauth_consent');
 /** The SSO round trip's cookie, sent only to the callback; `__Secure-` on https (`__Host-` would need Path=/). */
@@ -67,7 +72,7 @@ const SSO_COOKIE_PATH = '/oauth/sso';
  * scope, so the form content-type parser it adds applies to these routes only: the MCP routes
  * keep reading JSON as text and answering other types with 415.
  */
-export function registerOAuthRoutes(fastify: FastifyInstance, server: AuthorizationServer, options: OAuthRoutesOptions): void {
+export function registerOAuthRoutes(fastify: FastifyInstance, server: AuthorizationServer, options: PlatformOAuthRoutesOptions): void {
   const issuerOf = (request: FastifyRequest) => (options.publicUrl ? new URL(options.publicUrl).origin : `http://${request.headers.host ?? 'localhost'}`);
 
   void fastify.register(async (scope) => {
@@ -105,10 +110,13 @@ export function registerOAuthRoutes(fastify: FastifyInstance, server: Authorizat
     });
     scope.get(SSO_CALLBACK_PATH, async (request, reply) => {
       const issuer = issuerOf(request);
-      const outcome = await server.ssoCallback(issuer, request.query as Fields, cookieOf(request.headers.cookie, ssoCookieName(issuer)));
+      const query = request.query as Fields;
+      const binding = cookieOf(request.headers.cookie, ssoCookieName(issuer));
       // The round trip's cookie is spent either way.
       reply.header('set-cookie', [`${ssoCookieName(issuer)}=`, `Path=${SSO_COOKIE_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...(issuer.startsWith('https:') ? ['Secure'] : [])].join('; '));
-      return answerAuthorize(reply, issuer, outcome, 303);
+      // A connect link's round trip (the state opens only for the purpose it was sealed for): a link page on to the upstream, as after a key sign-in.
+      if (options.upstreamConnect?.ownsSsoCallback(query['state'], binding)) return answerUpstream(reply, issuer, await options.upstreamConnect.ssoCallback(issuer, query, binding), { afterSignIn: true });
+      return answerAuthorize(reply, issuer, await server.ssoCallback(issuer, query, binding), 303);
     });
 
     scope.post('/oauth/token', async (request, reply) => {
@@ -190,23 +198,7 @@ const upstreamCookieName = (base: string) => (base.startsWith('https:') ? '__Sec
  */
 export function registerUpstreamOAuthRoutes(fastify: FastifyInstance, connect: UpstreamConnect, options: OAuthRoutesOptions): void {
   const baseOf = (request: FastifyRequest) => (options.publicUrl ? new URL(options.publicUrl).origin : `http://${request.headers.host ?? 'localhost'}`);
-  const answer = (reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, clearCookie: boolean, afterForm = false): FastifyReply => {
-    const secure = base.startsWith('https:') ? ['Secure'] : [];
-    if (outcome.kind === 'sign-in') {
-      // A per-user link's sign-in form (docs/upstream-oauth.md "Per-user mode"). SameSite=Strict: a form posted from another site carries no cookie, so it does not open.
-      const cookie = [`${signInCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CONNECT_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
-      return reply.code(outcome.status).headers({ ...pageHeaders(undefined), 'content-security-policy': UPSTREAM_SIGN_IN_CSP, 'set-cookie': cookie }).send(renderUpstreamSignInPage(outcome.view));
-    }
-    if (outcome.kind === 'redirect') {
-      // SameSite=Lax: the authorization server's redirect back is a cross-site top-level navigation.
-      const cookie = [`${upstreamCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
-      // After the sign-in form: a page with a link on (form-action would block a redirect to the upstream).
-      if (afterForm) return reply.code(200).headers({ ...pageHeaders(undefined), 'set-cookie': cookie }).send(renderUpstreamContinuePage(outcome.location));
-      return reply.code(302).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
-    }
-    if (clearCookie) reply.header('set-cookie', [`${upstreamCookieName(base)}=`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...secure].join('; '));
-    return reply.code(outcome.status).headers(pageHeaders(undefined)).send(renderUpstreamPage(outcome.title, outcome.message));
-  };
+  const answer = (reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, clearCookie: boolean, afterSignIn = false): FastifyReply => answerUpstream(reply, base, outcome, { clearCookie, afterSignIn });
   fastify.get(CLIENT_METADATA_PATH, async (request, reply) =>
     reply.headers({ ...CORS_HEADERS, 'cache-control': 'public, max-age=3600' }).send(connect.clientMetadataDocument(baseOf(request))),
   );
@@ -229,7 +221,36 @@ export function registerUpstreamOAuthRoutes(fastify: FastifyInstance, connect: U
   });
 }
 
+/**
+ * Writes a connect step's outcome. `afterSignIn`: the step answers a sign-in (the form, or the
+ * single sign-on callback that form led to), so the way on to the upstream is a page with a link:
+ * Chromium applies the sign-in page's form-action to every redirect of the navigation its form
+ * started, the provider's redirect back included, and the upstream's origin is not in it.
+ */
+function answerUpstream(reply: FastifyReply, base: string, outcome: UpstreamConnectOutcome, how: { clearCookie?: boolean; afterSignIn?: boolean }): FastifyReply {
+  const secure = base.startsWith('https:') ? ['Secure'] : [];
+  if (outcome.kind === 'sign-in') {
+    // A per-user link's sign-in form (docs/upstream-oauth.md "Per-user mode"). SameSite=Strict: a form posted from another site carries no cookie, so it does not open.
+    const cookie = [`${signInCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CONNECT_PATH}`, 'HttpOnly', 'SameSite=Strict', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
+    return reply.code(outcome.status).headers({ ...pageHeaders(undefined), 'content-security-policy': upstreamSignInCsp(outcome.ssoFormTarget), 'set-cookie': cookie }).send(renderUpstreamSignInPage(outcome.view));
+  }
+  if (outcome.kind === 'sso') {
+    // The consent's round-trip cookie (SameSite=Lax: the provider's redirect back is a cross-site navigation); the callback is the same.
+    const cookie = [`${ssoCookieName(base)}=${outcome.binding}`, `Path=${SSO_COOKIE_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${SSO_ROUND_TRIP_TTL_MS / 1000}`, ...secure].join('; ');
+    return reply.code(303).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
+  }
+  if (outcome.kind === 'redirect') {
+    // SameSite=Lax: the authorization server's redirect back is a cross-site top-level navigation.
+    const cookie = [`${upstreamCookieName(base)}=${outcome.browserBinding}`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', `Max-Age=${CONNECT_TTL_MS / 1000}`, ...secure].join('; ');
+    if (how.afterSignIn) return reply.code(200).headers({ ...pageHeaders(undefined), 'set-cookie': cookie }).send(renderUpstreamContinuePage(outcome.location));
+    return reply.code(302).headers({ location: outcome.location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'set-cookie': cookie }).send();
+  }
+  if (how.clearCookie) reply.header('set-cookie', [`${upstreamCookieName(base)}=`, `Path=${UPSTREAM_CALLBACK_PATH}`, 'HttpOnly', 'SameSite=Lax', 'Max-Age=0', ...secure].join('; '));
+  return reply.code(outcome.status).headers(pageHeaders(undefined)).send(renderUpstreamPage(outcome.title, outcome.message));
+}
+
 /** The per-user sign-in form's cookie, sent only to the connect URL; `__Secure-` on https. */
 const signInCookieName = (base: string) => (base.startsWith('https:') ? '__Secure-sb_upstream_signin' : 'sb_upstream_signin');
-/** The sign-in page posts to this origin only. */
-const UPSTREAM_SIGN_IN_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The sign-in page posts to this origin only; with "Sign in with …", the POST's 303 goes to the provider, and form-action applies to that redirect too. */
+const upstreamSignInCsp = (ssoFormTarget: string | undefined) =>
+  `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${ssoFormTarget ? ` ${ssoFormTarget}` : ''}; frame-ancestors 'none'; base-uri 'none'`;
