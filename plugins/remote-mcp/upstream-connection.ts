@@ -5,7 +5,7 @@ import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/tran
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolAnnotations, ToolResult } from '@switchboard/plugin-sdk';
 import type { GuardedFetchHandle } from '@switchboard/plugin-net';
-import { UpstreamSessionLostError } from './upstream-failures';
+import { refusalMeansSessionLost, UpstreamSessionLostError } from './upstream-failures';
 
 /** One upstream request (connect, list, call) at most; the gateway's tool timeout may cut sooner. */
 export const UPSTREAM_TIMEOUT_MS = 30_000;
@@ -55,6 +55,9 @@ export interface UpstreamConnection {
 /** Opens connections: the official SDK client in the gateway, a fake in unit specs. */
 export type Connector = (target: UpstreamTarget, signal: AbortSignal, events: ConnectionEvents) => Promise<UpstreamConnection>;
 
+/** How the message of the SDK's StreamableHTTPError for a refused POST begins; the response body follows. */
+const POST_REFUSED_PREFIX = 'Streamable HTTP error: Error POSTing to endpoint: ';
+
 /** The upstream refused the credential (HTTP 401), on either transport. */
 export function isUnauthorized(error: unknown): boolean {
   if (error instanceof StreamableHTTPError || error instanceof SseError) return error.code === 401;
@@ -75,13 +78,21 @@ export function sdkConnector(outbound: GuardedFetchHandle): Connector {
         : new StreamableHTTPClientTransport(url, { requestInit, fetch });
     const client = new Client({ name: 'switchboard-remote-mcp', version: '1.0.0' }, { capabilities: {} });
     let connected = false;
-    const sessionLost = (error: unknown): boolean =>
-      // 404 means "session forgotten" only when a session was sent: a stateless upstream's 404 is a wrong URL.
+    // `method` is the request's; undefined for what the transport reports to `onerror` on its own
+    // (the GET stream, and each failed POST before its caller sees it). Never `initialize`: that
+    // only runs in `connect`, whose failures are not translated and come before `connected`.
+    const sessionLost = (error: unknown, method?: string): boolean =>
       transport instanceof StreamableHTTPClientTransport
-        ? error instanceof StreamableHTTPError && error.code === 404 && transport.sessionId !== undefined
+        ? error instanceof StreamableHTTPError &&
+          refusalMeansSessionLost({
+            status: error.code ?? 0,
+            carriedSession: transport.sessionId !== undefined,
+            method,
+            body: error.message.startsWith(POST_REFUSED_PREFIX) ? error.message.slice(POST_REFUSED_PREFIX.length) : '',
+          })
         : // A legacy SSE session is its message endpoint (`?sessionId=`): a 404 there is the session's.
           error instanceof Error && /^Error POSTing to endpoint \(HTTP 404\)/.test(error.message);
-    const translate = (error: unknown): unknown => (sessionLost(error) ? new UpstreamSessionLostError({ cause: error }) : error);
+    const translate = (error: unknown, method: string): unknown => (sessionLost(error, method) ? new UpstreamSessionLostError({ cause: error }) : error);
     // Once the upstream forgot the session (or, on legacy SSE, the stream that carries the
     // answers broke), requests it had accepted will never be answered; a POST still under way
     // may yet get its own 404, to be sent again. So the connection is given up (its pending
@@ -136,7 +147,7 @@ export function sdkConnector(outbound: GuardedFetchHandle): Connector {
             annotations: t.annotations as ToolAnnotations | undefined,
           }));
         } catch (error) {
-          throw translate(error);
+          throw translate(error, 'tools/list');
         }
       },
       async callTool(name, args, callSignal, onprogress) {
@@ -149,7 +160,7 @@ export function sdkConnector(outbound: GuardedFetchHandle): Connector {
           // The upstream's own tool errors (isError) pass through as they are.
           return result as ToolResult;
         } catch (error) {
-          throw translate(error);
+          throw translate(error, 'tools/call');
         }
       },
       close: () => client.close(),

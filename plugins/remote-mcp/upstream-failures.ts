@@ -8,13 +8,64 @@ export const BACKOFF_MAX_MS = 60_000;
 /**
  * The upstream no longer knows the session this request carried (it restarted, or expired it).
  * 2025-06-18 streamable-http: the server "MUST respond to requests containing that session ID
- * with HTTP 404 Not Found", and the client "MUST start a new session".
+ * with HTTP 404 Not Found", and the client "MUST start a new session". Some upstreams answer 400
+ * instead (refusalMeansSessionLost says which 400s count).
  */
 export class UpstreamSessionLostError extends Error {
   constructor(options: { cause: unknown }) {
     super('the upstream MCP server forgot the session', options);
     this.name = 'UpstreamSessionLostError';
   }
+}
+
+/** An upstream's HTTP refusal of one Streamable HTTP request, as far as telling a lost session from a bad request goes. */
+export interface HttpRefusal {
+  status: number;
+  /** The request carried an Mcp-Session-Id. */
+  carriedSession: boolean;
+  /** The JSON-RPC method it sent; undefined where unknown (the standalone GET stream, the transport's own error report). */
+  method?: string | undefined;
+  /** The response body as received ('' when there was none). */
+  body: string;
+}
+
+/**
+ * Whether the refusal says the upstream no longer knows the session, so a new session may carry
+ * the request once more.
+ *
+ * - 404 on a request with a session id: 2025-06-18 streamable-http, the server "MUST respond to
+ *   requests containing that session ID with HTTP 404 Not Found" (a stateless upstream's 404, no
+ *   session sent, is a wrong URL).
+ * - 400, only when the request carried a session id, was not `initialize`, and the body is a
+ *   JSON-RPC error whose message mentions a session. The same section says servers "SHOULD
+ *   respond to requests without an Mcp-Session-Id header (other than initialization) with HTTP
+ *   400 Bad Request"; servers built from the official SDK's examples keep a map of transports and
+ *   answer an id missing from it the same way, with `{"jsonrpc":"2.0","error":{"code":-32000,
+ *   "message":"Bad Request: No valid session ID provided"},"id":null}`. Such a 400 is sent before
+ *   any handler ran, so sending the request once more on a new session cannot run it twice. Any
+ *   other 400 (a malformed request, a refused argument) stays an answer a retry would not change.
+ */
+export function refusalMeansSessionLost(refusal: HttpRefusal): boolean {
+  if (!refusal.carriedSession) return false;
+  if (refusal.status === 404) return true;
+  return refusal.status === 400 && refusal.method !== 'initialize' && SESSION_MENTION.test(jsonRpcErrorMessage(refusal.body) ?? '');
+}
+
+const SESSION_MENTION = /session/i;
+
+/** The `error.message` of a JSON-RPC error response, or undefined when the body is not one. */
+function jsonRpcErrorMessage(body: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || (parsed as { jsonrpc?: unknown }).jsonrpc !== '2.0') return undefined;
+  const error = (parsed as { error?: unknown }).error;
+  if (!error || typeof error !== 'object') return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return typeof code === 'number' && typeof message === 'string' ? message : undefined;
 }
 
 /** Connections to this upstream are backing off: refused here, without touching the network. */
@@ -73,7 +124,7 @@ export function classifyFailure(error: unknown): UpstreamFailure {
 /**
  * Whether a failed request may be sent once more on a new connection.
  *
- * A tools/call that got 404 on its session, or that found no connection, never ran on the
+ * A tools/call that got 404 on its session (or a session 400, see refusalMeansSessionLost), or that found no connection, never ran on the
  * upstream: sending it again cannot run it twice. One whose connection broke mid-way may have
  * run (the upstream may have acted and only the answer was lost), so it is reported, not
  * repeated; tool annotations such as `idempotentHint` come from the upstream and are only hints,

@@ -107,3 +107,63 @@ describe.each(['streamable-http', 'sse'] as const)('remote-mcp federating an ups
     }
   });
 });
+
+// Many servers built from the official SDK's examples keep a map of transports and answer an id
+// missing from it with 400 and a JSON-RPC error about the session, not the spec's 404. remote-mcp
+// takes that 400 (on a request that carried a session id, not initialize, its error naming the
+// session) for a lost session too: re-initializes once and sends the request again.
+describe('remote-mcp federating a Streamable HTTP upstream that answers 400 for a session it forgot (the SDK examples\' way)', () => {
+  let h: GatewayHarness;
+  let upstream: RestartableUpstream;
+  const slug = 'acme-bad-request';
+  const clients = new Map<TransportName, Client>();
+  let modern: Awaited<ReturnType<typeof modernClient>>;
+
+  beforeAll(async () => {
+    upstream = new RestartableUpstream({ unknownSession: 'bad-request' });
+    await upstream.start();
+    h = await startHarness('remote_mcp_resilience_bad_request', { OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32' });
+    const tenant = await h.createTenant(slug);
+    await h.install(tenant.id, 'remote-mcp', { url: `${upstream.url}/mcp` });
+    const token = (await h.issueKey(tenant.id)).token;
+    for (const transport of ['streamable-http', 'sse'] as const) clients.set(transport, await connectClient(h.gateway.url, `/t/${slug}`, token, transport));
+    modern = await modernClient(`${h.gateway.url}/t/${slug}/mcp`, token);
+  });
+  afterAll(async () => {
+    await modern?.client.close();
+    for (const client of clients.values()) await disconnect(client);
+    await h?.close();
+    await upstream?.close();
+  });
+
+  async function whoami(era: Era, tag: string): Promise<{ isError: boolean; text: string }> {
+    const args = { name: 'remote-mcp__whoami', arguments: { tag } };
+    const result = (era === MODERN ? await modern.client.callTool(args) : await clients.get(era)!.callTool(args)) as CallToolResult;
+    return { isError: result.isError === true, text: firstText(result) };
+  }
+
+  it.each(ERAS)('keeps answering a %s client after the upstream restarted and answered 400 for the old session, running each call once', async (era) => {
+    const before = await whoami(era, `400-${era}-before`);
+    expect(before).toEqual({ isError: false, text: `400-${era}-before ran in generation ${upstream.generation}` });
+    const refusalsBefore = upstream.sessionRefusals.length;
+    upstream.restart();
+    const after = await whoami(era, `400-${era}-after`);
+    expect(after).toEqual({ isError: false, text: `400-${era}-after ran in generation ${upstream.generation}` });
+    // The old session's POST was refused with 400 (never 404), and sent again on a new session: run once.
+    expect(upstream.sessionRefusals.slice(refusalsBefore).filter((refusal) => refusal.method === 'POST')).toEqual([{ method: 'POST', status: 400 }]);
+    expect(upstream.executions.filter((run) => run.text.startsWith(`400-${era}-`)).map((run) => run.text)).toEqual([before.text, after.text]);
+  });
+
+  it('fails only the call in flight at the restart, and every era\'s next call works', async () => {
+    const hold = upstream.holdNext();
+    const pending = clients.get('streamable-http')!.callTool({ name: 'remote-mcp__hold', arguments: { tag: '400-in-flight' } });
+    await hold.ran;
+    upstream.restart();
+    hold.release();
+    const result = (await pending) as CallToolResult;
+    expect({ isError: result.isError, text: firstText(result) }).toEqual({ isError: true, text: 'Upstream MCP server error: fetch failed' });
+    expect(upstream.executions.filter((run) => run.text === '400-in-flight')).toHaveLength(1);
+    for (const era of ERAS) expect({ era, ...(await whoami(era, `400-${era}-next`)) }).toEqual({ era, isError: false, text: `400-${era}-next ran in generation ${upstream.generation}` });
+    expect(upstream.sessionRefusals.every((refusal) => refusal.status === 400)).toBe(true);
+  });
+});

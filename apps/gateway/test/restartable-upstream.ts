@@ -14,23 +14,41 @@ export interface Execution {
   text: string;
 }
 
+/** How the upstream answers a Streamable HTTP request whose session id it does not know. */
+export type UnknownSessionAnswer =
+  /** 404, as 2025-06-18 streamable-http requires. */
+  | 'not-found'
+  /**
+   * 400, as the official SDK's example servers (simpleStreamableHttp.ts) answer an id missing from
+   * their map of transports: a JSON-RPC error on POST, plain text on GET and DELETE.
+   */
+  | 'bad-request';
+
+/** The SDK examples' answer to a POST whose session id is not in their map. */
+export const NO_VALID_SESSION_ERROR = { jsonrpc: '2.0', error: { code: -32000, message: 'Bad Request: No valid session ID provided' }, id: null } as const;
+
 /**
  * An upstream MCP server made with the official SDK, on loopback, serving Streamable HTTP
  * (`/mcp`, stateful sessions) and legacy SSE (`/sse` + `/messages`). `restart()` does what a
  * process restart does to its clients: every session is forgotten (their ids answer 404, as the
- * spec requires) and every open connection is cut; the listening port stays the same.
+ * spec requires, or 400 with `unknownSession: 'bad-request'`) and every open connection is cut;
+ * the listening port stays the same.
  */
 export class RestartableUpstream {
   generation = 0;
   readonly executions: Execution[] = [];
   /** Headers of the last request, to check what the gateway sends. */
   lastHeaders: IncomingHttpHeaders = {};
+  /** Streamable HTTP requests refused for an unknown session id: HTTP method and status. */
+  readonly sessionRefusals: { method: string; status: number }[] = [];
   private held: Promise<void> = Promise.resolve();
   private onHeld: (() => void) | undefined;
   private sessions = new Map<string, StreamableHTTPServerTransport | SSEServerTransport>();
   private servers: McpServer[] = [];
   private readonly extraTools: string[] = [];
   private readonly server: Server = createServer((req, res) => void this.handle(req, res).catch(() => res.headersSent || res.writeHead(500).end()));
+
+  constructor(private readonly options: { unknownSession?: UnknownSessionAnswer } = {}) {}
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
@@ -98,6 +116,18 @@ export class RestartableUpstream {
     server.registerTool(name, { description: `Added later: ${name}` }, () => ({ content: [{ type: 'text', text: name }] }));
   }
 
+  private refuseUnknownSession(req: IncomingMessage, res: ServerResponse): void {
+    const method = req.method ?? 'GET';
+    if (this.options.unknownSession === 'bad-request') {
+      this.sessionRefusals.push({ method, status: 400 });
+      if (method !== 'POST') return void res.writeHead(400).end('Invalid or missing session ID');
+      return void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(NO_VALID_SESSION_ERROR));
+    }
+    this.sessionRefusals.push({ method, status: 404 });
+    // 2025-06-18 streamable-http: a terminated session's id MUST get 404 Not Found.
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.lastHeaders = req.headers;
     const url = new URL(req.url ?? '/', this.url);
@@ -119,10 +149,7 @@ export class RestartableUpstream {
     const sessionId = req.headers['mcp-session-id'];
     if (typeof sessionId === 'string') {
       const transport = this.sessions.get(sessionId);
-      // 2025-06-18 streamable-http: a terminated session's id MUST get 404 Not Found.
-      if (!(transport instanceof StreamableHTTPServerTransport)) {
-        return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32001, message: 'Session not found' } }));
-      }
+      if (!(transport instanceof StreamableHTTPServerTransport)) return this.refuseUnknownSession(req, res);
       await transport.handleRequest(req, res);
       return;
     }

@@ -242,6 +242,8 @@ describe('remote-mcp with auth oauth (shared) against an upstream behind the pla
     const connected = await connectInBrowser(await connectUrl());
     expect(connected.body).toContain('Upstream connected');
     await connected.reopen('about:blank');
+    // The tool comes back once the `plugins.changed` event has reloaded this node's catalog, not with the callback's page.
+    await eventually(async () => (await client.listTools()).tools.some((tool) => tool.name === 'up__echo__echo'), 20_000);
     const result = await client.callTool({ name: 'up__echo__echo', arguments: { text: 'back again' } });
     expect([isError(result), text(result)]).toEqual([false, 'back again']);
   }, 90_000);

@@ -16,12 +16,16 @@ describe('the request steps of docs/federation.md', () => {
       'tenant-admin PUT /v1/tenants/acme/plugins/everything',
       'tenant-admin POST /v1/tenants/acme/plugins/linear/upstream-connection',
       'tenant-admin GET /v1/tenants/acme/plugins/linear/upstream-connection',
+      'tenant-admin PUT /v1/tenants/acme/plugins/my-linear',
       'tenant-admin POST /v1/tenants/acme/virtual-servers',
       'tenant-admin POST /v1/tenants/acme/api-keys',
       'tenant-admin POST /v1/tenants/acme/api-keys',
+      'tenant-admin POST /v1/tenants/acme/api-keys',
+      'tenant-admin GET /v1/tenants/acme/plugins/my-linear/upstream-connection/people',
     ]);
     expect(requests.find((request) => request.step === 'connect-linear')?.body).toBeUndefined();
     expect(requests.find((request) => request.step === 'create-virtual-server')?.body).toMatchObject({ name: 'team', tools: expect.any(Array) });
+    expect(requests.find((request) => request.step === 'install-my-linear')?.body).toMatchObject({ config: { oauthMode: 'per-user', declaredTools: [{ name: 'create_issue' }] } });
   });
 
   it('refuses a step whose body is not JSON, or that is not a curl command of the doc\'s form', () => {

@@ -1,39 +1,56 @@
 import { randomBytes } from 'node:crypto';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UrlElicitationRequiredError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createTempDataDir, launchBrowser, startApiProcess, type ApiProcess } from '@switchboard/testing';
+import { ConnectSeals } from '@switchboard/upstream-auth';
 import jwt from 'jsonwebtoken';
 import type { Browser } from 'playwright-core';
 import { npmBin } from '../hosted-fixtures';
+import { approveWithKey, MemoryOAuthProvider } from '../oauth-cluster';
 import { RestartableUpstream } from '../restartable-upstream';
 import { connectClient, disconnect, GENEROUS_LIMITS, rawPost, startCluster, startRoundRobinProxy, type Cluster, type RoundRobinProxy } from './cluster-harness';
 import { readDocRequests, substitute, type DocRequest } from './federation-doc';
-import { adminApiEnv, CREATE_ISSUE_DESCRIPTION, startTrackerUpstream, type TrackerUpstream } from './federation-fixtures';
+import { adminApiEnv, bearerSubject, CREATE_ISSUE_DESCRIPTION, startTap, startTrackerUpstream, type Tap, type TappedRequest, type TrackerUpstream } from './federation-fixtures';
 
 /**
  * Issue 18, "Done when": following docs/federation.md, a tenant admin puts two upstream MCP
  * servers (official SDK servers on loopback: `github` with a static header, `linear` behind
  * OAuth) and a hosted stdio server (`everything`, from a template) behind one virtual server,
- * connects the OAuth one once for the tenant in Chromium, and clients of all three eras, spread
+ * connects the OAuth one once for the tenant in Chromium and once per person (a second
+ * installation of it in per-user mode: two people, each signed in to their MCP client with OAuth,
+ * each connecting their own upstream identity in Chromium), and clients of all three eras, spread
  * over two gateway nodes, see exactly the curated tools. Every admin request is a `# step:` of
  * the doc, sent to the admin API as a third process on the nodes' database and Redis.
  *
  * The OAuth upstream is a second Switchboard tenant (`linear-co`) on the same nodes: its
  * installation `tracker` federates the tracker SDK server, and its per-plugin URL is protected by
  * the platform's own authorization server, whose consent page the tenant admin signs in to.
+ * Between the balancer and each node sits a tap that writes down every request, so the test reads
+ * whom that upstream saw on each call: the subject of the bearer token that reached its URL.
  */
 
 const MODERN = '2026-07-28';
 const SETUP_TIMEOUT_MS = 120_000;
 const CONNECT_TIMEOUT_MS = 60_000;
+/** The per-user installation's declared tool, as docs/federation.md step install-my-linear declares it. */
+const MY_TICKET_DESCRIPTION = 'Creates an issue in Linear as you';
 /** The curated tools, sorted by name, as every client must list them. */
 const CURATED = [
+  ['file_my_ticket', MY_TICKET_DESCRIPTION],
   ['file_ticket', CREATE_ISSUE_DESCRIPTION],
   ['get-sum', 'Returns the sum of two numbers'],
   ['whoami', 'Says which GitHub server process answered'],
 ];
 const UPSTREAM_TENANT = { slug: 'linear-co', name: 'Linear Co' };
+/** The OAuth upstream's URL path on the cluster, where the taps see whom it serves. */
+const UPSTREAM_PATH = `/t/${UPSTREAM_TENANT.slug}/p/tracker/mcp`;
+/** The people's MCP clients' redirect URI: never contacted, the test takes the code from the consent page's answer. */
+const REDIRECT = 'http://127.0.0.1:53682/callback';
+const linkIn = (message: string) => /https?:\/\/\S+\/oauth\/upstream\/connect\?ticket=\S+/.exec(message)?.[0];
+const ticketOf = (link: string) => new URL(link).searchParams.get('ticket')!;
 
 const text = (result: unknown) => ((result as CallToolResult).content[0] as { text: string }).text;
 const outcome = (result: unknown) => ({ isError: (result as CallToolResult).isError === true, text: text(result) });
@@ -45,6 +62,8 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
   let tracker: TrackerUpstream;
   let proxy: RoundRobinProxy;
   let cluster: Cluster;
+  let taps: Tap[] = [];
+  const tapped: TappedRequest[] = [];
   let api: ApiProcess;
   let browser: Browser;
   let removeApiData: () => void;
@@ -55,6 +74,8 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
   const platformToken = sign({ role: 'admin' }, 'admin');
   let tenantAdminToken = '';
   let upstreamTenantKey = '';
+  /** Whom Linear sees for the shared account: the subject of the grant the tenant admin approved with the consent key. */
+  let sharedAtLinear = '';
   let teamKey = '';
   let narrowKey = '';
 
@@ -116,11 +137,12 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
     await github.start();
     tracker = await startTrackerUpstream();
     // The balancer exists before the nodes: it is their PUBLIC_GATEWAY_URL (OAuth issuer, connect URLs).
-    proxy = await startRoundRobinProxy(() => cluster?.nodes.map((node) => node.url) ?? []);
+    proxy = await startRoundRobinProxy(() => taps.map((tap) => tap.url));
     cluster = await startCluster('federation', {
       nodes: 2,
       env: { ...GENEROUS_LIMITS, OUTBOUND_ALLOW_CIDRS: '127.0.0.1/32', SECRETS_KEY: secretsKey.toString('base64'), PUBLIC_GATEWAY_URL: proxy.url },
     });
+    taps = await Promise.all(cluster.nodes.map((node) => startTap(node.url, tapped)));
     const data = createTempDataDir('federation-api');
     removeApiData = data.remove;
     api = await startApiProcess(adminApiEnv(cluster, { adminSecret, dataDir: data.dir, secretsKey, publicGatewayUrl: proxy.url }));
@@ -135,7 +157,9 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
     // Not in the doc: "Linear", a second tenant whose tracker installation is the OAuth upstream.
     expect((await admin('POST', '/v1/tenants', platformToken, UPSTREAM_TENANT)).status).toBe(201);
     expect((await admin('PUT', `/v1/tenants/${UPSTREAM_TENANT.slug}/plugins/tracker`, platformToken, { plugin: 'remote-mcp', config: { url: `${tracker.url}/mcp` } })).status).toBe(200);
-    upstreamTenantKey = String((await admin('POST', `/v1/tenants/${UPSTREAM_TENANT.slug}/api-keys`, platformToken, { name: 'consent' })).body['secret']);
+    const consentKey = (await admin('POST', `/v1/tenants/${UPSTREAM_TENANT.slug}/api-keys`, platformToken, { name: 'consent' })).body;
+    upstreamTenantKey = String(consentKey['secret']);
+    sharedAtLinear = `key:${String((consentKey['key'] as Record<string, unknown>)['id'])}`;
 
     const tenant = await step('create-tenant', 201);
     tenantAdminToken = sign({ tenant: tenant['id'] }, `tenant-admin:${String(tenant['id'])}`);
@@ -152,9 +176,21 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
     removeApiData?.();
     await cluster?.close();
     await proxy?.close();
+    await Promise.all(taps.map((tap) => tap.close()));
     await tracker?.close();
     await github?.close();
   });
+
+  /** Whom Linear saw on each tools/call that reached its URL since `mark`, by the title filed. */
+  const seenByLinear = (mark: number) => {
+    const seen = new Map<string, string | undefined>();
+    for (const request of tapped.slice(mark)) {
+      if (request.method !== 'POST' || !request.path.startsWith(UPSTREAM_PATH) || !request.body.includes('"tools/call"')) continue;
+      const message = JSON.parse(request.body) as { params?: { arguments?: { title?: string } } };
+      seen.set(message.params?.arguments?.title ?? '', bearerSubject(request.authorization));
+    }
+    return seen;
+  };
 
   it('connects the OAuth upstream once for the tenant in the browser, signed in at the upstream tenant\'s consent page', async () => {
     const started = await step('connect-linear', 201);
@@ -174,13 +210,12 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
     expect(await step('connection-status', 200)).toMatchObject({ installation: 'linear', status: 'connected' });
   }, 90_000);
 
-  // ── PER-USER STEP (issue 18, "once per user") ──────────────────────────────────────────────
-  // When per-user mode exists (apps/gateway/test/upstream-oauth-per-user.int-spec.ts), add here:
-  // a second OAuth installation (or `oauthMode: per-user` on another name) from a new doc step
-  // 3b, two people of acme each connecting their own upstream account in Chromium, its tool in
-  // the virtual server's curated list, and the attacker side (user A's upstream token never
-  // serves user B). Add its tool to CURATED and its calls to the era loop below.
-  // ────────────────────────────────────────────────────────────────────────────────────────────
+  it('installs the same upstream a second time, per person, with the tool it declares (step 3b)', async () => {
+    expect(await step('install-my-linear', 200)).toMatchObject({
+      name: 'my-linear',
+      config: { auth: 'oauth', oauthMode: 'per-user', declaredTools: [{ name: 'create_issue', description: MY_TICKET_DESCRIPTION }] },
+    });
+  });
 
   it('defines the virtual server and issues the keys', async () => {
     expect(await step('create-virtual-server', 201)).toMatchObject({ name: 'team' });
@@ -199,6 +234,7 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
     modern = await modernClient('/t/acme/v/team/mcp', teamKey);
     expect(modern.getNegotiatedProtocolVersion()).toBe(MODERN);
     const before = new Map(proxy.counts);
+    const mark = tapped.length;
     for (const [era, client] of eras()) {
       // The first listing on each node already has the connected upstream's tool (and starts the hosted server there).
       expect({ era, tools: await listed(client) }).toEqual({ era, tools: CURATED });
@@ -206,17 +242,129 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
       const filed = outcome(await client.callTool({ name: 'file_ticket', arguments: { title: `from ${era}` } }));
       expect({ era, filed }).toEqual({ era, filed: { isError: false, text: `Created LIN-${tracker.created.length}: from ${era}` } });
       expect({ era, sum: outcome(await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } })) }).toEqual({ era, sum: { isError: false, text: 'The sum of 2 and 3 is 5.' } });
+      // A key names no person: the per-user tool is listed, but runs with nobody's account.
+      const mine = outcome(await client.callTool({ name: 'file_my_ticket', arguments: { title: `${era} with a key` } }));
+      expect({ era, isError: mine.isError, personal: /^Installation "my-linear" uses a personal upstream account .*API key, which names no person/.test(mine.text), link: linkIn(mine.text) }).toEqual({
+        era,
+        isError: true,
+        personal: true,
+        link: undefined,
+      });
     }
     expect(tracker.created).toEqual(eras().map(([era]) => `from ${era}`));
+    // Linear saw the shared account file each ticket, and none of the key's calls of the per-user tool.
+    expect(seenByLinear(mark)).toEqual(new Map(eras().map(([era]) => [`from ${era}`, sharedAtLinear])));
     // The static header went along to the upstream, and both nodes answered the v2 client.
     expect(github.lastHeaders['x-upstream-key']).toBe('gh-upstream-key-123');
-    expect(cluster.nodes.map((node) => (proxy.counts.get(new URL(node.url).origin) ?? 0) - (before.get(new URL(node.url).origin) ?? 0) > 0)).toEqual([true, true]);
+    expect(taps.map((tap) => (proxy.counts.get(tap.url) ?? 0) - (before.get(tap.url) ?? 0) > 0)).toEqual([true, true]);
   }, 120_000);
+
+  // ── Per user (docs/federation.md 3b and 7): two people, each their own Linear account ─────────
+
+  /** A person's part of the consent page (docs/federation.md 7, point 1): their own key of acme; the tokens their client holds. */
+  async function signIn(personKey: string, label: string): Promise<MemoryOAuthProvider> {
+    const provider = new MemoryOAuthProvider(REDIRECT, `MCP client of ${label}`, `state-${label}`);
+    const serverUrl = `${proxy.url}/t/acme/v/team/mcp`;
+    expect(await auth(provider, { serverUrl })).toBe('REDIRECT');
+    const { callback } = await approveWithKey(provider.authorizationUrl!, personKey);
+    expect(await auth(provider, { serverUrl, authorizationCode: callback.searchParams.get('code')! })).toBe('AUTHORIZED');
+    return provider;
+  }
+
+  /**
+   * The person in Chromium (point 3): opens the link, signs in to acme with their key, then (given
+   * a Linear identity) goes on to Linear and approves as it. The page's text at the end.
+   */
+  async function openLink(link: string, personKey: string, linearKey?: string): Promise<string> {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      await page.goto(link);
+      await page.getByLabel('API key of Acme').fill(personKey);
+      await page.getByRole('button', { name: 'Sign in and continue' }).click();
+      if (linearKey !== undefined) {
+        await page.getByRole('link', { name: /^Continue to / }).click();
+        await page.getByLabel(`API key of ${UPSTREAM_TENANT.name}`).fill(linearKey);
+        await page.getByRole('button', { name: 'Approve' }).click();
+        await page.waitForURL(`${proxy.url}/oauth/upstream/callback**`, { timeout: CONNECT_TIMEOUT_MS });
+      }
+      return (await page.textContent('body')) ?? '';
+    } finally {
+      await context.close();
+    }
+  }
+
+  it('lets two people each connect their own Linear account once, on different eras and nodes: Linear sees A\'s calls as A and B\'s as B, and B never gets A\'s account', async () => {
+    const issued = await step('issue-person-key', 201);
+    const alice = { id: String((issued['key'] as Record<string, unknown>)['id']), secret: String(issued['secret']) };
+    // Bob's key the same way, under his own name.
+    const bobIssued = await admin('POST', '/v1/tenants/acme/api-keys', tenantAdminToken, { name: 'bob' });
+    const bob = { id: String((bobIssued.body['key'] as Record<string, unknown>)['id']), secret: String(bobIssued.body['secret']) };
+    // Their identities at Linear (keys of the upstream tenant, pasted on its consent page).
+    const linearIdentity = async (name: string) => {
+      const answer = await admin('POST', `/v1/tenants/${UPSTREAM_TENANT.slug}/api-keys`, platformToken, { name });
+      return { sub: `key:${String((answer.body['key'] as Record<string, unknown>)['id'])}`, secret: String(answer.body['secret']) };
+    };
+    const [aliceAtLinear, bobAtLinear] = [await linearIdentity('alice at linear'), await linearIdentity('bob at linear')];
+
+    // A: an SDK v1 Streamable HTTP session declaring URL-mode elicitation (2025-11-25), its
+    // requests spread over both nodes by the balancer. B: a v2 client on 2026-07-28 (no session).
+    const aliceClient = new Client({ name: 'alice', version: '1.0.0' }, { capabilities: { elicitation: { url: {} } } });
+    await aliceClient.connect(new StreamableHTTPClientTransport(new URL('/t/acme/v/team/mcp', proxy.url), { authProvider: await signIn(alice.secret, 'alice') }));
+    others.push(aliceClient);
+    const bobClient = await modernClient('/t/acme/v/team/mcp', (await signIn(bob.secret, 'bob')).saved!.access_token);
+    others.push(bobClient);
+    for (const [who, client] of [['alice', aliceClient], ['bob', bobClient]] as const) expect({ who, tools: await listed(client) }).toEqual({ who, tools: CURATED });
+
+    const mark = tapped.length;
+    const createdBefore = tracker.created.length;
+    // A's first call: the link, as -32042 with one URL-mode elicitation.
+    const elicited = await aliceClient.callTool({ name: 'file_my_ticket', arguments: { title: 'alice first' } }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(elicited).toBeInstanceOf(UrlElicitationRequiredError);
+    const [elicitation] = (elicited as UrlElicitationRequiredError).elicitations;
+    expect(elicitation).toMatchObject({ mode: 'url', message: expect.stringContaining('installation "my-linear"') });
+    const aliceLink = String(elicitation!.url);
+    expect(aliceLink.startsWith(`${proxy.url}/oauth/upstream/connect?ticket=`)).toBe(true);
+    // Opened with the nodes' SECRETS_KEY: the link names A, whom the gateway authenticated, and nobody else.
+    const seals = new ConnectSeals({ current: secretsKey });
+    expect(seals.openTicket(ticketOf(aliceLink))).toMatchObject({ subject: `key:${alice.id}` });
+
+    // Attacker: B opens A's link (sent to him in a chat) and signs in as himself: refused.
+    expect(await openLink(aliceLink, bob.secret)).toContain('This link is for someone else');
+    // A follows her own link and connects her Linear identity.
+    expect(await openLink(aliceLink, alice.secret, aliceAtLinear.secret)).toContain('Upstream connected');
+
+    // B's first call, A connected: B's own link in the tool error, never A's account.
+    const bobFirst = outcome(await bobClient.callTool({ name: 'file_my_ticket', arguments: { title: 'bob first' } }));
+    const bobLink = linkIn(bobFirst.text);
+    expect({ isError: bobFirst.isError, link: typeof bobLink }).toEqual({ isError: true, link: 'string' });
+    expect(seals.openTicket(ticketOf(bobLink!))).toMatchObject({ subject: `key:${bob.id}` });
+    expect(await openLink(bobLink!, bob.secret, bobAtLinear.secret)).toContain('Upstream connected');
+
+    // Interleaved calls of both, through the balancer (so over both nodes).
+    const says = ['alice 1', 'bob 1', 'alice 2', 'bob 2', 'alice 3', 'bob 3'];
+    const results = await Promise.all(says.map((title) => (title.startsWith('alice') ? aliceClient : bobClient).callTool({ name: 'file_my_ticket', arguments: { title } })));
+    expect(results.map((result) => [outcome(result).isError, /^Created LIN-\d+: (.*)$/.exec(outcome(result).text)?.[1]])).toEqual(says.map((title) => [false, title]));
+    // Whom Linear saw: A's identity on each of A's calls, B's on each of B's; the first calls never reached it.
+    expect(seenByLinear(mark)).toEqual(new Map(says.map((title) => [title, title.startsWith('alice') ? aliceAtLinear.sub : bobAtLinear.sub])));
+    expect(tracker.created.slice(createdBefore).sort()).toEqual([...says].sort());
+
+    const people = (await step('people-connections', 200))['items'] as { subject: string; status: string }[];
+    expect(people.map(({ subject, status }) => [subject, status]).sort()).toEqual(
+      [
+        [`key:${alice.id}`, 'connected'],
+        [`key:${bob.id}`, 'connected'],
+      ].sort(),
+    );
+  }, 180_000);
 
   it('does not reach the renamed tool under its old names, nor a hidden tool, at the virtual URL in any era', async () => {
     const createdBefore = tracker.created.length;
     for (const [era, client] of eras()) {
-      for (const name of ['create_issue', 'linear__create_issue', 'linear__delete_issue', 'delete_issue', 'github__hold', 'everything__echo', 'echo']) {
+      for (const name of ['create_issue', 'linear__create_issue', 'my-linear__create_issue', 'linear__delete_issue', 'delete_issue', 'github__hold', 'everything__echo', 'echo']) {
         await expect(client.callTool({ name, arguments: { title: era, id: 'LIN-1', tag: era, message: era } }).then(() => `${era}: ${name} answered`)).rejects.toThrow(/Unknown tool/);
       }
     }
@@ -234,19 +382,19 @@ describe('issue 18 done-when: two upstreams and a hosted server behind one virtu
         url: 'virtual, v2',
         client: await modernClient('/t/acme/v/team/mcp', narrowKey),
         own: 'whoami',
-        neighbours: [['file_ticket', { title: 'x' }], ['get-sum', { a: 1, b: 1 }]],
+        neighbours: [['file_ticket', { title: 'x' }], ['file_my_ticket', { title: 'x' }], ['get-sum', { a: 1, b: 1 }]],
       },
       {
         url: 'virtual, SSE',
         client: await v1(first!.url, '/t/acme/v/team', narrowKey, 'sse'),
         own: 'whoami',
-        neighbours: [['file_ticket', { title: 'x' }], ['get-sum', { a: 1, b: 1 }]],
+        neighbours: [['file_ticket', { title: 'x' }], ['file_my_ticket', { title: 'x' }], ['get-sum', { a: 1, b: 1 }]],
       },
       {
         url: 'tenant-wide',
         client: await v1(second!.url, '/t/acme', narrowKey, 'streamable-http'),
         own: 'github__whoami',
-        neighbours: [['linear__create_issue', { title: 'x' }], ['everything__get-sum', { a: 1, b: 1 }], ['github__hold', { tag: 'x' }]],
+        neighbours: [['linear__create_issue', { title: 'x' }], ['my-linear__create_issue', { title: 'x' }], ['everything__get-sum', { a: 1, b: 1 }], ['github__hold', { tag: 'x' }]],
       },
       { url: 'per-plugin linear', client: await v1(first!.url, '/t/acme/p/linear', narrowKey, 'streamable-http'), own: '', neighbours: [['create_issue', { title: 'x' }]] },
       { url: 'per-plugin everything', client: await v1(second!.url, '/t/acme/p/everything', narrowKey, 'streamable-http'), own: '', neighbours: [['get-sum', { a: 1, b: 1 }]] },

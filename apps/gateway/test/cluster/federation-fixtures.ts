@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -85,4 +85,56 @@ export function adminApiEnv(cluster: Cluster, options: { adminSecret: string; da
     API_PORT: '0',
     API_METRICS_PORT: 'off',
   };
+}
+
+/** A request that passed a tap: the bearer token it carried and, for a POST, its body as sent. */
+export interface TappedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+export interface Tap {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A pass-through in front of one gateway node that writes down every request into `seen`, so a
+ * test reads whom an upstream endpoint of the cluster saw: the bearer token its gateway verified
+ * and acted as. Streams both ways (SSE included), as round-robin-proxy.ts does behind it.
+ */
+export async function startTap(target: string, seen: TappedRequest[]): Promise<Tap> {
+  const to = new URL(target);
+  const server = createServer((req, res) => {
+    const tapped: TappedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, body: '' };
+    seen.push(tapped);
+    const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      res.flushHeaders();
+      answer.pipe(res);
+    });
+    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
+    res.on('close', () => upstream.destroy());
+    if (req.method === 'POST') req.on('data', (chunk: Buffer) => (tapped.body += chunk.toString('utf8')));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** The `sub` of a JWT bearer token (the platform's access tokens are JWTs), read without verifying: the tap only reports what went by. */
+export function bearerSubject(authorization: string | undefined): string | undefined {
+  if (!authorization?.startsWith('Bearer ')) return undefined;
+  const payload = authorization.slice('Bearer '.length).split('.')[1];
+  if (!payload) return undefined;
+  return (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: string }).sub;
 }
