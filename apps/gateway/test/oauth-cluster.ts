@@ -7,7 +7,7 @@ import { keyIdOf, type KeyRing } from '@switchboard/secrets';
 import { createMigratedDatabase, createTempDataDir, testRedisUrl } from '@switchboard/testing';
 import { startGateway, type RunningGateway } from '../src/main';
 import { TESTKIT_PLUGIN } from './gateway-harness';
-import { startRoundRobinProxy, type RoundRobinProxy } from './round-robin-proxy';
+import { startRoundRobinProxy, type ObservedRequest, type RoundRobinProxy } from './round-robin-proxy';
 
 /**
  * What the OAuth sign-in tests share: two gateway nodes (Redis cluster, one test database) behind
@@ -22,14 +22,17 @@ export interface OAuthCluster {
   secretsKey: Buffer;
   /** A tenant with the echo plugin and an API key of it (the key that signs in on the consent page). */
   seedTenant(slug: string, name: string): Promise<{ tenantId: string; apiKey: string }>;
+  /** Another API key of a tenant (another person): its token, and the id OAuth grants made with it name (`key:<id>`). */
+  issueKey(tenantId: string, name: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
 }
 
-export async function startOAuthCluster(label: string, env: Record<string, string> = {}): Promise<OAuthCluster> {
+/** @param seen when given, the balancer writes down every request it forwards there (round-robin-proxy.ts). */
+export async function startOAuthCluster(label: string, env: Record<string, string> = {}, seen?: ObservedRequest[]): Promise<OAuthCluster> {
   const database = await createMigratedDatabase(`gw_${label}`);
   const dataDir = createTempDataDir(`gw_${label}`);
   const nodes: RunningGateway[] = [];
-  const proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url));
+  const proxy = await startRoundRobinProxy(() => nodes.map((n) => n.url), undefined, seen);
   const close = async () => {
     await proxy.close();
     await Promise.all(nodes.map((n) => n.close()));
@@ -62,6 +65,11 @@ export async function startOAuthCluster(label: string, env: Record<string, strin
   }
   const prisma = database.db.prisma;
   const peppers: KeyRing = { current: { id: keyIdOf(pepper), key: pepper }, previous: [] };
+  const issueKey = async (tenantId: string, name: string) => {
+    const key = generateApiKey(peppers);
+    const row = await prisma.apiKey.create({ data: { tenantId, name, publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
+    return { id: row.id, token: key.token };
+  };
   return {
     proxy,
     nodes,
@@ -70,10 +78,9 @@ export async function startOAuthCluster(label: string, env: Record<string, strin
     async seedTenant(slug, name) {
       const tenant = await prisma.tenant.create({ data: { slug, name } });
       await prisma.pluginInstallation.create({ data: { tenantId: tenant.id, plugin: 'echo' } });
-      const key = generateApiKey(peppers);
-      await prisma.apiKey.create({ data: { tenantId: tenant.id, name: 'k', publicId: key.publicId, secretHash: key.secretHash, pepperId: key.pepperId, plugins: [], createdBy: 'test' } });
-      return { tenantId: tenant.id, apiKey: key.token };
+      return { tenantId: tenant.id, apiKey: (await issueKey(tenant.id, 'k')).token };
     },
+    issueKey,
     close,
   };
 }

@@ -8,6 +8,15 @@ import type { AddressInfo } from 'node:net';
  * header to every request (the conformance suite sends none); nothing else is altered, so the
  * Origin a client sends reaches the gateway as sent.
  */
+/** A request the proxy forwarded, as it went by (with `seen`): whom the node behind it saw. */
+export interface ObservedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  /** POST bodies only, as sent (complete once the request ended). */
+  body: string;
+}
+
 export interface RoundRobinProxy {
   url: string;
   port: number;
@@ -16,7 +25,8 @@ export interface RoundRobinProxy {
   close(): Promise<void>;
 }
 
-export async function startRoundRobinProxy(upstreams: () => string[], authorization?: () => string): Promise<RoundRobinProxy> {
+/** With `seen`, every request forwarded is written down there, in arrival order. */
+export async function startRoundRobinProxy(upstreams: () => string[], authorization?: () => string, seen?: ObservedRequest[]): Promise<RoundRobinProxy> {
   let next = 0;
   const counts = new Map<string, number>();
   const server = http.createServer((req, res) => {
@@ -27,6 +37,9 @@ export async function startRoundRobinProxy(upstreams: () => string[], authorizat
     }
     const target = new URL(targets[next++ % targets.length]!);
     counts.set(target.origin, (counts.get(target.origin) ?? 0) + 1);
+    const observed: ObservedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, body: '' };
+    seen?.push(observed);
+    if (seen && req.method === 'POST') req.on('data', (chunk: Buffer) => (observed.body += chunk.toString('utf8')));
     const upstream = http.request(
       {
         host: target.hostname,

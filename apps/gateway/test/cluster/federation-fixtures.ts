@@ -1,10 +1,11 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { testRedisUrl } from '@switchboard/testing';
 import { z } from 'zod';
 import type { Cluster } from './cluster-harness';
+import { startRoundRobinProxy, type ObservedRequest, type RoundRobinProxy } from '../round-robin-proxy';
 
 /** The issue tracker's own description of create_issue, which the virtual server keeps. */
 export const CREATE_ISSUE_DESCRIPTION = 'Creates an issue in the tracker';
@@ -88,47 +89,18 @@ export function adminApiEnv(cluster: Cluster, options: { adminSecret: string; da
 }
 
 /** A request that passed a tap: the bearer token it carried and, for a POST, its body as sent. */
-export interface TappedRequest {
-  method: string;
-  path: string;
-  authorization: string | undefined;
-  body: string;
-}
+/** What a tap saw go by (round-robin-proxy.ts's record). */
+export type TappedRequest = ObservedRequest;
 
-export interface Tap {
-  url: string;
-  close(): Promise<void>;
-}
+export type Tap = Pick<RoundRobinProxy, 'url' | 'close'>;
 
 /**
  * A pass-through in front of one gateway node that writes down every request into `seen`, so a
  * test reads whom an upstream endpoint of the cluster saw: the bearer token its gateway verified
- * and acted as. Streams both ways (SSE included), as round-robin-proxy.ts does behind it.
+ * and acted as. The round-robin proxy with one upstream: it streams both ways, SSE included.
  */
-export async function startTap(target: string, seen: TappedRequest[]): Promise<Tap> {
-  const to = new URL(target);
-  const server = createServer((req, res) => {
-    const tapped: TappedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', authorization: req.headers.authorization, body: '' };
-    seen.push(tapped);
-    const upstream = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: { ...req.headers, host: to.host } }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      res.flushHeaders();
-      answer.pipe(res);
-    });
-    upstream.on('error', () => (res.headersSent ? res.destroy() : res.writeHead(502).end()));
-    res.on('close', () => upstream.destroy());
-    if (req.method === 'POST') req.on('data', (chunk: Buffer) => (tapped.body += chunk.toString('utf8')));
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+export function startTap(target: string, seen: TappedRequest[]): Promise<Tap> {
+  return startRoundRobinProxy(() => [target], undefined, seen);
 }
 
 /** The `sub` of a JWT bearer token (the platform's access tokens are JWTs), read without verifying: the tap only reports what went by. */
