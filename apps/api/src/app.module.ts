@@ -13,6 +13,7 @@ import { ServerTemplatesModule } from './server-templates/server-templates.modul
 import { SessionsModule } from './sessions/sessions.module';
 import { TenantsModule } from './tenants/tenants.module';
 import { TokensModule } from './tokens/tokens.module';
+import { ToolsModule } from './tools/tools.module';
 import { UpstreamConnectionsModule } from './upstream-connections/upstream-connections.module';
 import { UsageModule } from './usage/usage.module';
 import { VirtualServersModule } from './virtual-servers/virtual-servers.module';
@@ -32,6 +33,7 @@ export class AppModule {
         OAuthModule,
         TokensModule,
         PluginsModule,
+        ToolsModule,
         VirtualServersModule,
         UpstreamConnectionsModule,
         ServerTemplatesModule,

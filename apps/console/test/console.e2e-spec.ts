@@ -391,6 +391,16 @@ describe('web console (Chromium, real platform)', () => {
       fetch(`${api}/v1${route}`, { method, headers: { authorization: `Bearer ${platformToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
     // multi-co has github and linear (remote-mcp, whose tools the API cannot list); echo declares its tool.
     expect((await admin('PUT', '/tenants/multi-co/plugins/echo', {})).status).toBe(200);
+    // What a gateway records once it listed linear's upstream (GET /v1/tenants/{t}/tools shows it as listed).
+    const db = new PgClient({ connectionString: database.url });
+    await db.connect();
+    try {
+      await db.query(`UPDATE plugin_installations SET listed_tools = $1, listed_tools_at = now() WHERE name = 'linear' AND tenant_id = (SELECT id FROM tenants WHERE slug = 'multi-co')`, [
+        JSON.stringify([{ name: 'list_issues', description: 'Lists issues' }]),
+      ]);
+    } finally {
+      await db.end();
+    }
     const page = await openPage();
     await signIn(page, platformToken);
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
@@ -400,6 +410,9 @@ describe('web console (Chromium, real platform)', () => {
     await page.getByLabel('Key name').fill('scoped');
     await page.getByText('Tools for this key (optional)').click();
     await page.getByRole('checkbox', { name: 'echo__echo' }).check();
+    // A listed tool is ticked like a declared one, with when it was seen; github's, never listed, is typed.
+    const listed = page.getByRole('checkbox', { name: 'linear__list_issues' });
+    expect(await listed.getAttribute('aria-describedby').then((id) => page.locator(`[id="${id}"]`).textContent())).toMatch(/^ ?Lists issues · Listed by linear, seen /);
     const typed = page.getByLabel('Other tools, one a line');
     await typed.fill('github__search\nsearch');
     await page.getByRole('button', { name: 'Issue key' }).click();
@@ -1098,7 +1111,7 @@ describe('web console (Chromium, real platform)', () => {
     const platformToken = await mintToken();
     const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };
     const token = await mintToken('--tenant', own.id);
-    for (const route of ['sessions', 'usage?from=2026-11-01&to=2026-11-02', 'audit', 'oauth/grants', 'oauth/clients', 'oauth/settings', 'virtual-servers', 'virtual-servers/support', 'plugins/crm/upstream-connection']) {
+    for (const route of ['sessions', 'usage?from=2026-11-01&to=2026-11-02', 'audit', 'oauth/grants', 'oauth/clients', 'oauth/settings', 'virtual-servers', 'virtual-servers/support', 'plugins/crm/upstream-connection', 'tools']) {
       expect((await fetch(`${api}/v1/tenants/ops-co/${route}`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
     }
     // Nor change them: another tenant's server and upstream account are the same 404 as none.

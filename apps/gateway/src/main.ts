@@ -36,6 +36,7 @@ import { localSessionDirectory } from './sessions/session-directory-view';
 import { LocalSessionRegistry } from './sessions/session-registry';
 import { TenantPluginsService } from './tenants/tenant-plugins';
 import { platformPluginStores } from './tenants/plugin-stores';
+import { ToolListRecorder } from './tenants/tool-list-recorder';
 import { startGatewayPlugins } from './catalog/gateway-plugins';
 import { startHostedServers, type HostedRuntime } from './hosted/hosted-runtime';
 import type { HostedServerInfo } from './hosted/hosted-server-pool';
@@ -151,6 +152,8 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
     unsubscribers.push(() => void upstreamFetch.close());
     const upstreamSeals = new ConnectSeals(secrets.secretsKeys);
     const upstreamCredentials = new UpstreamCredentialStore(db.prisma, new SecretBox(secrets.secretsKeys), upstreamSeals, { fetch: sdkFetch(upstreamFetch.fetch as unknown as FetchLike) });
+    // Each installation's listed tools, for the admin API's tool list (docs/decisions.md).
+    const toolLists = new ToolListRecorder(db.prisma, logger);
     const tenantPlugins = new TenantPluginsService(db.prisma, catalog, new SecretBox(secrets.secretsKeys), logger, {
       plugins,
       stores: platformPluginStores(db.prisma),
@@ -158,6 +161,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
       onListChanged: pluginsChanged,
       upstreamCredentials,
       upstreamConnectBase: config.http.publicUrl,
+      toolLists,
     });
     const telemetry = accounting.telemetry;
     const requests = new RequestTracker({
@@ -321,6 +325,7 @@ export async function startGateway(env?: Env, options: StartGatewayOptions = {})
           await running.close();
           // The last spans (the drain's) are exported before the exit.
           await tracing.close();
+          await toolLists.settled();
           await db.close();
         })()),
     };

@@ -245,3 +245,17 @@ export interface StartedConnection {
   connectUrl: string;
   expiresAt: string;
 }
+
+/** One tool of a tenant's installations (`GET /v1/tenants/{t}/tools`), named as the gateway names it. */
+export interface TenantTool {
+  /** `installation__tool`: what key allowlists and virtual servers name. */
+  name: string;
+  installation: string;
+  tool: string;
+  title?: string;
+  description?: string;
+  /** `declared` by the plugin (or a per-user installation's config); `listed` by an upstream or hosted server when a gateway last built the tenant's tools. */
+  origin: 'declared' | 'listed';
+  /** For `listed`: when a gateway recorded this list (unchanged since). */
+  listedAt?: string;
+}

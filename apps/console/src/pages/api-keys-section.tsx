@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
-import type { ApiKey, CatalogEntry, IssuedApiKey, Page, PluginInstallation, Tenant } from '../api/types';
+import type { ApiKey, IssuedApiKey, Page, Tenant, TenantTool } from '../api/types';
 import { LimitFields } from '../components/limit-fields';
 import { ConfirmButton, CopyButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
 import { toInputs, toOverrides, type LimitInputs } from '../lib/limits-form';
+import { hasListedTools, knownToolsOf, type KnownTool } from '../lib/tenant-tools';
 
 const PAGE_SIZE = 25;
 /** The API's bounds for the old key's grace period on rotation (MAX_ROTATION_GRACE_SECONDS). */
@@ -185,23 +186,19 @@ function toolErrors(fieldErrors: Record<string, string>, sent: string[]): string
 }
 
 /**
- * The key's tool allowlist. Tools the catalog declares for the tenant's installations are offered
- * as checkboxes, named as the gateway names them (`github__search`); a federated upstream's
- * tools (remote-mcp) are not known to the API, so those are typed, one a line. Read when opened,
- * so installations made since the page loaded are offered.
+ * The key's tool allowlist. The tools the API knows for the tenant are offered as checkboxes,
+ * named as the gateway names them (`github__search`): the ones plugins declare, and a federated
+ * upstream's or a hosted server's once a gateway has listed them; a tool not listed yet is typed,
+ * one a line. Read when opened, so installations made since the page loaded are offered.
  */
 function ToolAllowlist({ api, tenant, choice, error, onChange }: { api: ApiClient; tenant: Tenant; choice: ToolChoice; error?: string; onChange: (choice: ToolChoice) => void }) {
-  const [known, setKnown] = useState<{ name: string; description: string }[] | null>(null);
+  const [known, setKnown] = useState<KnownTool[] | null>(null);
   const [loadFailure, setLoadFailure] = useState<unknown>();
 
   async function load() {
     try {
-      const [catalog, installed] = await Promise.all([
-        api.get<{ items: CatalogEntry[] }>('/v1/plugins'),
-        api.get<{ items: PluginInstallation[] }>(apiPath('tenants', tenant.id, 'plugins')),
-      ]);
-      const entries = new Map(catalog.items.map((entry) => [entry.name, entry]));
-      setKnown(installed.items.flatMap((installation) => (entries.get(installation.plugin)?.tools ?? []).map((tool) => ({ name: `${installation.name}__${tool.name}`, description: tool.description }))));
+      const tools = await api.get<{ items: TenantTool[] }>(apiPath('tenants', tenant.id, 'tools'));
+      setKnown(knownToolsOf(tools.items));
       setLoadFailure(undefined);
     } catch (failure) {
       setLoadFailure(failure);
@@ -219,19 +216,32 @@ function ToolAllowlist({ api, tenant, choice, error, onChange }: { api: ApiClien
       ) : known.length > 0 ? (
         <fieldset>
           <legend>Tools of the installed plugins</legend>
+          {hasListedTools(known) && <p className="hint">Upstream and hosted server tools are as a gateway last listed them, when a client connected.</p>}
           {known.map((tool) => (
-            <div key={tool.name} className="field field-check">
-              <input id={`tool-${tool.name}`} type="checkbox" checked={choice.checked.includes(tool.name)} onChange={(event) => toggle(tool.name, event.target.checked)} />
-              <label htmlFor={`tool-${tool.name}`} className="mono">
-                {tool.name}
+            <div key={tool.source} className="field field-check">
+              <input
+                id={`tool-${tool.source}`}
+                type="checkbox"
+                checked={choice.checked.includes(tool.source)}
+                aria-describedby={tool.origin === 'listed' ? `tool-${tool.source}-about` : undefined}
+                onChange={(event) => toggle(tool.source, event.target.checked)}
+              />
+              <label htmlFor={`tool-${tool.source}`} className="mono">
+                {tool.source}
               </label>
+              {tool.origin === 'listed' && (
+                <span className="hint" id={`tool-${tool.source}-about`}>
+                  {' '}
+                  {tool.about}
+                </span>
+              )}
             </div>
           ))}
         </fieldset>
       ) : (
-        <p className="hint">The installed plugins declare no tools; type them below.</p>
+        <p className="hint">No tools known yet: an upstream&apos;s or a hosted server&apos;s appear once a client has connected. Type them below.</p>
       )}
-      <Field label="Other tools, one a line" error={error} hint="As installation__tool, e.g. github__search: for tools of a federated upstream (remote-mcp), which the API does not list.">
+      <Field label="Other tools, one a line" error={error} hint="As installation__tool, e.g. github__search: for a federated upstream's (remote-mcp) or a hosted server's tool that no gateway has listed yet.">
         {(props) => <textarea {...props} name="tools" rows={3} spellCheck={false} value={choice.typed} onChange={(event) => onChange({ ...choice, typed: event.target.value })} />}
       </Field>
     </details>

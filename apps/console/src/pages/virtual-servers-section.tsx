@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { ApiFailure, apiPath, type ApiClient } from '../api/client';
-import type { CatalogEntry, IssuedApiKey, PluginInstallation, Tenant, VirtualServer } from '../api/types';
+import type { IssuedApiKey, Tenant, TenantTool, VirtualServer } from '../api/types';
 import { ListPanel } from '../components/list-panel';
 import { ConfirmButton, CopyButton, ErrorNotice, Field, Loading } from '../components/ui';
 import {
@@ -16,16 +16,11 @@ import {
   type ServerDraft,
   type ToolRow,
 } from '../lib/virtual-server-form';
+import { hasListedTools, knownToolsOf, type KnownTool } from '../lib/tenant-tools';
 import { IssuedKeyPanel } from './api-keys-section';
 
 /** The API returns a tenant's virtual servers at once; the page shows them 25 at a time. */
 const PAGE_SIZE = 25;
-
-/** A tool the catalog declares for one of the tenant's installations, named as the tenant-wide URL names it. */
-interface KnownTool {
-  source: string;
-  description: string;
-}
 
 type Panel = { kind: 'create' } | { kind: 'edit'; server: VirtualServer } | { kind: 'issue'; server: VirtualServer } | { kind: 'issued'; key: IssuedApiKey };
 
@@ -45,13 +40,8 @@ export function VirtualServersSection({ api, tenant }: { api: ApiClient; tenant:
 
   const load = useCallback(async () => {
     try {
-      const [list, catalog, installed] = await Promise.all([
-        api.get<{ items: VirtualServer[] }>(base),
-        api.get<{ items: CatalogEntry[] }>('/v1/plugins'),
-        api.get<{ items: PluginInstallation[] }>(apiPath('tenants', tenant.id, 'plugins')),
-      ]);
-      const entries = new Map(catalog.items.map((entry) => [entry.name, entry]));
-      setKnown(installed.items.flatMap((installation) => (entries.get(installation.plugin)?.tools ?? []).map((tool) => ({ source: `${installation.name}__${tool.name}`, description: tool.description }))));
+      const [list, tools] = await Promise.all([api.get<{ items: VirtualServer[] }>(base), api.get<{ items: TenantTool[] }>(apiPath('tenants', tenant.id, 'tools'))]);
+      setKnown(knownToolsOf(tools.items));
       setServers(list.items);
       setError(undefined);
     } catch (failure) {
@@ -101,7 +91,7 @@ export function VirtualServersSection({ api, tenant }: { api: ApiClient; tenant:
             }}
           />
         ) : (
-          <Loading what="the tools of the installed plugins" />
+          <Loading what="the tools of the installations" />
         ))}
       {panel?.kind === 'issue' && <IssueServerKeyForm api={api} tenant={tenant} server={panel.server} onCancel={() => setPanel(null)} onIssued={(key) => setPanel({ kind: 'issued', key })} />}
       {panel?.kind === 'issued' && <IssuedKeyPanel issued={panel.key} rotated={false} onDone={() => setPanel(null)} />}
@@ -215,9 +205,10 @@ interface ServerEditorProps {
 }
 
 /**
- * Create (POST) or replace (PUT) a server. The catalog's tools of the tenant's installations are
- * ticked; a federated upstream's or a hosted server's tools are not known to the API, so those
- * are typed by name. The API's errors appear beside the field, a tool's beside that tool's row.
+ * Create (POST) or replace (PUT) a server. The tools the API knows for the tenant are ticked: the
+ * ones plugins declare, and a federated upstream's or a hosted server's once a gateway has listed
+ * them; a tool not listed yet is typed by name. The API's errors appear beside the field, a tool's
+ * beside that tool's row.
  */
 function ServerEditor({ api, tenant, server, known, onCancel, onSaved }: ServerEditorProps) {
   const knownSources = useMemo(() => new Set(known.map((tool) => tool.source)), [known]);
@@ -268,8 +259,11 @@ function ServerEditor({ api, tenant, server, known, onCancel, onSaved }: ServerE
         )}
         <fieldset>
           <legend>Tools of the installed plugins</legend>
+          {hasListedTools(known) && (
+            <p className="hint">Upstream and hosted server tools are as a gateway last listed them, when a client connected; one added since is typed below.</p>
+          )}
           {known.length === 0 ? (
-            <p className="hint">The installed plugins declare no tools; add tools by name below.</p>
+            <p className="hint">No tools known yet: an upstream&apos;s or a hosted server&apos;s appear once a client has connected. Add tools by name below.</p>
           ) : (
             known.map((tool) => {
               const row = draft.tools.find((item) => !item.typed && item.source === tool.source);
@@ -288,7 +282,7 @@ function ServerEditor({ api, tenant, server, known, onCancel, onSaved }: ServerE
                     </label>
                   </div>
                   <p className="hint" id={`vs-${tool.source}-about`}>
-                    {tool.description}
+                    {tool.about}
                   </p>
                   {row && <ToolFields row={row} label={tool.source} errors={rowErrors[row.key] ?? {}} onChange={(change) => setDraft(updateTool(draft, row.key, change))} />}
                 </div>
@@ -299,7 +293,7 @@ function ServerEditor({ api, tenant, server, known, onCancel, onSaved }: ServerE
         <fieldset>
           <legend>Other tools, by name</legend>
           <p className="hint">
-            A federated upstream&apos;s (remote-mcp) or a hosted server&apos;s tools, which the API does not list: as installation__tool, e.g. github__search.
+            A federated upstream&apos;s (remote-mcp) or a hosted server&apos;s tool that no gateway has listed yet: as installation__tool, e.g. github__search.
           </p>
           {typed.map((row, index) => {
             const label = `other tool ${index + 1}`;

@@ -10,6 +10,7 @@ import type { HostedTemplatesService } from '../hosted/hosted-templates';
 import type { PluginStores } from './plugin-stores';
 import { buildSessionCatalog, type ActivePlugin, type SessionCatalog } from '../catalog/session-catalog';
 import { buildVirtualCatalog, virtualToolsOf, type VirtualServerDefinition } from '../catalog/virtual-catalog';
+import { recordedToolsOf, type InstallationToolList, type ToolListRecorder } from './tool-list-recorder';
 
 /**
  * How long a tenant's plugin installations are reused without asking Postgres. Control events
@@ -58,6 +59,8 @@ export interface TenantPluginsOptions {
   upstreamCredentials?: UpstreamCredentialStore;
   /** PUBLIC_GATEWAY_URL: per-user connect links in tool errors live under it; unset = none can be made. */
   upstreamConnectBase?: string | undefined;
+  /** Where each installation's listed tools are recorded for the admin API; absent = not recorded. */
+  toolLists?: ToolListRecorder;
   now?: () => number;
 }
 
@@ -140,20 +143,24 @@ export class TenantPluginsService {
   private async load(tenantId: string): Promise<ActivePlugin[]> {
     const rows = await this.prisma.pluginInstallation.findMany({
       where: { tenantId, enabled: true },
-      select: { id: true, name: true, plugin: true, config: true, secrets: true },
+      select: { id: true, name: true, plugin: true, config: true, secrets: true, updatedAt: true },
       orderBy: { name: 'asc' },
     });
     const active: ActivePlugin[] = [];
     // Hosted servers of installations still enabled; the others are stopped after this load.
     const hostedFingerprints = new Set<string>();
+    // What each installation listed, for the admin API (GET /v1/tenants/{t}/tools).
+    const listed: InstallationToolList[] = [];
     for (const row of rows) {
       const descriptor = this.catalog.get(row.plugin);
       const template = descriptor ? undefined : await this.hosted?.find(row.plugin);
       if (template && this.hosted) {
         try {
-          const config = this.configOf(tenantId, row, this.hosted.descriptorOf(template));
+          const base = this.hosted.descriptorOf(template);
+          const config = this.configOf(tenantId, row, base);
           const { plugin, fingerprint } = await this.hosted.activate(tenantId, row.name, template, config, this.storageFor(row.plugin, tenantId));
           active.push(plugin);
+          listed.push({ installationId: row.id, updatedAt: row.updatedAt, tools: recordedToolsOf(plugin.descriptor.tools, base.tools) });
           hostedFingerprints.add(fingerprint);
         } catch (error) {
           this.logger.warn({ tenantId, installation: row.name, plugin: row.plugin, err: error }, 'hosted server unusable; plugin skipped');
@@ -175,9 +182,14 @@ export class TenantPluginsService {
       const state = this.options.plugins.stateOf(descriptor.name);
       // Storage is the plugin's, shared by its installations on the tenant (a plugin's store is chosen by plugin).
       const credentials = this.credentialsOf(tenantId, row.id, row.name, config);
+      const withTools = await this.listedToolsOf(tenantId, descriptor, config, state, credentials.upstreamCredentials);
+      // A per-user installation's list is its declared one (in its config), never one person's; a failed listing is not a list.
+      if (withTools.listed && credentialModeOf(config) !== 'per-user') {
+        listed.push({ installationId: row.id, updatedAt: row.updatedAt, tools: recordedToolsOf(withTools.descriptor.tools, descriptor.tools) });
+      }
       active.push({
         name: row.name,
-        descriptor: await this.listedToolsOf(tenantId, descriptor, config, state, credentials.upstreamCredentials),
+        descriptor: withTools.descriptor,
         config,
         storage: this.storageFor(row.plugin, tenantId),
         state,
@@ -185,6 +197,8 @@ export class TenantPluginsService {
       });
     }
     this.hosted?.pool.reconcile(tenantId, hostedFingerprints);
+    // Not awaited: sessions wait for this load, never for the write.
+    this.options.toolLists?.record(tenantId, listed);
     return active;
   }
 
@@ -215,16 +229,16 @@ export class TenantPluginsService {
     return this.options.stores.get(plugin)?.(tenantId);
   }
 
-  /** The plugin with the tools it lists for this tenant, or as declared when listing fails. */
+  /** The plugin with the tools it lists for this tenant (`listed`), or as declared when it lists none or listing fails. */
   private async listedToolsOf(
     tenantId: string,
     descriptor: PluginDescriptor,
     config: Record<string, unknown>,
     state: unknown,
     upstreamCredentials: UpstreamCredentials | undefined,
-  ): Promise<PluginDescriptor> {
+  ): Promise<{ descriptor: PluginDescriptor; listed: boolean }> {
     const listTools = descriptor.plugin.listTools;
-    if (!listTools) return descriptor;
+    if (!listTools) return { descriptor, listed: false };
     try {
       const listed = await listTools({
         tenant: { id: tenantId },
@@ -239,10 +253,10 @@ export class TenantPluginsService {
       });
       const { descriptor: withTools, skipped } = withListedTools(descriptor, listed);
       if (skipped.length > 0) this.logger.warn({ tenantId, plugin: descriptor.name, skipped: skipped.slice(0, 20) }, 'listed tools left out');
-      return withTools;
+      return { descriptor: withTools, listed: true };
     } catch (error) {
       this.logger.warn({ tenantId, plugin: descriptor.name, err: error }, 'plugin could not list its tools; declared tools only');
-      return descriptor;
+      return { descriptor, listed: false };
     }
   }
 
