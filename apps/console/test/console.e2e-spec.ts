@@ -1107,6 +1107,56 @@ describe('web console (Chromium, real platform)', () => {
     await page.close();
   }, 90_000);
 
+  it("lists the people connected to a per-user installation's upstream and forgets one", async () => {
+    const platformToken = await mintToken();
+    const admin = (method: string, route: string, body?: unknown) =>
+      fetch(`${api}/v1/tenants/ops-co/${route}`, { method, headers: { authorization: `Bearer ${platformToken}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const installed = await admin('PUT', 'plugins/crm-mine', {
+      plugin: 'remote-mcp',
+      // Never reached: the people's rows below are written as the gateway's connect callback would.
+      config: { url: 'http://127.0.0.1:9/crm/mcp', auth: 'oauth', oauthMode: 'per-user', declaredTools: [{ name: 'search', description: 'Search the CRM' }] },
+    });
+    expect(installed.status).toBe(200);
+    const key = ((await (await admin('POST', 'api-keys', { name: 'field-laptop' })).json()) as { key: { id: string } }).key;
+    const db = new PgClient({ connectionString: database.url });
+    await db.connect();
+    try {
+      const row = await db.query<{ id: string; tenant_id: string }>(`SELECT id, tenant_id FROM plugin_installations WHERE name = 'crm-mine'`);
+      const { id, tenant_id: tenantId } = row.rows[0]!;
+      await db.query(
+        `INSERT INTO upstream_credentials (id, tenant_id, installation_id, subject, status, expires_at, connected_at, last_error, updated_at) VALUES
+           (gen_random_uuid(), $1, $2, $3, 'connected', now() + interval '1 hour', now(), NULL, now()),
+           (gen_random_uuid(), $1, $2, 'sso:https://idp.example.test#ada', 'needs_reconnect', NULL, now(), 'the upstream refused the refresh (invalid_grant)', now())`,
+        [tenantId, id, `key:${key.id}`],
+      );
+    } finally {
+      await db.end();
+    }
+
+    const page = await openPage();
+    await signIn(page, platformToken);
+    await page.evaluate(() => ((globalThis as unknown as BrowserGlobals).location.hash = '#/tenants/ops-co'));
+    await page.getByRole('heading', { name: 'Ops Co', level: 1 }).waitFor();
+    const people = page.getByRole('group', { name: 'Upstream accounts of crm-mine' });
+    const laptop = people.getByRole('listitem').filter({ hasText: 'signed in with API key field-laptop' });
+    await laptop.locator('.badge', { hasText: 'connected' }).waitFor();
+    const ada = people.getByRole('listitem').filter({ hasText: 'https://idp.example.test#ada' });
+    await ada.locator('.badge', { hasText: 'needs reconnect' }).waitFor();
+    await ada.getByText(/It failed: the upstream refused the refresh \(invalid_grant\)\. Their next call gives them a new link\./).waitFor();
+    // Nothing to connect here: each person connects from their own link.
+    expect(await people.getByRole('button', { name: /Connect upstream/ }).count()).toBe(0);
+    expect(await accessibilityProblems(page)).toEqual([]);
+
+    await ada.getByRole('button', { name: 'Forget' }).click();
+    await ada.getByRole('button', { name: 'Forget https://idp.example.test#ada' }).click();
+    await ada.waitFor({ state: 'detached' });
+    const listed = (await (await admin('GET', 'plugins/crm-mine/upstream-connection/people')).json()) as { items: { subject: string }[] };
+    expect(listed.items.map((item) => item.subject)).toEqual([`key:${key.id}`]);
+    expect(await laptop.count()).toBe(1);
+    expect((await admin('DELETE', 'plugins/crm-mine')).status).toBe(204);
+    await page.close();
+  }, 90_000);
+
   it("does not show a tenant admin another tenant's sessions, usage, audit log, OAuth, virtual servers or upstream accounts", async () => {
     const platformToken = await mintToken();
     const own = (await (await fetch(`${api}/v1/tenants/own-co`, { headers: { authorization: `Bearer ${platformToken}` } })).json()) as { id: string };

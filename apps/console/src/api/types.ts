@@ -240,6 +240,12 @@ export interface UpstreamConnection {
   lastError: string | null;
 }
 
+/** One person's upstream account of a per-user installation (`GET …/upstream-connection/people`); never token material. */
+export interface PersonalConnection extends Omit<UpstreamConnection, 'installation'> {
+  /** The person: their OAuth grant's subject, `key:<API key id>` or `sso:<issuer>#<sub>`. */
+  subject: string;
+}
+
 /** A connect under way: the browser opens `connectUrl` on the gateway (single use) before `expiresAt`. */
 export interface StartedConnection {
   connectUrl: string;

@@ -1,5 +1,5 @@
 import type { PluginInstallation, UpstreamConnection } from '../api/types';
-import { describeConnection, upstreamOAuthMode } from './upstream-connection';
+import { describeConnection, describePersonalConnection, personName, upstreamOAuthMode } from './upstream-connection';
 
 describe('upstream connection badge', () => {
   const view = (change: Partial<UpstreamConnection>): UpstreamConnection => ({ installation: 'crm', status: 'not_connected', connectedAt: null, expiresAt: null, lastError: null, ...change });
@@ -39,5 +39,21 @@ describe('upstream connection badge', () => {
     expect(upstreamOAuthMode(installation('remote-mcp', { url, auth: 'static' }))).toBeUndefined();
     expect(upstreamOAuthMode(installation('remote-mcp', { url }))).toBeUndefined();
     expect(upstreamOAuthMode(installation('echo', { auth: 'oauth' }))).toBeUndefined();
+  });
+});
+
+describe('a person’s upstream account of a per-user installation', () => {
+  const time = (iso: string) => iso.slice(11, 16);
+  it('says what each state means for that person, never asking an admin to connect', () => {
+    expect(describePersonalConnection({ status: 'connected', expiresAt: '2026-12-02T10:30:00Z', lastError: null }, time)).toEqual({ label: 'connected', tone: 'connected', detail: 'Token until 10:30; refreshed before.' });
+    expect(describePersonalConnection({ status: 'needs_reconnect', expiresAt: null, lastError: 'refused (invalid_grant). ' }).detail).toBe('It failed: refused (invalid_grant). Their next call gives them a new link.');
+    expect(describePersonalConnection({ status: 'not_connected', expiresAt: null, lastError: null }).detail).toBe('Their next call gives them a link to connect.');
+  });
+
+  it('names a person by the API key they signed in with, or their single sign-on identity', () => {
+    const names = new Map([['k1', 'laptop']]);
+    expect(personName('key:k1', names)).toBe('signed in with API key laptop');
+    expect(personName('key:k2', names)).toBe('signed in with API key k2');
+    expect(personName('sso:https://idp.example#ada', names)).toBe('https://idp.example#ada');
   });
 });

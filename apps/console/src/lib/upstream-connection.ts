@@ -62,3 +62,30 @@ export function describeConnection(view: UpstreamConnection, formatTime: (iso: s
       return { label: 'not connected', tone: 'not-connected', detail: 'Tool calls fail until a tenant admin connects an upstream account.', action: 'Connect upstream', canDisconnect: false };
   }
 }
+
+/** What the plugins view says of one person's account of a per-user installation: only that person can connect it. */
+export function describePersonalConnection(view: Pick<UpstreamConnection, 'status' | 'expiresAt' | 'lastError'>, formatTime: (iso: string) => string = (iso) => new Date(iso).toLocaleString()): Pick<ConnectionDescription, 'label' | 'tone' | 'detail'> {
+  switch (view.status) {
+    case 'connected':
+      return { label: 'connected', tone: 'connected', detail: view.expiresAt ? `Token until ${formatTime(view.expiresAt)}; refreshed before.` : 'The token does not expire.' };
+    case 'needs_reconnect':
+      return {
+        label: 'needs reconnect',
+        tone: 'needs-reconnect',
+        detail: `${view.lastError ? `It failed: ${view.lastError.replace(/[.\s]+$/, '')}.` : 'The upstream no longer accepts it.'} Their next call gives them a new link.`,
+      };
+    case 'pending':
+      return { label: 'connect pending', tone: 'pending', detail: 'They opened a connect link and have not finished at the upstream.' };
+    case 'not_connected':
+      return { label: 'not connected', tone: 'not-connected', detail: 'Their next call gives them a link to connect.' };
+  }
+}
+
+/** A person as the console names them: the API key they signed in with (by name when known), or their single sign-on identity. */
+export function personName(subject: string, keyNames: ReadonlyMap<string, string>): string {
+  if (subject.startsWith('key:')) {
+    const id = subject.slice('key:'.length);
+    return `signed in with API key ${keyNames.get(id) ?? id}`;
+  }
+  return subject.startsWith('sso:') ? subject.slice('sso:'.length) : subject;
+}

@@ -4,7 +4,7 @@ import type { CatalogEntry, PluginInstallation, Tenant } from '../api/types';
 import { ConfirmButton, Empty, ErrorNotice, Field, Loading } from '../components/ui';
 import { configFields, initialValues, mapRowKey, toConfig, type ConfigField, type FormValues, type MapRow } from '../lib/config-fields';
 import { upstreamOAuthMode } from '../lib/upstream-connection';
-import { UpstreamConnectionPanel } from './upstream-connection-panel';
+import { PersonalConnectionsPanel, UpstreamConnectionPanel } from './upstream-connection-panel';
 
 /**
  * The tenant's installations, one row each and keyed by their name (one plugin may be installed
@@ -132,7 +132,7 @@ function InstallationCard({ api, tenant, installation, entry, onChanged }: Insta
         />
       </div>
       {upstreamOAuthMode(installation) === 'shared' && <UpstreamConnectionPanel api={api} tenant={tenant} installation={name} />}
-      {upstreamOAuthMode(installation) === 'per-user' && <p className="hint">Upstream accounts: each signed-in person connects their own the first time a tool needs it.</p>}
+      {upstreamOAuthMode(installation) === 'per-user' && <PersonalConnectionsPanel api={api} tenant={tenant} installation={name} />}
       <ErrorNotice error={error} />
       {editing && entry && (
         <PluginConfigForm

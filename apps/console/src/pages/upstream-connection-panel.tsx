@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useState } from 'react';
 import { apiPath, type ApiClient } from '../api/client';
-import type { StartedConnection, Tenant, UpstreamConnection } from '../api/types';
+import type { PersonalConnection, StartedConnection, Tenant, UpstreamConnection } from '../api/types';
 import { ConfirmButton, ErrorNotice, Loading } from '../components/ui';
-import { describeConnection } from '../lib/upstream-connection';
+import { describeConnection, describePersonalConnection, personName } from '../lib/upstream-connection';
+import { useKeyNames } from './use-key-names';
 
 /**
  * The upstream OAuth account of one remote-mcp installation with `auth: oauth` (shared mode,
@@ -89,6 +90,65 @@ export function UpstreamConnectionPanel({ api, tenant, installation }: { api: Ap
           </a>{' '}
           (single use, until {new Date(started.expiresAt).toLocaleTimeString()}).
         </p>
+      )}
+      <ErrorNotice error={error} />
+    </div>
+  );
+}
+
+/**
+ * The people's upstream accounts of a per-user installation (docs/upstream-oauth.md "Per-user
+ * mode"): each signed-in person connects their own from the link their first call gives them, so
+ * nothing is connected here; a tenant admin sees who has and forgets one (their next call answers
+ * a new link).
+ */
+export function PersonalConnectionsPanel({ api, tenant, installation }: { api: ApiClient; tenant: Tenant; installation: string }) {
+  const [people, setPeople] = useState<PersonalConnection[] | null>(null);
+  const [error, setError] = useState<unknown>();
+  const keyNames = useKeyNames(api, tenant.id);
+  const path = apiPath('tenants', tenant.id, 'plugins', installation, 'upstream-connection', 'people');
+
+  const load = useCallback(async () => {
+    try {
+      setPeople((await api.get<{ items: PersonalConnection[] }>(path)).items);
+      setError(undefined);
+    } catch (failure) {
+      setError(failure);
+    }
+  }, [api, path]);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  async function forget(subject: string) {
+    try {
+      await api.send('DELETE', `${path}?subject=${encodeURIComponent(subject)}`);
+      await load();
+    } catch (failure) {
+      setError(failure);
+    }
+  }
+
+  return (
+    <div className="upstream" role="group" aria-label={`Upstream accounts of ${installation}`}>
+      <p className="hint">Upstream accounts: each signed-in person connects their own the first time a tool needs it.</p>
+      {!people ? (
+        !error && <Loading what={`the upstream accounts of ${installation}`} />
+      ) : people.length === 0 ? (
+        <p className="hint">No one has connected an account yet.</p>
+      ) : (
+        <ul className="people" aria-label={`People connected to ${installation}'s upstream`}>
+          {people.map((person) => {
+            const described = describePersonalConnection(person);
+            const name = personName(person.subject, keyNames);
+            return (
+              <li key={person.subject}>
+                <span className="mono">{name}</span> <span className={`badge badge-${described.tone}`}>{described.label}</span> <span className="hint">{described.detail}</span>{' '}
+                <ConfirmButton label="Forget" question={`Forget the upstream account of ${name}? Their next call gives them a new link.`} confirmLabel={`Forget ${name}`} onConfirm={() => void forget(person.subject)} />
+              </li>
+            );
+          })}
+        </ul>
       )}
       <ErrorNotice error={error} />
     </div>
