@@ -2,7 +2,9 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
-const root = path.resolve(__dirname, '../../..');
+// libs/testing/src from the sources (Jest), dist/libs/testing/src once built (the benchmarks): the repository either way.
+const above = path.resolve(__dirname, '../../..');
+const root = path.basename(above) === 'dist' ? path.dirname(above) : above;
 /** The compiled admin API, as production starts it (`npm run start:api`). */
 export const API_MAIN = path.join(root, 'dist/apps/api/src/main.js');
 /** A bound on start-up (migrations, plugin catalog), not a measurement: a busy machine needs the room. */
