@@ -64,6 +64,11 @@ export function connectUrlOf(base: string, ticket: string): string {
   return url.href;
 }
 
+/** What a tenant admin sees of a credential row: its state, never token material. */
+function viewOf(row: { status: string; connectedAt: Date | null; expiresAt: Date | null; lastError: string | null }): CredentialView {
+  return { status: row.status as CredentialStatus, connectedAt: row.connectedAt?.toISOString() ?? null, expiresAt: row.expiresAt?.toISOString() ?? null, lastError: row.lastError };
+}
+
 /** The AAD of a credential's envelopes: a sealed value copied onto another row does not open. */
 const aadOf = (binding: ConnectBinding, part: 'tokens' | 'pending') => `upstream-credential/${part}/v1:${binding.tenantId}:${binding.installationId}:${binding.subject}`;
 /** Only the three key fields: a binding may arrive as a wider object (a SealedConnect with its nonce). */
@@ -123,8 +128,7 @@ export class UpstreamCredentialStore {
 
   async view(binding: ConnectBinding): Promise<CredentialView> {
     const row = await this.prisma.upstreamCredential.findUnique({ where: whereOf(binding) });
-    if (!row) return { status: 'not_connected', connectedAt: null, expiresAt: null, lastError: null };
-    return { status: row.status as CredentialStatus, connectedAt: row.connectedAt?.toISOString() ?? null, expiresAt: row.expiresAt?.toISOString() ?? null, lastError: row.lastError };
+    return row ? viewOf(row) : { status: 'not_connected', connectedAt: null, expiresAt: null, lastError: null };
   }
 
   /** Every person's credential of a per-user installation (never token material), for its tenant admin. */
@@ -134,13 +138,7 @@ export class UpstreamCredentialStore {
       select: { subject: true, status: true, connectedAt: true, expiresAt: true, lastError: true },
       orderBy: { subject: 'asc' },
     });
-    return rows.map((row) => ({
-      subject: row.subject,
-      status: row.status as CredentialStatus,
-      connectedAt: row.connectedAt?.toISOString() ?? null,
-      expiresAt: row.expiresAt?.toISOString() ?? null,
-      lastError: row.lastError,
-    }));
+    return rows.map((row) => ({ subject: row.subject, ...viewOf(row) }));
   }
 
   /** Forgets the credential (the upstream's grant itself stays until it expires or its owner revokes it). */

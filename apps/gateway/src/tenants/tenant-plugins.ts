@@ -181,10 +181,11 @@ export class TenantPluginsService {
       }
       const state = this.options.plugins.stateOf(descriptor.name);
       // Storage is the plugin's, shared by its installations on the tenant (a plugin's store is chosen by plugin).
-      const credentials = this.credentialsOf(tenantId, row.id, row.name, config);
+      const perUser = credentialModeOf(config) === 'per-user';
+      const credentials = this.credentialsOf(tenantId, row.id, row.name, perUser);
       const withTools = await this.listedToolsOf(tenantId, descriptor, config, state, credentials.upstreamCredentials);
       // A per-user installation's list is its declared one (in its config), never one person's; a failed listing is not a list.
-      if (withTools.listed && credentialModeOf(config) !== 'per-user') {
+      if (withTools.listed && !perUser) {
         listed.push({ installationId: row.id, updatedAt: row.updatedAt, tools: recordedToolsOf(withTools.descriptor.tools, descriptor.tools) });
       }
       active.push({
@@ -213,11 +214,11 @@ export class TenantPluginsService {
    * call, bound to the caller's principal where the call runs (plugin-calls.ts); listing gets none,
    * as the tool list is shared by every session and must not come from one person's account.
    */
-  private credentialsOf(tenantId: string, installationId: string, installation: string, config: Record<string, unknown>): Pick<ActivePlugin, 'upstreamCredentials' | 'upstreamCredentialsFor'> {
+  private credentialsOf(tenantId: string, installationId: string, installation: string, perUser: boolean): Pick<ActivePlugin, 'upstreamCredentials' | 'upstreamCredentialsFor'> {
     const store = this.options.upstreamCredentials;
     if (!store) return {};
     const target = { tenantId, tenantRef: tenantId, installationId, installation };
-    if (credentialModeOf(config) === 'per-user') {
+    if (perUser) {
       const connectBase = this.options.upstreamConnectBase;
       return { upstreamCredentialsFor: (caller) => store.personalAccessorFor({ ...target, connectBase }, caller) };
     }
