@@ -132,3 +132,13 @@ export async function approveWithKey(url: URL, apiKey: string, plugins?: string[
   if (answer.status !== 303) throw new Error(`approving answered ${answer.status}: ${await answer.text()}`);
   return { callback: new URL(answer.headers.get('location')!), offered };
 }
+
+/** Revokes an upstream grant at its authorization server (RFC 7009) by its refresh token, as the person would at the upstream. */
+export async function revokeAtUpstream(authorizationServer: string, tokens: { refreshToken: string; client: { client_id: string } }): Promise<number> {
+  const revoked = await fetch(`${authorizationServer}/oauth/revoke`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token: tokens.refreshToken, client_id: tokens.client.client_id }),
+  });
+  return revoked.status;
+}

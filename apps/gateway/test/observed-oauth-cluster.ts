@@ -42,3 +42,24 @@ export async function startObservedOAuthCluster(label: string, env: Record<strin
     close: cluster.close,
   };
 }
+
+/**
+ * The per-user remote-mcp installation both per-user tests use: named `up`, federating `url`
+ * (an upstream endpoint of the cluster itself), declaring the upstream's echo tool. Its row id.
+ */
+export async function installPerUserUpstream(prisma: PrismaClient, tenantId: string, url: string): Promise<string> {
+  const row = await prisma.pluginInstallation.create({
+    data: {
+      tenantId,
+      plugin: 'remote-mcp',
+      name: 'up',
+      config: {
+        url,
+        auth: 'oauth',
+        oauthMode: 'per-user',
+        declaredTools: [{ name: 'echo__echo', description: 'Echoes the text', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } }],
+      },
+    },
+  });
+  return row.id;
+}

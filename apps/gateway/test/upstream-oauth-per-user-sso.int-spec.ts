@@ -8,7 +8,7 @@ import { SecretBox } from '@switchboard/secrets';
 import { launchBrowser, startMiniOidcProvider, type MiniOidcProvider } from '@switchboard/testing';
 import { ConnectSeals, connectUrlOf, UpstreamCredentialStore } from '@switchboard/upstream-auth';
 import { MemoryOAuthProvider } from './oauth-cluster';
-import { startObservedOAuthCluster, type ObservedOAuthCluster } from './observed-oauth-cluster';
+import { installPerUserUpstream, startObservedOAuthCluster, type ObservedOAuthCluster } from './observed-oauth-cluster';
 
 /**
  * Upstream OAuth, per-user mode, for people who signed their MCP client in through the tenant's
@@ -155,21 +155,7 @@ describe('remote-mcp per-user: a person signed in through single sign-on connect
       data: { oauth: { sso: { issuer: idp.issuer, clientId: 'front-client', clientSecretSealed: box.encrypt({ clientSecret: 'front-secret' }, ssoSecretAad(front)), allowedEmailDomains: ['front.test'] } } },
     });
     uA = await cluster.issueKey(upstream, 'identity uA');
-    installationId = (
-      await cluster.prisma.pluginInstallation.create({
-        data: {
-          tenantId: front,
-          plugin: 'remote-mcp',
-          name: 'up',
-          config: {
-            url: `${cluster.url}${UPSTREAM_PATH}`,
-            auth: 'oauth',
-            oauthMode: 'per-user',
-            declaredTools: [{ name: 'echo__echo', description: 'Echoes the text', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } }],
-          },
-        },
-      })
-    ).id;
+    installationId = await installPerUserUpstream(cluster.prisma, front, `${cluster.url}${UPSTREAM_PATH}`);
     browser = await launchBrowser();
     clientA = await ssoSignedInClient();
   }, 90_000);

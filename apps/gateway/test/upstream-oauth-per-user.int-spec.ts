@@ -6,8 +6,8 @@ import type { Browser } from 'playwright-core';
 import { SecretBox } from '@switchboard/secrets';
 import { connectMcpClient, eventually, launchBrowser } from '@switchboard/testing';
 import { CONNECT_TTL_MS, ConnectSeals, connectUrlOf, UpstreamCredentialStore } from '@switchboard/upstream-auth';
-import { approveWithKey, MemoryOAuthProvider } from './oauth-cluster';
-import { startObservedOAuthCluster, type ObservedOAuthCluster } from './observed-oauth-cluster';
+import { approveWithKey, MemoryOAuthProvider, revokeAtUpstream } from './oauth-cluster';
+import { installPerUserUpstream, startObservedOAuthCluster, type ObservedOAuthCluster } from './observed-oauth-cluster';
 
 /**
  * Upstream OAuth, per-user mode, end to end (docs/upstream-oauth.md "Per-user mode"). Tenant F's
@@ -144,21 +144,7 @@ describe('remote-mcp with auth oauth, per-user: each person\'s calls reach the u
     keys.fA = await cluster.issueKey(front, 'person A');
     keys.fB = await cluster.issueKey(front, 'person B');
     keys.fService = await cluster.issueKey(front, 'a service, no person');
-    installationId = (
-      await cluster.prisma.pluginInstallation.create({
-        data: {
-          tenantId: front,
-          plugin: 'remote-mcp',
-          name: 'up',
-          config: {
-            url: `${cluster.url}${UPSTREAM_PATH}`,
-            auth: 'oauth',
-            oauthMode: 'per-user',
-            declaredTools: [{ name: 'echo__echo', description: 'Echoes the text', inputSchema: { type: 'object', properties: { text: { type: 'string' } }, required: ['text'] } }],
-          },
-        },
-      })
-    ).id;
+    installationId = await installPerUserUpstream(cluster.prisma, front, `${cluster.url}${UPSTREAM_PATH}`);
     browser = await launchBrowser();
     clientA = await signedInClient(keys.fA.token, 'A');
     // B's client declares URL-mode elicitation (2025-11-25): its connect link comes as URLElicitationRequiredError.
@@ -274,12 +260,7 @@ describe('remote-mcp with auth oauth, per-user: each person\'s calls reach the u
 
   it('A\'s grant revoked at U: only A\'s credential needs reconnecting (audit event names A, A\'s error gives A a new link); B goes on as uB', async () => {
     const tokens = await sealedTokensOf(subjectA());
-    const revoked = await fetch(`${cluster.url}/oauth/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: tokens.refreshToken, client_id: tokens.client.client_id }),
-    });
-    expect(revoked.status).toBe(200);
+    expect(await revokeAtUpstream(cluster.url, tokens)).toBe(200);
     let last: unknown;
     await eventually(async () => {
       last = await clientA.callTool({ name: 'up__echo__echo', arguments: { text: 'A after revoke' } });

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { SecretBox } from '@switchboard/secrets';
 import { connectMcpClient, eventually, launchBrowser } from '@switchboard/testing';
 import { ConnectSeals, SHARED_SUBJECT, UpstreamCredentialStore } from '@switchboard/upstream-auth';
-import { startOAuthCluster, type OAuthCluster } from './oauth-cluster';
+import { revokeAtUpstream, startOAuthCluster, type OAuthCluster } from './oauth-cluster';
 
 /**
  * Upstream OAuth, shared mode, end to end (docs/upstream-oauth.md). Tenant B's remote-mcp
@@ -192,12 +192,7 @@ describe('remote-mcp with auth oauth (shared) against an upstream behind the pla
 
   it('a grant revoked at the upstream surfaces as the reconnect error and an audit event; tokens stay out of both', async () => {
     const tokens = await sealedTokens();
-    const revoked = await fetch(`${cluster.proxy.url}/oauth/revoke`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token: tokens.refreshToken, client_id: tokens.client.client_id }),
-    });
-    expect(revoked.status).toBe(200);
+    expect(await revokeAtUpstream(cluster.proxy.url, tokens)).toBe(200);
     // The access token is refused (401) once the nodes heard of the revocation; the refresh then fails for good.
     let last: unknown;
     await eventually(async () => {
